@@ -1,0 +1,74 @@
+// What the workflow asks of a Codex turn and what it gets back. Plain data: it crosses the
+// Temporal boundary, so workflow code imports these types (type-only).
+import type {
+  ApprovalPolicy,
+  CommandRecord,
+  FileChangeRecord,
+  PendingRequestKind,
+  SandboxMode,
+  TokenUsage,
+} from '../../src/domain/task';
+
+/** How server requests (approvals, questions) are answered while the turn runs. */
+export type ServerRequestPolicy =
+  /** Decline every approval and answer questions with nothing (safe default). */
+  | 'decline'
+  /** Accept every approval (for trusted sandboxes); questions get their first option. */
+  | 'accept'
+  /** Hand each request to the task's workflow and wait for a person's answer. */
+  | 'ask';
+
+export interface CodexTurnInput {
+  taskId: string;
+  /** 1 for the task's first prompt, then 2, 3… for each follow-up `reply`. */
+  turn: number;
+  prompt: string;
+  cwd: string;
+  model: string | null;
+  sandbox: SandboxMode;
+  approvalPolicy: ApprovalPolicy;
+  /** Resume this Codex thread (`thread/resume`) instead of starting a new one. */
+  threadId: string | null;
+  /** The turn is interrupted and reported `timed_out` after this long. */
+  timeoutMs: number;
+  serverRequestPolicy: ServerRequestPolicy;
+}
+
+export type CodexTurnStatus = 'completed' | 'failed' | 'interrupted' | 'timed_out';
+
+/** A server request the turn received and how it was answered. */
+export interface ServerRequestRecord {
+  request_id: string;
+  kind: PendingRequestKind;
+  summary: string;
+  /** The decision or answer given, in the contract's words (accept, decline, answers JSON…). */
+  answer: string;
+  answered_by: 'policy' | 'person' | 'deadline';
+}
+
+export interface CodexTurnResult {
+  status: CodexTurnStatus;
+  finalMessage: string | null;
+  threadId: string | null;
+  turnId: string | null;
+  /** Tokens used by this turn alone (the thread's total after minus before). */
+  usage: TokenUsage | null;
+  commands: CommandRecord[];
+  fileChanges: FileChangeRecord[];
+  /** Unified diff of the whole turn (`turn/diff/updated`). */
+  diff: string | null;
+  durationMs: number;
+  /** Codex's own error text for a failed turn. */
+  error: { type: string; message: string } | null;
+  serverRequests: ServerRequestRecord[];
+}
+
+/** Heartbeat details: what the Web UI shows and what the next attempt needs to reap an orphan. */
+export interface CodexHeartbeat {
+  pid: number | null;
+  threadId: string | null;
+  turnId: string | null;
+  itemsStarted: number;
+  itemsCompleted: number;
+  currentItem: string | null;
+}

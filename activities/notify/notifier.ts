@@ -1,0 +1,48 @@
+// One notifier interface for every channel. A notifier delivers one message to one parsed target
+// and must use the idempotency key so that a retried activity never posts twice.
+import type { NotifyTarget, NotifyTargetKind } from '../../src/domain/notify-target';
+
+/** What is being told: a finished turn, a question waiting for a person, or an expired question. */
+export type NotificationKind = 'completion' | 'request' | 'request_expired';
+
+/** The same concise summary goes to every channel; channels only change its presentation. */
+export interface NotificationMessage {
+  kind: NotificationKind;
+  taskId: string;
+  turn: number;
+  /** One line: outcome and task, e.g. "✅ Codex task fix-tests completed". */
+  title: string;
+  /** Plain text body (already truncated and redacted). */
+  text: string;
+  /** Labelled facts for channels that render fields (outcome, duration, cwd…). */
+  fields: { label: string; value: string }[];
+  /** Link to the task in the Temporal Web UI, when CODEX_BRIDGE_UI_URL is set. */
+  url: string | null;
+}
+
+export interface DeliveryReceipt {
+  channel: NotifyTargetKind;
+  deliveredAt: string;
+  /** The channel's id for the message, when it gives one. */
+  messageId: string | null;
+  /** True when the channel said it had already seen this idempotency key. */
+  duplicate: boolean;
+}
+
+export type Notifier = (target: NotifyTarget, message: NotificationMessage, idempotencyKey: string) => Promise<DeliveryReceipt>;
+
+/**
+ * A delivery that did not happen. `retryable: false` means retrying cannot help (bad chat id, bot
+ * not in chat, permission): the workflow's retry policy stops and `message` says what to fix.
+ * `retryAfterMs` honours a rate-limit reset the channel announced.
+ */
+export class NotifyError extends Error {
+  override readonly name = 'NotifyError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,200 @@
+// Configuration: read from the environment once, validated with one schema.
+// A missing or malformed value fails fast with one sentence naming the variable.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { z } from 'zod';
+
+const hostPort = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine((v) => /^[^\s:]+:\d{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535, 'must be host:port, e.g. 127.0.0.1:7233');
+
+const optionalString = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+const jsonStringArray = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return [] as string[];
+    try {
+      const parsed: unknown = JSON.parse(v);
+      if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'string')) return parsed as string[];
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of strings, e.g. ["model=\\"o3\\""]' });
+    return z.NEVER;
+  });
+
+const jsonStringMap = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return {} as Record<string, string>;
+    try {
+      const parsed: unknown = JSON.parse(v);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((x) => typeof x === 'string')) {
+        return parsed as Record<string, string>;
+      }
+    } catch {
+      /* reported below */
+    }
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object of strings, e.g. {"telegram":"http://127.0.0.1:8644/webhooks/codex"}' });
+    return z.NEVER;
+  });
+
+const duration = (fallbackMs: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallbackMs;
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 90s, 30m, 2h or a number of milliseconds' });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+export const configSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('codex-bridge'),
+  MONGODB_URI: z
+    .string()
+    .trim()
+    .default('mongodb://127.0.0.1:27017')
+    .refine((v) => /^mongodb(\+srv)?:\/\/\S+$/.test(v), 'must be a mongodb:// or mongodb+srv:// URI'),
+  MONGODB_DB: z
+    .string()
+    .trim()
+    .default('codex_bridge')
+    .refine((v) => /^[A-Za-z0-9_-]{1,63}$/.test(v), 'must be a database name of letters, digits, _ or -'),
+  CODEX_BIN: optionalString,
+  CODEX_HOME: optionalString,
+  CODEX_BRIDGE_CODEX_CONFIG: jsonStringArray,
+  CODEX_BRIDGE_ALLOWED_ROOTS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(path.delimiter).map((p) => p.trim()).filter((p) => p !== '').map((p) => path.resolve(p))),
+  CODEX_BRIDGE_API_ADDR: hostPort('127.0.0.1:8787'),
+  CODEX_BRIDGE_API_TOKEN: optionalString,
+  CODEX_BRIDGE_METRICS_ADDR: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || /^[^\s:]+:\d{1,5}$/.test(v), 'must be host:port, e.g. 127.0.0.1:9464'),
+  CODEX_BRIDGE_LOCAL_INBOX: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : path.join(os.homedir(), '.codex-bridge', 'inbox.jsonl'))),
+  CODEX_BRIDGE_UI_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
+  CODEX_BRIDGE_WEBHOOK_SECRET: optionalString,
+  CODEX_BRIDGE_TURN_TIMEOUT: duration(60 * 60_000),
+  CODEX_BRIDGE_REQUEST_TIMEOUT: duration(24 * 60 * 60_000),
+  CODEX_BRIDGE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  FEISHU_APP_ID: optionalString,
+  FEISHU_APP_SECRET: optionalString,
+  FEISHU_BASE_URL: httpUrl.default('https://open.feishu.cn'),
+  HERMES_WEBHOOK_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
+  HERMES_WEBHOOK_SECRET: optionalString,
+  HERMES_WEBHOOK_ROUTES: jsonStringMap,
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+
+/** The validated configuration, in the shape the code uses. */
+export interface Config {
+  temporal: { address: string; namespace: string; taskQueue: string };
+  mongo: { uri: string; db: string };
+  codex: {
+    bin: string | undefined;
+    home: string | undefined;
+    configOverrides: string[];
+    allowedRoots: string[];
+    turnTimeoutMs: number;
+    requestTimeoutMs: number;
+  };
+  api: { addr: string; token: string | undefined };
+  metricsAddr: string | undefined;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  uiUrl: string | undefined;
+  notifiers: {
+    localInbox: string;
+    feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string };
+    hermes: { url: string | undefined; secret: string | undefined; routes: Record<string, string> };
+    webhook: { secret: string | undefined };
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'configuration');
+    const shown = env[name] === undefined ? 'is missing' : `is invalid (${JSON.stringify(redactIfSecret(name, env[name]!))})`;
+    throw new ConfigError(`${name} ${shown}: ${issue.message}.`);
+  }
+  const c = parsed.data;
+  if ((c.FEISHU_APP_ID === undefined) !== (c.FEISHU_APP_SECRET === undefined)) {
+    const missing = c.FEISHU_APP_ID === undefined ? 'FEISHU_APP_ID' : 'FEISHU_APP_SECRET';
+    throw new ConfigError(`${missing} is missing: FEISHU_APP_ID and FEISHU_APP_SECRET must be set together.`);
+  }
+  if (c.HERMES_WEBHOOK_URL !== undefined && c.HERMES_WEBHOOK_SECRET === undefined) {
+    throw new ConfigError('HERMES_WEBHOOK_SECRET is missing: the Hermes gateway webhook route needs its HMAC secret.');
+  }
+  return {
+    temporal: { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE },
+    mongo: { uri: c.MONGODB_URI, db: c.MONGODB_DB },
+    codex: {
+      bin: c.CODEX_BIN,
+      home: c.CODEX_HOME,
+      configOverrides: c.CODEX_BRIDGE_CODEX_CONFIG,
+      allowedRoots: c.CODEX_BRIDGE_ALLOWED_ROOTS,
+      turnTimeoutMs: c.CODEX_BRIDGE_TURN_TIMEOUT,
+      requestTimeoutMs: c.CODEX_BRIDGE_REQUEST_TIMEOUT,
+    },
+    api: { addr: c.CODEX_BRIDGE_API_ADDR, token: c.CODEX_BRIDGE_API_TOKEN },
+    metricsAddr: c.CODEX_BRIDGE_METRICS_ADDR,
+    logLevel: c.CODEX_BRIDGE_LOG_LEVEL,
+    uiUrl: c.CODEX_BRIDGE_UI_URL,
+    notifiers: {
+      localInbox: c.CODEX_BRIDGE_LOCAL_INBOX,
+      feishu: { appId: c.FEISHU_APP_ID, appSecret: c.FEISHU_APP_SECRET, baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, '') },
+      hermes: { url: c.HERMES_WEBHOOK_URL, secret: c.HERMES_WEBHOOK_SECRET, routes: c.HERMES_WEBHOOK_ROUTES },
+      webhook: { secret: c.CODEX_BRIDGE_WEBHOOK_SECRET },
+    },
+  };
+}
+
+/** The variables the schema knows (the compose-file test checks against this list). */
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
+
+/** Parses "90s", "30m", "2h", "1d", "500ms" or a bare number of milliseconds. */
+export function parseDuration(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  const ms = Math.round(Number(m[1]) * unit);
+  return ms > 0 ? ms : null;
+}
+
+function redactIfSecret(name: string, value: string): string {
+  return /SECRET|TOKEN|PASSWORD/.test(name) ? '***' : value.length > 60 ? `${value.slice(0, 57)}...` : value;
+}

@@ -1,0 +1,122 @@
+// The task's vocabulary, shared by the workflow, activities, store and edges.
+// Pure: no Node APIs, so workflow code may import it.
+
+export const TASK_STATUSES = ['queued', 'running', 'waiting_for_input', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TERMINAL_TASK_STATUSES = ['completed', 'failed', 'cancelled', 'timed_out'] as const;
+export type TerminalTaskStatus = (typeof TERMINAL_TASK_STATUSES)[number];
+
+export function isTerminalStatus(status: TaskStatus): status is TerminalTaskStatus {
+  return (TERMINAL_TASK_STATUSES as readonly string[]).includes(status);
+}
+
+/**
+ * The seed's notification lifecycle:
+ * - `pending`: a target exists, delivery not yet confirmed;
+ * - `sent`: delivered (`notified_at` says when);
+ * - `failed`: delivery given up (`notification_error` says why);
+ * - `no_target`: terminal task without a target: never sent, never picked up again.
+ * `null` while a task without a target is still running.
+ */
+export const NOTIFICATION_STATUSES = ['pending', 'sent', 'failed', 'no_target'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+export const SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
+export const APPROVAL_POLICIES = ['never', 'on-request', 'untrusted'] as const;
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+
+/** Answers to a pending approval, in the contract's words. */
+export const APPROVAL_DECISIONS = ['accept', 'accept_for_session', 'decline', 'cancel'] as const;
+export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
+
+export type PendingRequestKind = 'command_approval' | 'file_change_approval' | 'permissions_approval' | 'user_input';
+
+export interface PendingRequest {
+  request_id: string;
+  kind: PendingRequestKind;
+  summary: string;
+  created_at: string;
+}
+
+export interface CommandRecord {
+  command: string;
+  exit_code: number | null;
+  status: string;
+  output: string;
+  duration_ms: number | null;
+}
+
+export interface FileChangeRecord {
+  path: string;
+  kind: string;
+  diff: string;
+}
+
+export interface TokenUsage {
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  reasoning_output_tokens: number;
+  total_tokens: number;
+}
+
+export interface TaskResult {
+  final_message: string | null;
+  summary: string;
+  thread_id: string | null;
+  turn_id: string | null;
+  usage: TokenUsage | null;
+  commands: CommandRecord[];
+  file_changes: FileChangeRecord[];
+  diff: string | null;
+}
+
+export interface TaskError {
+  type: string;
+  message: string;
+}
+
+/** One Codex turn of a task (the first prompt, then each `reply`). */
+export interface TurnRecord {
+  turn: number;
+  prompt: string;
+  status: TaskStatus;
+  result: TaskResult | null;
+  error: TaskError | null;
+  notification_status: NotificationStatus | null;
+  notified_at: string | null;
+  notification_error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** The contract's task document: what MongoDB holds and status/list/API return. */
+export interface TaskDocument {
+  task_id: string;
+  workflow_id: string;
+  run_id: string | null;
+  prompt: string;
+  cwd: string;
+  model: string | null;
+  sandbox: SandboxMode;
+  approval_policy: ApprovalPolicy;
+  status: TaskStatus;
+  notify_target: string | null;
+  notification_status: NotificationStatus | null;
+  notified_at: string | null;
+  notification_error: string | null;
+  notification_attempts: number;
+  pending_requests: PendingRequest[];
+  result: TaskResult | null;
+  error: TaskError | null;
+  turns: TurnRecord[];
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+  /** Monotonic per task: the mirror applies a write only if it is newer than what is stored. */
+  version: number;
+}

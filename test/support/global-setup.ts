@@ -1,0 +1,42 @@
+// Starts the real servers the suites share: a Temporal dev server and a MongoDB-wire store on free
+// loopback ports (unless TEMPORAL_ADDRESS / MONGODB_URI point at ones the user runs), and hands
+// their addresses to the test workers through the environment.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startFerretDb, type RunningStore } from '../../src/infra/ferretdb-server';
+import { startTemporalDevServer, type RunningTemporal } from '../../src/infra/temporal-dev-server';
+
+interface Started {
+  temporal?: RunningTemporal;
+  store?: RunningStore;
+  scratch: string;
+}
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __codexBridgeTestServers: Started | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-bridge-test-'));
+  const started: Started = { scratch };
+  globalThis.__codexBridgeTestServers = started;
+  const [temporal, store] = await Promise.all([
+    process.env.TEMPORAL_ADDRESS ? undefined : startWithRetry(() => startTemporalDevServer({ uiPort: null, logFile: path.join(scratch, 'temporal.log') })),
+    process.env.MONGODB_URI ? undefined : startFerretDb({ dataDir: path.join(scratch, 'store'), logFile: path.join(scratch, 'ferretdb.log') }),
+  ]);
+  started.temporal = temporal;
+  started.store = store;
+  if (temporal) process.env.TEMPORAL_ADDRESS = temporal.address;
+  if (store) process.env.MONGODB_URI = store.uri;
+  process.env.CODEX_BRIDGE_TEST_SCRATCH = scratch;
+}
+
+async function startWithRetry<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch {
+    return start(); // a loaded 2-core machine occasionally misses the first start-up deadline
+  }
+}
