@@ -41,9 +41,10 @@ export interface ServerRequestRecord {
   request_id: string;
   kind: PendingRequestKind;
   summary: string;
-  /** The decision or answer given, in the contract's words (accept, decline, answers JSON…). */
+  /** The decision or answer given, in the contract's words (accept, decline, answers JSON…); `none` if unanswered. */
   answer: string;
-  answered_by: 'policy' | 'person' | 'deadline';
+  /** `none`: the turn ended (interrupted, timed out) before anyone answered. */
+  answered_by: 'policy' | 'person' | 'deadline' | 'none';
 }
 
 export interface CodexTurnResult {
@@ -66,6 +67,8 @@ export interface CodexTurnResult {
 /** Heartbeat details: what the Web UI shows and what the next attempt needs to reap an orphan. */
 export interface CodexHeartbeat {
   pid: number | null;
+  /** The app-server's process tag: proves a pid is still ours, and finds what it started. */
+  processTag: string | null;
   threadId: string | null;
   turnId: string | null;
   itemsStarted: number;

@@ -1,6 +1,7 @@
 // One notifier interface for every channel. A notifier delivers one message to one parsed target
 // and must use the idempotency key so that a retried activity never posts twice.
 import type { NotifyTarget, NotifyTargetKind } from '../../src/domain/notify-target';
+import type { TaskStatus } from '../../src/domain/task';
 
 /** What is being told: a finished turn, a question waiting for a person, or an expired question. */
 export type NotificationKind = 'completion' | 'request' | 'request_expired';
@@ -18,6 +19,13 @@ export interface NotificationMessage {
   fields: { label: string; value: string }[];
   /** Link to the task in the Temporal Web UI, when CODEX_BRIDGE_UI_URL is set. */
   url: string | null;
+  /** The task status the message reports; channels that colour by outcome use it. */
+  status?: TaskStatus;
+  /**
+   * The main content without the facts already in `fields` (final message excerpt, or what a
+   * request asks and how to answer), for channels that render fields separately (Feishu card).
+   */
+  excerpt?: string;
 }
 
 export interface DeliveryReceipt {
@@ -29,12 +37,28 @@ export interface DeliveryReceipt {
   duplicate: boolean;
 }
 
-export type Notifier = (target: NotifyTarget, message: NotificationMessage, idempotencyKey: string) => Promise<DeliveryReceipt>;
+/**
+ * State of one delivery that must survive activity retries. Only the Hermes gateway needs it
+ * today: it burns a request id when delivery fails with 502, so the next try needs a new id, and
+ * the deliverNotification activity keeps the generation in its heartbeat details.
+ */
+export interface DeliveryOptions {
+  /** 0 on the first try; advanced each time the channel burned a request id (NotifyError.nextGeneration). */
+  generation?: number;
+}
+
+export type Notifier = (
+  target: NotifyTarget,
+  message: NotificationMessage,
+  idempotencyKey: string,
+  options?: DeliveryOptions,
+) => Promise<DeliveryReceipt>;
 
 /**
  * A delivery that did not happen. `retryable: false` means retrying cannot help (bad chat id, bot
  * not in chat, permission): the workflow's retry policy stops and `message` says what to fix.
- * `retryAfterMs` honours a rate-limit reset the channel announced.
+ * `retryAfterMs` honours a rate-limit reset the channel announced. `nextGeneration`, when set,
+ * is the DeliveryOptions.generation the next try must use (the channel burned the current one).
  */
 export class NotifyError extends Error {
   override readonly name = 'NotifyError';
@@ -42,6 +66,7 @@ export class NotifyError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs: number | null = null,
+    readonly nextGeneration: number | null = null,
   ) {
     super(message);
   }

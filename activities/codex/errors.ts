@@ -1,0 +1,58 @@
+// Which Codex errors are retried: the one table. The activity throws every error below as an
+// ApplicationFailure of that `type`; the workflow and the edges branch on the type, never on text.
+//
+// Not errors:
+// - a turn the model failed (HTTP 400, retries exhausted, context window, unreachable model…) is a
+//   `failed` CodexTurnResult carrying Codex's message; its `error.type` is Codex's codexErrorInfo
+//   (badRequest, httpConnectionFailed, contextWindowExceeded, other…);
+// - a turn past its timeout is a `timed_out` result;
+// - a cancelled activity throws Temporal's CancelledFailure (details: [the partial result]).
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+
+export const CODEX_ERROR_TYPES = {
+  /** CODEX_BIN (or the @openai/codex dependency's binary) is missing or not executable. */
+  CodexBinaryMissing: { retryable: false },
+  /** The task's cwd does not exist or is not a directory. */
+  CwdMissing: { retryable: false },
+  /** The task's cwd is outside CODEX_BRIDGE_ALLOWED_ROOTS. */
+  CwdNotAllowed: { retryable: false },
+  /** Codex refused its configuration (CODEX_BRIDGE_CODEX_CONFIG, CODEX_HOME/config.toml, model provider). */
+  InvalidCodexConfig: { retryable: false },
+  /** A follow-up names a thread this CODEX_HOME does not have (no rollout found). */
+  CodexThreadNotFound: { retryable: false },
+  /** The app-server crashed, exited or broke the protocol mid-turn: another attempt may succeed. */
+  CodexAppServerFailed: { retryable: true },
+} as const satisfies Record<string, { retryable: boolean }>;
+
+export type CodexErrorType = keyof typeof CODEX_ERROR_TYPES;
+
+/** For a RetryPolicy's nonRetryableErrorTypes. */
+export const NON_RETRYABLE_CODEX_ERROR_TYPES = (Object.keys(CODEX_ERROR_TYPES) as CodexErrorType[]).filter(
+  (type) => !CODEX_ERROR_TYPES[type].retryable,
+);
+
+/** What the runner throws; the activity turns it into an ApplicationFailure of the same type. */
+export class CodexRunError extends Error {
+  override readonly name = 'CodexRunError';
+  constructor(
+    readonly type: CodexErrorType,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The Temporal failure for an error thrown by the runner (anything unknown stays retryable). */
+export function toActivityFailure(err: unknown): Error {
+  if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
+  if (err instanceof CodexRunError) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type,
+      nonRetryable: !CODEX_ERROR_TYPES[err.type].retryable,
+      cause: err.cause instanceof Error ? err.cause : undefined,
+    });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,61 @@
+// Finding every process an app-server left behind, including the ones that left its process group:
+// a login shell's background job (`pyenv rehash &` from a .bashrc), a `nohup … &` the model ran.
+// Each app-server gets a unique tag in its environment, which its descendants inherit; the sweep
+// ends every live process that carries it (Linux /proc; elsewhere the process-group kill remains).
+import * as fs from 'node:fs';
+
+export const PROCESS_TAG_ENV = 'CODEX_BRIDGE_PROCESS_TAG';
+
+/** Live processes (zombies excluded) whose environment carries `tag`. */
+export function taggedProcesses(tag: string): number[] {
+  const needle = Buffer.from(`${PROCESS_TAG_ENV}=${tag}\0`);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!fs.readFileSync(`/proc/${entry}/environ`).includes(needle)) continue;
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state !== 'Z' && state !== 'X') found.push(Number(entry));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return found;
+}
+
+/** SIGTERM every tagged process, SIGKILL what is left after graceMs; resolves when none is left. */
+export async function killTaggedProcesses(tag: string, graceMs: number): Promise<void> {
+  let left = signalAll(taggedProcesses(tag), 'SIGTERM');
+  const termDeadline = Date.now() + graceMs;
+  while (left.length > 0 && Date.now() < termDeadline) {
+    await sleep(25);
+    left = taggedProcesses(tag);
+  }
+  for (let round = 0; left.length > 0 && round < 40; round++) {
+    signalAll(left, 'SIGKILL');
+    await sleep(25);
+    left = taggedProcesses(tag);
+  }
+}
+
+function signalAll(pids: number[], signal: NodeJS.Signals): number[] {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+  return pids;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

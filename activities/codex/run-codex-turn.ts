@@ -1,0 +1,68 @@
+// The Temporal activity around CodexRunner: heartbeats the turn's progress (and the app-server's
+// pid, so that a retry after a worker crash can reap it), turns Temporal cancellation into an
+// interrupted turn, and reports errors as typed ApplicationFailures (see errors.ts).
+import { CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import type { PendingRequestKind } from '../../src/domain/task';
+import type { CodexRunner } from './codex-runner';
+import { toActivityFailure } from './errors';
+import { HeartbeatThrottle } from './heartbeat-throttle';
+import { reapOrphanAppServer } from './orphan-reaper';
+import type { ServerRequestAnswer } from './server-requests';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from './types';
+
+/** Hands a request to the task's workflow and resolves with the person's (or deadline's) answer. */
+export type ServerRequestRelay = (
+  taskId: string,
+  request: { request_id: string; kind: PendingRequestKind; summary: string; details: string },
+  options: { signal?: AbortSignal; onWait?: () => void },
+) => Promise<ServerRequestAnswer>;
+
+export interface RunCodexTurnActivityOptions {
+  /** Used when the input's serverRequestPolicy is `ask`; without it such requests are declined. */
+  relay?: ServerRequestRelay;
+  /** Called with each heartbeat sent (e.g. to mirror progress into the workflow). */
+  onProgress?(taskId: string, heartbeat: CodexHeartbeat): void;
+  /** Heartbeat at least this often. Default 2000 ms. */
+  heartbeatIntervalMs?: number;
+}
+
+export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCodexTurnActivityOptions = {}) {
+  return async function runCodexTurn(input: CodexTurnInput): Promise<CodexTurnResult> {
+    const context = Context.current();
+    const orphan = await reapOrphanAppServer(context.info.heartbeatDetails);
+    if (orphan?.reaped) context.log.warn('Killed the Codex app-server a previous attempt left running', { pid: orphan.pid });
+
+    const heartbeats = new HeartbeatThrottle(
+      (heartbeat) => {
+        context.heartbeat(heartbeat);
+        options.onProgress?.(input.taskId, heartbeat);
+      },
+      options.heartbeatIntervalMs ?? 2000,
+      { pid: null, processTag: null, threadId: input.threadId, turnId: null, itemsStarted: 0, itemsCompleted: 0, currentItem: null },
+    );
+    const relay = options.relay;
+    try {
+      const result = await runner.runTurn(input, {
+        signal: context.cancellationSignal,
+        onProgress: (heartbeat) => heartbeats.update(heartbeat),
+        onServerRequest:
+          input.serverRequestPolicy === 'ask' && relay
+            ? ({ request_id, kind, summary, details }, signal) => relay(input.taskId, { request_id, kind, summary, details }, { signal })
+            : undefined,
+      });
+      if (context.cancellationSignal.aborted) {
+        // Temporal expects a cancelled activity to throw; the partial result rides along as details.
+        const reason: unknown = context.cancellationSignal.reason;
+        throw new CancelledFailure(reason instanceof Error ? reason.message : 'CANCELLED', [result]);
+      }
+      return result;
+    } catch (err) {
+      throw toActivityFailure(err);
+    } finally {
+      heartbeats.stop();
+    }
+  };
+}
+
+export type RunCodexTurnActivity = ReturnType<typeof createRunCodexTurnActivity>;

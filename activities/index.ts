@@ -1,0 +1,54 @@
+// The worker's activities, built from their dependencies. The worker is the one place that builds
+// the real ones (Codex runner, notifier registry, MongoDB store); tests inject fakes here.
+import type { TaskDocument } from '../src/domain/task';
+import type { CodexTurnInput, CodexTurnResult } from './codex/types';
+import { createDeliverNotificationActivity, type DeliverNotificationInput, type DeliverNotificationResult } from './notify/deliver-notification';
+import type { Notifier } from './notify/notifier';
+
+/** What mirrorTask needs of the store. */
+export interface TaskMirror {
+  applyMirror(doc: TaskDocument): Promise<'applied' | 'stale'>;
+}
+
+/** Hooks for metrics: each delivery attempt's outcome. */
+export interface DeliveryObserver {
+  delivered?(input: DeliverNotificationInput, result: DeliverNotificationResult): void;
+  failed?(input: DeliverNotificationInput, error: Error): void;
+}
+
+export interface ActivityDeps {
+  /** Runs one Codex turn: the real app-server activity, or a stand-in in tests and benchmarks. */
+  runCodexTurn: (input: CodexTurnInput) => Promise<CodexTurnResult>;
+  notifier: Notifier;
+  store: TaskMirror;
+  uiUrl?: string;
+  namespace?: string;
+  observer?: DeliveryObserver;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const deliver = createDeliverNotificationActivity({ notifier: deps.notifier, uiUrl: deps.uiUrl, namespace: deps.namespace });
+  return {
+    runCodexTurn: deps.runCodexTurn,
+
+    /** Delivers one message; a retry uses the same idempotency key, so it never posts twice. */
+    async deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> {
+      try {
+        const result = await deliver(input);
+        deps.observer?.delivered?.(input, result);
+        return result;
+      } catch (err) {
+        deps.observer?.failed?.(input, err as Error);
+        throw err;
+      }
+    },
+
+    /** Writes the task document to MongoDB; the store ignores stale writes. */
+    async mirrorTask(doc: TaskDocument): Promise<void> {
+      await deps.store.applyMirror(doc);
+    },
+  };
+}
+
+export type BridgeActivities = ReturnType<typeof createActivities>;
+export type { DeliverNotificationInput, DeliverNotificationResult };

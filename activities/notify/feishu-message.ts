@@ -1,0 +1,62 @@
+// How a Feishu message is built: an interactive card (msg_type "interactive") with the outcome as
+// the header colour, the facts as short fields, the excerpt as plain text, and a button to the
+// Temporal Web UI. Plain text (not lark_md) for everything that came from Codex or the prompt, so
+// nothing in it can render as a mention (<at id=all>) or a link.
+import { createHash } from 'node:crypto';
+import type { TaskStatus } from '../../src/domain/task';
+import type { NotificationMessage } from './notifier';
+
+/** Feishu's uuid (≤ 50 chars) de-duplicates sends for an hour: derived from the key, never random. */
+export function feishuUuid(idempotencyKey: string): string {
+  return `cb-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}`;
+}
+
+export interface FeishuCreateMessage {
+  receive_id: string;
+  msg_type: 'interactive';
+  content: string;
+  uuid: string;
+}
+
+export function buildFeishuMessage(chatId: string, message: NotificationMessage, idempotencyKey: string): FeishuCreateMessage {
+  return { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(buildCard(message)), uuid: feishuUuid(idempotencyKey) };
+}
+
+export function buildCard(message: NotificationMessage): Record<string, unknown> {
+  const elements: Record<string, unknown>[] = [];
+  if (message.fields.length > 0) {
+    elements.push({
+      tag: 'div',
+      fields: message.fields.map((f) => ({ is_short: true, text: { tag: 'plain_text', content: `${f.label}: ${f.value}` } })),
+    });
+    elements.push({ tag: 'hr' });
+  }
+  elements.push({ tag: 'div', text: { tag: 'plain_text', content: message.excerpt ?? message.text } });
+  if (message.url) {
+    elements.push({
+      tag: 'action',
+      actions: [{ tag: 'button', text: { tag: 'plain_text', content: 'Open in Temporal Web UI' }, type: 'primary', url: message.url }],
+    });
+  }
+  return {
+    config: { wide_screen_mode: true },
+    header: { template: headerColour(message), title: { tag: 'plain_text', content: message.title } },
+    elements,
+  };
+}
+
+const STATUS_COLOURS: Record<TaskStatus, string> = {
+  completed: 'green',
+  failed: 'red',
+  cancelled: 'grey',
+  timed_out: 'orange',
+  queued: 'blue',
+  running: 'blue',
+  waiting_for_input: 'yellow',
+};
+
+function headerColour(message: NotificationMessage): string {
+  if (message.kind === 'request') return 'yellow';
+  if (message.kind === 'request_expired') return 'grey';
+  return message.status ? STATUS_COLOURS[message.status] : 'blue';
+}

@@ -1,0 +1,91 @@
+// Human-readable renderings for the CLI: a task as a block, tasks as a table, the watcher's report.
+// --json bypasses all of this and prints the documents as they are.
+import type { WatcherReport } from '../client/task-service-types';
+import { describeNotifyTarget } from '../domain/notify-target';
+import type { TaskDocument } from '../domain/task';
+
+/** "45s", "3m", "2h", "4d": how long ago `iso` was (future or unparseable times show "-"). */
+export function formatAge(iso: string | null | undefined, now: number = Date.now()): string {
+  const t = iso ? Date.parse(iso) : NaN;
+  if (Number.isNaN(t)) return '-';
+  const s = Math.max(0, Math.floor((now - t) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+export const TABLE_HEADERS = ['TASK ID', 'STATUS', 'NOTIFY TARGET', 'NOTIFICATION', 'AGE'] as const;
+
+/** Newest first, as the service returns them; one row per task, columns padded to fit. */
+export function formatTaskTable(tasks: TaskDocument[], now: number = Date.now()): string[] {
+  if (tasks.length === 0) return ['No tasks.'];
+  const rows = tasks.map((t) => [
+    t.task_id,
+    t.status,
+    t.notify_target ? describeNotifyTarget(t.notify_target) : '-',
+    t.notification_status ?? '-',
+    formatAge(t.created_at, now),
+  ]);
+  return formatColumns([[...TABLE_HEADERS], ...rows]);
+}
+
+export function formatColumns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** `codex-bridge status`: the facts a person looks for first, then the result or the error. */
+export function formatTaskBlock(task: TaskDocument, now: number = Date.now()): string[] {
+  const lines: [string, string][] = [
+    ['task', task.task_id],
+    ['status', `${task.status}${task.finished_at ? ` (finished ${formatAge(task.finished_at, now)} ago)` : ''}`],
+    ['created', `${task.created_at} (${formatAge(task.created_at, now)} ago)`],
+    ['cwd', task.cwd],
+    ['model', task.model ?? '(Codex default)'],
+    ['sandbox', `${task.sandbox}, approval policy ${task.approval_policy}`],
+    ['notify', notifyLine(task)],
+    ['prompt', oneLine(task.prompt, 200)],
+  ];
+  if (task.turns && task.turns.length > 1) lines.push(['turns', String(task.turns.length)]);
+  for (const r of task.pending_requests) lines.push(['waiting', `${r.request_id} (${r.kind}): ${oneLine(r.summary, 160)}`]);
+  if (task.result) {
+    lines.push(['summary', oneLine(task.result.summary, 300)]);
+    if (task.result.final_message) lines.push(['answer', oneLine(task.result.final_message, 300)]);
+    if (task.result.file_changes.length > 0) lines.push(['changed', task.result.file_changes.map((f) => f.path).join(', ')]);
+  }
+  if (task.error) lines.push(['error', `${task.error.type}: ${oneLine(task.error.message, 300)}`]);
+  const width = Math.max(...lines.map(([k]) => k.length));
+  return lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+}
+
+export function formatWatcherReport(report: WatcherReport): string[] {
+  const head = `${report.dry_run ? 'Dry run: ' : ''}scanned ${report.scanned}, sent ${report.sent}, failed ${report.failed}, no target ${report.no_target}, skipped ${report.skipped}.`;
+  return [
+    head,
+    ...report.items.map((i) => {
+      const target = i.notify_target ? describeNotifyTarget(i.notify_target) : 'no target';
+      const why = i.error ? `: ${oneLine(i.error, 200)}` : '';
+      return `  ${i.task_id}  ${i.status}  ${target}  ${i.action}${why}`;
+    }),
+  ];
+}
+
+function notifyLine(task: TaskDocument): string {
+  if (!task.notify_target) return `no target${task.notification_status ? ` (${task.notification_status})` : ''}`;
+  const target = describeNotifyTarget(task.notify_target);
+  const status = task.notification_status ?? 'pending';
+  const when = task.notified_at ? ` at ${task.notified_at}` : '';
+  const why = task.notification_error ? `: ${oneLine(task.notification_error, 200)}` : '';
+  return `${target}, ${status}${when}${why}`;
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

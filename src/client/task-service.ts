@@ -1,0 +1,321 @@
+// The client service behind the CLI and the HTTP API: validates at the edge, starts and steers task
+// workflows in Temporal, and reads task documents from the MongoDB mirror.
+import { randomBytes } from 'node:crypto';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import type { Config } from '../config';
+import { checkCwd } from '../cwd-policy';
+import { formatNotifyTarget, parseNotifyTarget } from '../domain/notify-target';
+import type { ApprovalDecision, TaskDocument } from '../domain/task';
+import { APPROVAL_POLICIES, SANDBOX_MODES, isTerminalStatus } from '../domain/task';
+import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import { TaskStore } from '../store/task-store';
+import { notifyCompleted } from '../watcher/notify-completed';
+import { createNotifier } from '../../activities/notify/registry';
+import type { Notifier } from '../../activities/notify/notifier';
+import { answerUpdate, approveUpdate, cancelSignal, getTaskQuery } from '../../workflows/messages';
+import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../../workflows/search-attributes';
+import type { TaskWorkflowInput } from '../../workflows/task-workflow-input';
+import type { ListTasksFilter, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
+
+const WORKFLOW_TYPE = 'codexTaskWorkflow';
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const MAX_PROMPT = 100_000;
+
+export interface TaskServiceDeps {
+  client: Client;
+  store: TaskStore;
+  config: Config;
+  /** The watcher's notifier; defaults to the channel registry built from the configuration. */
+  notifier?: Notifier;
+}
+
+export class TaskService implements TaskServiceApi {
+  constructor(private readonly deps: TaskServiceDeps) {}
+
+  private get config(): Config {
+    return this.deps.config;
+  }
+
+  async start(request: StartTaskRequest): Promise<TaskDocument> {
+    const prompt = typeof request.prompt === 'string' ? request.prompt : '';
+    if (prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
+    if (prompt.length > MAX_PROMPT) throw new ValidationError(`prompt is longer than ${MAX_PROMPT} characters.`);
+    const taskId = request.task_id ?? newTaskId();
+    if (!TASK_ID.test(taskId)) throw new ValidationError('task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    const sandbox = request.sandbox ?? 'workspace-write';
+    if (!SANDBOX_MODES.includes(sandbox)) throw new ValidationError(`sandbox must be one of ${SANDBOX_MODES.join(', ')}.`);
+    const approvalPolicy = request.approval_policy ?? 'never';
+    if (!APPROVAL_POLICIES.includes(approvalPolicy)) throw new ValidationError(`approval_policy must be one of ${APPROVAL_POLICIES.join(', ')}.`);
+    let notifyTarget: string | null = null;
+    if (request.notify_target !== undefined && request.notify_target !== null) {
+      try {
+        notifyTarget = formatNotifyTarget(parseNotifyTarget(request.notify_target));
+      } catch (err) {
+        throw new ValidationError((err as Error).message);
+      }
+    }
+    let cwd: string;
+    try {
+      cwd = checkCwd(request.cwd ?? this.config.codex.allowedRoots[0] ?? process.cwd(), this.config.codex.allowedRoots);
+    } catch (err) {
+      throw new ValidationError((err as Error).message);
+    }
+
+    const now = new Date().toISOString();
+    const task: TaskDocument = {
+      task_id: taskId,
+      workflow_id: taskId,
+      run_id: null,
+      prompt,
+      cwd,
+      model: request.model ?? null,
+      sandbox,
+      approval_policy: approvalPolicy,
+      status: 'queued',
+      notify_target: notifyTarget,
+      notification_status: null,
+      notified_at: null,
+      notification_error: null,
+      notification_attempts: 0,
+      pending_requests: [],
+      result: null,
+      error: null,
+      turns: [],
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      updated_at: now,
+      version: 0,
+    };
+    const handle = await this.startRun(task, prompt, WorkflowIdReusePolicy.REJECT_DUPLICATE);
+    task.run_id = handle.firstExecutionRunId;
+    // Best effort: the workflow mirrors its own state; this makes the task visible to `list` at once.
+    await this.deps.store.applyMirror(task).catch(() => undefined);
+    return task;
+  }
+
+  async status(taskId: string): Promise<TaskDocument> {
+    validateTaskId(taskId);
+    const doc = await this.fromStore(() => this.deps.store.get(taskId));
+    if (doc) return doc;
+    // Not mirrored yet (or the store lost it): ask the workflow itself.
+    try {
+      return await this.handle(taskId).query(getTaskQuery);
+    } catch (err) {
+      throw this.translate(err, taskId);
+    }
+  }
+
+  async list(filter: ListTasksFilter): Promise<TaskDocument[]> {
+    const limit = filter.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit must be an integer from 1 to 1000.');
+    return this.fromStore(() => this.deps.store.list({ ...filter, limit }));
+  }
+
+  async cancel(taskId: string): Promise<void> {
+    validateTaskId(taskId);
+    const handle = this.handle(taskId);
+    try {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') throw new ConflictError(`Task ${taskId} has already finished; there is nothing to cancel.`);
+      await handle.signal(cancelSignal, { reason: 'cancelled by request' });
+    } catch (err) {
+      throw this.translate(err, taskId);
+    }
+  }
+
+  async approve(taskId: string, requestId: string, decision: ApprovalDecision, updateId?: string): Promise<TaskDocument> {
+    validateTaskId(taskId);
+    return this.update(taskId, () => this.handle(taskId).executeUpdate(approveUpdate, { args: [{ request_id: requestId, decision }], updateId }));
+  }
+
+  async answer(taskId: string, requestId: string, answers: UserInputAnswers, updateId?: string): Promise<TaskDocument> {
+    validateTaskId(taskId);
+    return this.update(taskId, () => this.handle(taskId).executeUpdate(answerUpdate, { args: [{ request_id: requestId, answers }], updateId }));
+  }
+
+  /** A follow-up turn in the same Codex thread: a new run of the task's workflow, carrying its history. */
+  async reply(taskId: string, prompt: string): Promise<TaskDocument> {
+    validateTaskId(taskId);
+    if (typeof prompt !== 'string' || prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
+    if (prompt.length > MAX_PROMPT) throw new ValidationError(`prompt is longer than ${MAX_PROMPT} characters.`);
+    const handle = this.handle(taskId);
+    let previous: TaskDocument;
+    try {
+      const description = await handle.describe();
+      if (description.status.name === 'RUNNING') throw new ConflictError(`Task ${taskId} is still running: reply once it has finished.`);
+      previous = (await handle.result().catch(() => null)) ?? (await this.status(taskId));
+    } catch (err) {
+      throw this.translate(err, taskId);
+    }
+    if (!isTerminalStatus(previous.status)) throw new ConflictError(`Task ${taskId} is ${previous.status}: reply once it has finished.`);
+    const task: TaskDocument = { ...previous, status: 'queued', version: previous.version + 1, updated_at: new Date().toISOString() };
+    const started = await this.startRun(task, prompt, WorkflowIdReusePolicy.ALLOW_DUPLICATE);
+    task.run_id = started.firstExecutionRunId;
+    await this.deps.store.applyMirror(task).catch(() => undefined);
+    return task;
+  }
+
+  async notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport> {
+    return notifyCompleted({
+      store: this.deps.store,
+      notifier: this.deps.notifier ?? createNotifier(this.config),
+      dryRun: options.dryRun,
+      retryFailed: options.retryFailed,
+      uiUrl: this.config.uiUrl,
+      namespace: this.config.temporal.namespace,
+      isWorkflowRunning: async (taskId) => {
+        try {
+          return (await this.handle(taskId).describe()).status.name === 'RUNNING';
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw this.translate(err, taskId);
+        }
+      },
+    });
+  }
+
+  /** Temporal and the store both answer (for /healthz and doctor). */
+  async health(): Promise<{ temporal: boolean; store: boolean }> {
+    const [temporal, store] = await Promise.all([
+      this.deps.client.connection.workflowService
+        .getSystemInfo({})
+        .then(() => true)
+        .catch(() => false),
+      this.deps.store
+        .ping()
+        .then(() => true)
+        .catch(() => false),
+    ]);
+    return { temporal, store };
+  }
+
+  private async startRun(task: TaskDocument, prompt: string, reusePolicy: WorkflowIdReusePolicy): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    const input: TaskWorkflowInput = {
+      task,
+      prompt,
+      turn_timeout_ms: this.config.codex.turnTimeoutMs,
+      request_timeout_ms: this.config.codex.requestTimeoutMs,
+      server_request_policy: task.approval_policy === 'never' ? 'decline' : 'ask',
+    };
+    try {
+      return await this.deps.client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: this.config.temporal.taskQueue,
+        workflowId: task.task_id,
+        args: [input],
+        workflowIdReusePolicy: reusePolicy,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        typedSearchAttributes: [
+          { key: CodexTaskStatusKey, value: 'queued' },
+          { key: NotificationStatusKey, value: 'none' },
+          { key: NotifyTargetKey, value: task.notify_target ?? 'none' },
+        ],
+        staticSummary: `Codex: ${oneLine(prompt, 120)}`,
+        staticDetails: [
+          `**Prompt:** ${oneLine(prompt, 1000)}`,
+          `**Working directory:** ${task.cwd}`,
+          `**Sandbox:** ${task.sandbox} · **Approval policy:** ${task.approval_policy}${task.model ? ` · **Model:** ${task.model}` : ''}`,
+          `**Notify:** ${task.notify_target ?? 'nobody (no target)'}`,
+          `**Turn:** ${task.turns.length + 1}`,
+        ].join('\n\n'),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ConflictError(
+          reusePolicy === WorkflowIdReusePolicy.REJECT_DUPLICATE
+            ? `A task with id ${task.task_id} already exists: choose another task_id.`
+            : `Task ${task.task_id} is already running a turn: reply once it has finished.`,
+        );
+      }
+      throw this.translate(err, task.task_id);
+    }
+  }
+
+  private async update(taskId: string, run: () => Promise<TaskDocument>): Promise<TaskDocument> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        // The validator refused: unknown, stale or already answered request, or a bad answer.
+        throw new ConflictError(oneLine(err.cause?.message ?? err.message, 300));
+      }
+      throw this.translate(err, taskId);
+    }
+  }
+
+  private handle(taskId: string): WorkflowHandle {
+    return this.deps.client.workflow.getHandle(taskId);
+  }
+
+  private async fromStore<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof BridgeError) throw err;
+      throw new UnavailableError(`The task store is unreachable: ${oneLine((err as Error).message, 200)}; check MONGODB_URI.`);
+    }
+  }
+
+  private translate(err: unknown, taskId: string): Error {
+    if (err instanceof BridgeError) return err;
+    if (err instanceof WorkflowNotFoundError) return new NotFoundError(`Task ${taskId} does not exist.`);
+    const message = (err as Error)?.message ?? String(err);
+    if (/not found/i.test(message) && /workflow|execution/i.test(message)) return new NotFoundError(`Task ${taskId} does not exist.`);
+    if (/UNAVAILABLE|ECONNREFUSED|deadline|connect/i.test(message)) {
+      return new UnavailableError(`Temporal at ${this.config.temporal.address} is unreachable: ${oneLine(message, 200)}; start it or set TEMPORAL_ADDRESS.`);
+    }
+    return err instanceof Error ? err : new Error(message);
+  }
+}
+
+/** Connects to Temporal and the store; fails with one sentence when either is unreachable. */
+export async function createTaskService(config: Config, options: { notifier?: Notifier } = {}): Promise<{ service: TaskService; close(): Promise<void> }> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+  } catch (err) {
+    throw new UnavailableError(`Temporal at ${config.temporal.address} is unreachable (${oneLine((err as Error).message, 160)}): start it (./scripts/dev) or set TEMPORAL_ADDRESS.`);
+  }
+  let store: TaskStore;
+  try {
+    store = await TaskStore.connect(config.mongo.uri, config.mongo.db);
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const service = new TaskService({ client, store, config, notifier: options.notifier });
+  return {
+    service,
+    close: async () => {
+      await Promise.allSettled([connection.close(), store.close()]);
+    },
+  };
+}
+
+function validateTaskId(taskId: string): void {
+  if (typeof taskId !== 'string' || !TASK_ID.test(taskId)) {
+    throw new ValidationError('task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+  }
+}
+
+/** Readable, sortable, unique enough: codex-20261125-193446-a1b2c3. */
+function newTaskId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `codex-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+function oneLine(text: string, max: number): string {
+  const s = text.replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

@@ -1,0 +1,17 @@
+// Idempotency keys of the messages a task sends: derived from the task, never random, so a retried
+// activity and the repair watcher reuse the key and a channel can drop the duplicate.
+
+/** A turn's completion message. */
+export function completionKey(taskId: string, turn: number): string {
+  return `${taskId}:turn-${turn}:completion`;
+}
+
+/** The message asking a person to answer a pending request. */
+export function requestKey(taskId: string, requestId: string): string {
+  return `${taskId}:request:${requestId}`;
+}
+
+/** The message saying a pending request expired and was declined. */
+export function requestExpiredKey(taskId: string, requestId: string): string {
+  return `${taskId}:request-expired:${requestId}`;
+}

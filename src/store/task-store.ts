@@ -1,0 +1,139 @@
+// The MongoDB mirror of task state (`codex_bridge.tasks`, `_id` = task_id). Temporal is the source of
+// truth; this collection serves status and list queries. Every mirror write carries the workflow's
+// per-task `version` and is applied only when it is newer than what is stored, so a late or repeated
+// write never moves a document backwards.
+import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import type { NotificationStatus, TaskDocument, TaskStatus } from '../domain/task';
+import { TERMINAL_TASK_STATUSES } from '../domain/task';
+import { UnavailableError } from '../errors';
+
+type StoredTask = Omit<TaskDocument, 'task_id'> & { _id: string };
+
+export interface TaskListFilter {
+  status?: TaskStatus;
+  notification_status?: NotificationStatus;
+  notify_target?: string;
+  limit?: number;
+}
+
+export type MirrorOutcome = 'applied' | 'stale';
+
+export class TaskStore {
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly tasks: Collection<StoredTask>,
+  ) {}
+
+  /** Connects (failing within `timeoutMs` when the store is unreachable) and ensures indexes. */
+  static async connect(uri: string, dbName: string, options: { timeoutMs?: number; ensureIndexes?: boolean } = {}): Promise<TaskStore> {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+    try {
+      await client.connect();
+      const db: Db = client.db(dbName);
+      const store = new TaskStore(client, db.collection<StoredTask>('tasks'));
+      if (options.ensureIndexes !== false) await store.ensureIndexes();
+      return store;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw new UnavailableError(`The task store at ${redactUri(uri)} is unreachable: ${(err as Error).message}; start it or set MONGODB_URI.`);
+    }
+  }
+
+  /**
+   * A store that connects on first use, for the worker: it must start (and keep running workflows)
+   * while the store is down; mirror writes fail, are retried, and catch up when it returns.
+   */
+  static lazy(uri: string, dbName: string, options: { timeoutMs?: number } = {}): TaskStore {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+    const store = new TaskStore(client, client.db(dbName).collection<StoredTask>('tasks'));
+    store.indexesPending = true;
+    return store;
+  }
+
+  private indexesPending = false;
+
+  /** Indexes for the list queries (newest first, optionally by status / notification status / target). */
+  async ensureIndexes(): Promise<void> {
+    await this.tasks.createIndexes([
+      { key: { created_at: -1 }, name: 'created_at_desc' },
+      { key: { status: 1, created_at: -1 }, name: 'status_created_at' },
+      { key: { notification_status: 1, created_at: -1 }, name: 'notification_status_created_at' },
+      { key: { notify_target: 1, created_at: -1 }, name: 'notify_target_created_at' },
+    ]);
+  }
+
+  /** Writes `doc` if its version is newer than the stored one; a stale or repeated write changes nothing. */
+  async applyMirror(doc: TaskDocument): Promise<MirrorOutcome> {
+    if (this.indexesPending) {
+      await this.ensureIndexes();
+      this.indexesPending = false;
+    }
+    const { task_id, ...rest } = doc;
+    try {
+      const res = await this.tasks.updateOne({ _id: task_id, version: { $lt: doc.version } }, { $set: rest }, { upsert: true });
+      return res.modifiedCount + res.upsertedCount > 0 ? 'applied' : 'stale';
+    } catch (err) {
+      // The filter missed because a newer (or equal) version is stored, so the upsert tried to insert
+      // a second document with the same _id.
+      if (err instanceof MongoServerError && err.code === 11000) return 'stale';
+      throw err;
+    }
+  }
+
+  /**
+   * A change made outside the workflow (the watcher): applied only if the document is still at
+   * `expectedVersion`, and it bumps the version so no older mirror write can undo it.
+   */
+  async updateIfVersion(taskId: string, expectedVersion: number, set: Partial<Omit<TaskDocument, 'task_id' | 'version'>>): Promise<boolean> {
+    const res = await this.tasks.updateOne({ _id: taskId, version: expectedVersion }, { $set: set, $inc: { version: 1 } });
+    return res.modifiedCount === 1;
+  }
+
+  async get(taskId: string): Promise<TaskDocument | null> {
+    const stored = await this.tasks.findOne({ _id: taskId });
+    return stored ? toDocument(stored) : null;
+  }
+
+  /** Newest first. */
+  async list(filter: TaskListFilter = {}): Promise<TaskDocument[]> {
+    const query: Filter<StoredTask> = {};
+    if (filter.status) query.status = filter.status;
+    if (filter.notification_status) query.notification_status = filter.notification_status;
+    if (filter.notify_target) query.notify_target = filter.notify_target;
+    const docs = await this.tasks
+      .find(query)
+      .sort({ created_at: -1, _id: -1 })
+      .limit(filter.limit ?? 50)
+      .toArray();
+    return docs.map(toDocument);
+  }
+
+  /** Terminal tasks whose notification is `pending` (and `failed` when retrying): the watcher's scan. */
+  async findUndelivered(options: { retryFailed: boolean; limit?: number }): Promise<TaskDocument[]> {
+    const notification: (NotificationStatus | null)[] = options.retryFailed ? ['pending', 'failed', null] : ['pending', null];
+    const docs = await this.tasks
+      .find({ status: { $in: [...TERMINAL_TASK_STATUSES] }, notification_status: { $in: notification } })
+      .sort({ created_at: 1 })
+      .limit(options.limit ?? 1000)
+      .toArray();
+    return docs.map(toDocument);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.db('admin').command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+function toDocument({ _id, ...rest }: StoredTask): TaskDocument {
+  return { task_id: _id, ...rest } as TaskDocument;
+}
+
+function redactUri(uri: string): string {
+  return uri.replace(/\/\/[^@/]*@/, '//***@');
+}

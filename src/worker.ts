@@ -1,0 +1,101 @@
+// The worker: the one place that builds the real dependencies (Codex runner, notifier registry,
+// MongoDB store) and wires them into the activities. No logic lives here.
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from './config';
+import { TaskStore } from './store/task-store';
+import { createActivities, type ActivityDeps } from '../activities';
+import { CodexRunner } from '../activities/codex/codex-runner';
+import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
+import { createNotifier } from '../activities/notify/registry';
+import { createRequestRelay } from '../activities/request-relay';
+
+/** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
+export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
+
+export interface BridgeWorkerOptions {
+  /** Replace real dependencies (tests, benchmarks: a stand-in Codex runner, a fake notifier). */
+  deps?: Partial<ActivityDeps>;
+  /** A pre-built bundle (tests bundle once per file). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  connection?: NativeConnection;
+  maxConcurrentActivityTaskExecutions?: number;
+  /** Extra Worker options (e.g. identity, shutdownGraceTime). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface BridgeWorker {
+  worker: Worker;
+  /** Closes the connections and store the worker opened itself. */
+  close(): Promise<void>;
+}
+
+export async function createBridgeWorker(config: Config, options: BridgeWorkerOptions = {}): Promise<BridgeWorker> {
+  const owned: (() => Promise<void>)[] = [];
+  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  if (!options.connection) owned.push(() => connection.close());
+
+  let store = options.deps?.store;
+  if (!store) {
+    const lazy = TaskStore.lazy(config.mongo.uri, config.mongo.db);
+    owned.push(() => lazy.close());
+    store = lazy;
+  }
+
+  let runCodexTurn: ActivityDeps['runCodexTurn'] | undefined = options.deps?.runCodexTurn;
+  if (!runCodexTurn) {
+    const clientConnection = await Connection.connect({ address: config.temporal.address });
+    owned.push(() => clientConnection.close());
+    const relay = createRequestRelay(new Client({ connection: clientConnection, namespace: config.temporal.namespace }));
+    const runner = new CodexRunner({
+      bin: config.codex.bin,
+      codexHome: config.codex.home,
+      configOverrides: config.codex.configOverrides,
+      allowedRoots: config.codex.allowedRoots,
+    });
+    runCodexTurn = createRunCodexTurnActivity(runner, { relay });
+  }
+
+  const activities = createActivities({
+    runCodexTurn: runCodexTurn!,
+    notifier: options.deps?.notifier ?? createNotifier(config),
+    store,
+    uiUrl: options.deps?.uiUrl ?? config.uiUrl,
+    namespace: config.temporal.namespace,
+    observer: options.deps?.observer,
+  });
+
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    activities,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+    // Cancellation reaches an activity only with a heartbeat response: keep heartbeats frequent so a
+    // `cancel` interrupts Codex within seconds (the SDK would otherwise wait up to 80% of the timeout).
+    defaultHeartbeatThrottleInterval: '1s',
+    maxHeartbeatThrottleInterval: '2s',
+    ...options.workerOptions,
+  });
+  return {
+    worker,
+    close: async () => {
+      for (const close of owned.reverse()) await close().catch(() => undefined);
+    },
+  };
+}
+
+/** `codex-bridge worker`: runs until the signal aborts (SIGINT/SIGTERM in the CLI). */
+export async function runWorker(config: Config, options: BridgeWorkerOptions & { signal?: AbortSignal } = {}): Promise<void> {
+  const { worker, close } = await createBridgeWorker(config, options);
+  const onAbort = () => worker.shutdown();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await worker.run();
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await close();
+  }
+}

@@ -1,0 +1,301 @@
+// No Docker engine runs here, so docker-compose.yml and the Dockerfile are checked by reading them:
+// settings the code knows and accepts, addresses that reach the services, the search attributes,
+// the API port, the entrypoint. Each check is a function returning its problems; the second half
+// runs every check against a deliberately broken copy, so no check can pass vacuously.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SEARCH_ATTRIBUTES = ['CodexTaskStatus', 'NotificationStatus', 'NotifyTarget'];
+/** Stand-ins for the variables a user must provide (`${VAR:?…}`). */
+const SAMPLE_VALUES: Record<string, string> = { CODEX_BRIDGE_API_TOKEN: 'sample-token-0123456789' };
+
+type PortSpec = string | number | { target?: number | string; published?: number | string; host_ip?: string };
+interface Service {
+  image?: string;
+  build?: string | { context?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: PortSpec[];
+  expose?: (string | number)[];
+  healthcheck?: { test?: string | string[] };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+}
+interface Compose {
+  services: Record<string, Service>;
+}
+interface Files {
+  compose: Compose;
+  dockerfile: string;
+}
+type Check = (files: Files) => string[];
+
+function readFiles(): Files {
+  // merge: the worker and the API share their settings through a YAML merge key (`<<`), as Compose allows.
+  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as Compose;
+  return { compose, dockerfile: fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8') };
+}
+
+// ---- reading Compose values -------------------------------------------------------------------
+
+/** Compose interpolation: `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR}`, `$VAR`, `$$`. */
+function interpolate(value: string, problems: string[], where: string): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced?: string, op?: string, arg?: string, bare?: string) => {
+    if (whole === '$$') return '$';
+    const name = (braced ?? bare)!;
+    if (op === ':-' || op === '-') return arg ?? '';
+    if (name in SAMPLE_VALUES) return SAMPLE_VALUES[name]!;
+    problems.push(`${where}: \${${name}} has no default and no sample value in this test`);
+    return '';
+  });
+}
+
+function environmentOf(service: Service | undefined): Record<string, string> {
+  const env = service?.environment ?? {};
+  const entries: [string, string][] = Array.isArray(env)
+    ? env.map((line) => [line.split('=')[0]!, line.slice(line.indexOf('=') + 1)])
+    : Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]);
+  return Object.fromEntries(entries);
+}
+
+/** Resolved environment of a service, as the container would see it. */
+function resolvedEnvironment(name: string, service: Service | undefined, problems: string[]): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environmentOf(service))) resolved[key] = interpolate(value, problems, `${name}.${key}`);
+  return resolved;
+}
+
+function commandOf(service: Service | undefined): string[] {
+  const c = service?.command ?? [];
+  return Array.isArray(c) ? c.map(String) : c.trim().split(/\s+/);
+}
+
+/** `--flag value` or `--flag=value`, every occurrence. */
+function flagValues(args: string[], flag: string): string[] {
+  const values: string[] = [];
+  args.forEach((arg, i) => {
+    if (arg === flag && i + 1 < args.length) values.push(args[i + 1]!);
+    else if (arg.startsWith(`${flag}=`)) values.push(arg.slice(flag.length + 1));
+  });
+  return values;
+}
+
+interface PortMapping {
+  hostIp: string | undefined;
+  published: number | undefined;
+  target: number;
+}
+
+function portMappings(service: Service | undefined): PortMapping[] {
+  return (service?.ports ?? []).map((p) => {
+    if (typeof p === 'object') return { hostIp: p.host_ip, published: p.published === undefined ? undefined : Number(p.published), target: Number(p.target) };
+    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const target = Number(parts.pop());
+    const published = parts.length ? Number(parts.pop()) : undefined;
+    return { hostIp: parts.length ? parts.join(':') : undefined, published, target };
+  });
+}
+
+/** Ports other containers can reach: published or exposed container ports. */
+function containerPorts(service: Service | undefined): number[] {
+  return [...portMappings(service).map((m) => m.target), ...(service?.expose ?? []).map((p) => Number(String(p).replace(/\/(tcp|udp)$/, '')))];
+}
+
+function hostPort(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return i < 0 ? [address, NaN] : [address.slice(0, i), Number(address.slice(i + 1))];
+}
+
+// ---- the checks -------------------------------------------------------------------------------
+
+const APPS = ['worker', 'api'] as const;
+
+const servicesExist: Check = ({ compose }) =>
+  ['temporal', 'mongo', 'worker', 'api'].filter((name) => !compose.services?.[name]).map((name) => `service "${name}" is missing`);
+
+const environmentIsKnownAndValid: Check = ({ compose }) => {
+  const problems: string[] = [];
+  const known = new Set<string>(CONFIG_VARIABLES);
+  for (const app of APPS) {
+    const env = resolvedEnvironment(app, compose.services[app], problems);
+    if (Object.keys(env).length === 0) problems.push(`${app} has no environment`);
+    for (const key of Object.keys(env)) if (!known.has(key)) problems.push(`${app}.${key} is not a codex-bridge setting (src/config.ts)`);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      problems.push(`${app}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+};
+
+const addressesReachTheServices: Check = ({ compose }) => {
+  const problems: string[] = [];
+  const temporalArgs = commandOf(compose.services.temporal);
+  // The dev server listens on --port (7233 by default) and, unless --ip is a wildcard, only on localhost.
+  const listenPort = Number(flagValues(temporalArgs, '--port')[0] ?? 7233);
+  const listenIp = flagValues(temporalArgs, '--ip')[0] ?? 'localhost';
+  if (listenIp !== '0.0.0.0') problems.push(`temporal listens on ${listenIp}, which other containers cannot reach`);
+  for (const app of APPS) {
+    const env = resolvedEnvironment(app, compose.services[app], problems);
+    const [tHost, tPort] = hostPort(env.TEMPORAL_ADDRESS ?? '');
+    if (tHost !== 'temporal') problems.push(`${app}.TEMPORAL_ADDRESS host is "${tHost}", not the temporal service`);
+    if (tPort !== listenPort) problems.push(`${app}.TEMPORAL_ADDRESS port ${tPort} is not the one temporal listens on (${listenPort})`);
+    if (!containerPorts(compose.services.temporal).includes(tPort)) problems.push(`${app}.TEMPORAL_ADDRESS port ${tPort} is not a port of the temporal service`);
+    const m = /^mongodb:\/\/(?:[^@/]*@)?([^:/?]+)(?::(\d+))?(?:[/?]|$)/.exec(env.MONGODB_URI ?? '');
+    const mHost = m?.[1];
+    const mPort = Number(m?.[2] ?? 27017);
+    if (mHost !== 'mongo') problems.push(`${app}.MONGODB_URI host is "${mHost}", not the mongo service`);
+    if (!containerPorts(compose.services.mongo).includes(mPort)) problems.push(`${app}.MONGODB_URI port ${mPort} is not a port of the mongo service`);
+  }
+  return problems;
+};
+
+const apiPortIsPublished: Check = ({ compose }) => {
+  const problems: string[] = [];
+  const env = resolvedEnvironment('api', compose.services.api, problems);
+  const [host, port] = hostPort(env.CODEX_BRIDGE_API_ADDR ?? '');
+  // Bound to the container's loopback, the API would be unreachable through any published port.
+  if (host !== '0.0.0.0') problems.push(`api.CODEX_BRIDGE_API_ADDR binds ${host}; inside a container it must be 0.0.0.0`);
+  const mapping = portMappings(compose.services.api).find((m) => m.target === port);
+  if (!mapping) problems.push(`api publishes no port for CODEX_BRIDGE_API_ADDR's port ${port}`);
+  else if (mapping.published !== 8787 || mapping.hostIp !== '127.0.0.1') {
+    problems.push(`api's port ${port} is published on ${mapping.hostIp ?? '*'}:${mapping.published}, not 127.0.0.1:8787`);
+  }
+  return problems;
+};
+
+const webUiIsPublished: Check = ({ compose }) => {
+  const uiPort = Number(flagValues(commandOf(compose.services.temporal), '--ui-port')[0] ?? 8233);
+  const published = portMappings(compose.services.temporal).find((m) => m.target === uiPort);
+  return published?.published === 8233 ? [] : [`the Web UI (temporal's port ${uiPort}) is not published on 8233`];
+};
+
+const searchAttributesAreRegistered: Check = ({ compose }) => {
+  const registered = new Map(flagValues(commandOf(compose.services.temporal), '--search-attribute').map((kv) => kv.split('=') as [string, string]));
+  return SEARCH_ATTRIBUTES.filter((key) => registered.get(key) !== 'Keyword').map((key) => `temporal does not register ${key}=Keyword`);
+};
+
+const appsRunTheCli: Check = ({ compose }) => {
+  const problems: string[] = [];
+  const expected = { worker: 'worker', api: 'serve' } as const;
+  for (const app of APPS) {
+    const service = compose.services[app];
+    const args = commandOf(service);
+    if (args.join(' ') !== expected[app]) problems.push(`${app} runs "${args.join(' ')}", not "${expected[app]}"`);
+    if (service?.entrypoint !== undefined) problems.push(`${app} overrides the image's entrypoint`);
+    const context = typeof service?.build === 'string' ? service.build : service?.build?.context;
+    if (context !== '.') problems.push(`${app} is not built from this repository`);
+  }
+  return problems;
+};
+
+const startsInOrderWhenHealthy: Check = ({ compose }) => {
+  const problems: string[] = [];
+  for (const name of ['temporal', 'mongo', 'api']) {
+    if (!compose.services[name]?.healthcheck?.test) problems.push(`${name} has no healthcheck`);
+  }
+  for (const app of APPS) {
+    const deps = compose.services[app]?.depends_on;
+    for (const server of ['temporal', 'mongo']) {
+      const condition = deps && !Array.isArray(deps) ? deps[server]?.condition : undefined;
+      if (condition !== 'service_healthy') problems.push(`${app} does not wait for ${server} to be healthy`);
+    }
+  }
+  return problems;
+};
+
+const dockerfileRunsTheCli: Check = ({ dockerfile }) => {
+  const problems: string[] = [];
+  const lines = dockerfile.split('\n').map((l) => l.trim());
+  const froms = lines.filter((l) => /^FROM\s/i.test(l));
+  if (froms.length === 0 || !froms.every((l) => /^FROM\s+node:20-bookworm-slim(\s|$)/i.test(l))) problems.push('not every stage is FROM node:20-bookworm-slim');
+  const finalStage = lines.slice(lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true));
+  const entrypoint = finalStage.filter((l) => /^ENTRYPOINT\s/i.test(l)).pop();
+  let args: unknown;
+  try {
+    args = entrypoint ? JSON.parse(entrypoint.replace(/^ENTRYPOINT\s+/i, '')) : undefined;
+  } catch {
+    problems.push('ENTRYPOINT is not in exec (JSON array) form, so signals would not reach node');
+  }
+  if (JSON.stringify(args) !== JSON.stringify(['node', 'bin/codex-bridge.js'])) problems.push(`ENTRYPOINT is ${entrypoint ?? 'missing'}, not ["node", "bin/codex-bridge.js"]`);
+  const user = finalStage.filter((l) => /^USER\s/i.test(l)).pop()?.replace(/^USER\s+/i, '');
+  if (!user || /^(root|0)(:|$)/.test(user)) problems.push('the final stage does not switch to a non-root USER');
+  if (!/\bnpm ci\b/.test(dockerfile)) problems.push('dependencies are not installed with npm ci');
+  if (!/\btsc -p tsconfig\.build\.json\b/.test(dockerfile)) problems.push('the TypeScript build (tsc -p tsconfig.build.json) is missing');
+  return problems;
+};
+
+const CHECKS: Record<string, Check> = {
+  'the temporal, mongo, worker and api services exist': servicesExist,
+  'every worker/api environment key is a known setting and the whole validates with loadConfig': environmentIsKnownAndValid,
+  'TEMPORAL_ADDRESS and MONGODB_URI point at the temporal and mongo services and their ports': addressesReachTheServices,
+  "the API's published port is CODEX_BRIDGE_API_ADDR's port, on 127.0.0.1:8787": apiPortIsPublished,
+  'the Temporal Web UI is published on 8233': webUiIsPublished,
+  "the temporal service's command registers the three Keyword search attributes": searchAttributesAreRegistered,
+  'the worker and api services run the image entrypoint with `worker` and `serve`': appsRunTheCli,
+  'worker and api wait for healthy servers, and the servers have healthchecks': startsInOrderWhenHealthy,
+  "the Dockerfile's entrypoint runs bin/codex-bridge.js as a non-root user after npm ci and tsc": dockerfileRunsTheCli,
+};
+
+describe('docker-compose.yml and Dockerfile', () => {
+  const files = readFiles();
+  test.each(Object.entries(CHECKS))('%s', (_name, check) => {
+    expect(check(files)).toEqual([]);
+  });
+});
+
+// ---- every check fails on a file that is wrong in its way ----------------------------------------
+
+type Mutation = [description: string, check: Check, mutate: (files: Files) => void];
+
+const env = (files: Files, app: 'worker' | 'api') => files.compose.services[app]!.environment as Record<string, string>;
+const temporalCommand = (files: Files) => files.compose.services.temporal!.command as string[];
+
+const MUTATIONS: Mutation[] = [
+  ['mongo service removed', servicesExist, (f) => delete f.compose.services.mongo],
+  ['unknown variable in the worker', environmentIsKnownAndValid, (f) => (env(f, 'worker').OPENAI_SECRET_THING = 'x')],
+  ['invalid MONGODB_DB in the api', environmentIsKnownAndValid, (f) => (env(f, 'api').MONGODB_DB = 'not a name!')],
+  ['a required variable without a value', environmentIsKnownAndValid, (f) => (env(f, 'api').FEISHU_APP_ID = '${SOMETHING_UNSET:?needed}')],
+  ['worker talks to localhost Temporal', addressesReachTheServices, (f) => (env(f, 'worker').TEMPORAL_ADDRESS = 'localhost:7233')],
+  ['worker talks to a port Temporal does not serve', addressesReachTheServices, (f) => (env(f, 'worker').TEMPORAL_ADDRESS = 'temporal:7234')],
+  ['api talks to a port mongo does not expose', addressesReachTheServices, (f) => (env(f, 'api').MONGODB_URI = 'mongodb://mongo:27018')],
+  ['temporal listens on localhost only', addressesReachTheServices, (f) => {
+    const cmd = temporalCommand(f);
+    cmd[cmd.indexOf('--ip') + 1] = '127.0.0.1';
+  }],
+  ['API address port differs from the published one', apiPortIsPublished, (f) => (env(f, 'api').CODEX_BRIDGE_API_ADDR = '0.0.0.0:9000')],
+  ['API bound to the container loopback', apiPortIsPublished, (f) => (env(f, 'api').CODEX_BRIDGE_API_ADDR = '127.0.0.1:8787')],
+  ['API published on every interface', apiPortIsPublished, (f) => (f.compose.services.api!.ports = ['8787:8787'])],
+  ['Web UI not published', webUiIsPublished, (f) => (f.compose.services.temporal!.ports = ['127.0.0.1:7233:7233'])],
+  ['NotifyTarget not registered', searchAttributesAreRegistered, (f) => {
+    f.compose.services.temporal!.command = temporalCommand(f).filter((a) => a !== 'NotifyTarget=Keyword');
+  }],
+  ['CodexTaskStatus registered as Text', searchAttributesAreRegistered, (f) => {
+    const cmd = temporalCommand(f);
+    cmd[cmd.indexOf('CodexTaskStatus=Keyword')] = 'CodexTaskStatus=Text';
+  }],
+  ['worker runs serve', appsRunTheCli, (f) => (f.compose.services.worker!.command = ['serve'])],
+  ['api from a prebuilt image with its own entrypoint', appsRunTheCli, (f) => {
+    delete f.compose.services.api!.build;
+    f.compose.services.api!.entrypoint = ['node', 'dist/src/api/server.js'];
+  }],
+  ['worker starts before mongo is healthy', startsInOrderWhenHealthy, (f) => (f.compose.services.worker!.depends_on = ['temporal', 'mongo'])],
+  ['temporal without healthcheck', startsInOrderWhenHealthy, (f) => delete f.compose.services.temporal!.healthcheck],
+  ['entrypoint runs another script', dockerfileRunsTheCli, (f) => (f.dockerfile = f.dockerfile.replace(/^ENTRYPOINT .*$/m, 'ENTRYPOINT ["node", "dist/src/cli/main.js"]'))],
+  ['entrypoint in shell form', dockerfileRunsTheCli, (f) => (f.dockerfile = f.dockerfile.replace(/^ENTRYPOINT .*$/m, 'ENTRYPOINT node bin/codex-bridge.js'))],
+  ['runs as root', dockerfileRunsTheCli, (f) => (f.dockerfile = f.dockerfile.replace(/^USER .*$/m, 'USER root'))],
+  ['another base image', dockerfileRunsTheCli, (f) => (f.dockerfile = f.dockerfile.replace(/^FROM node:20-bookworm-slim$/m, 'FROM node:22'))],
+];
+
+describe('each check rejects a file that is wrong in its way', () => {
+  test.each(MUTATIONS)('%s', (_description, check, mutate) => {
+    const files = readFiles();
+    expect(check(files)).toEqual([]); // the mutation, not something else, makes it fail
+    mutate(files);
+    expect(check(files)).not.toEqual([]);
+  });
+});

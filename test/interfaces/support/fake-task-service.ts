@@ -1,0 +1,134 @@
+// A TaskServiceApi that records every call and answers from an in-memory map, so the edges (CLI,
+// HTTP API) can be tested for what they send and how they translate answers and errors.
+import type { ListTasksFilter, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
+import type { ApprovalDecision, TaskDocument } from '../../../src/domain/task';
+import { ConflictError, NotFoundError } from '../../../src/errors';
+
+export interface RecordedCall {
+  method: keyof TaskServiceApi;
+  args: unknown[];
+}
+
+export class FakeTaskService implements TaskServiceApi {
+  readonly calls: RecordedCall[] = [];
+  readonly tasks = new Map<string, TaskDocument>();
+  /** When set, the next call of that method throws it (once). */
+  readonly failNext = new Map<keyof TaskServiceApi, unknown>();
+  private seq = 0;
+
+  async start(request: StartTaskRequest): Promise<TaskDocument> {
+    this.record('start', request);
+    const taskId = request.task_id ?? `task-${++this.seq}`;
+    if (this.tasks.has(taskId)) throw new ConflictError(`A task with id ${taskId} already exists.`);
+    const doc = makeTaskDocument({
+      task_id: taskId,
+      prompt: request.prompt,
+      cwd: request.cwd ?? '/work',
+      notify_target: request.notify_target ?? null,
+      notification_status: request.notify_target ? 'pending' : null,
+      model: request.model ?? null,
+      sandbox: request.sandbox ?? 'workspace-write',
+      approval_policy: request.approval_policy ?? 'never',
+    });
+    this.tasks.set(taskId, doc);
+    return doc;
+  }
+
+  async status(taskId: string): Promise<TaskDocument> {
+    this.record('status', taskId);
+    return this.get(taskId);
+  }
+
+  async list(filter: ListTasksFilter): Promise<TaskDocument[]> {
+    this.record('list', filter);
+    return [...this.tasks.values()]
+      .filter((t) => (filter.status ? t.status === filter.status : true))
+      .filter((t) => (filter.notification_status ? t.notification_status === filter.notification_status : true))
+      .filter((t) => (filter.notify_target ? t.notify_target === filter.notify_target : true))
+      .sort((a, b) => b.created_at.localeCompare(a.created_at))
+      .slice(0, filter.limit ?? 50);
+  }
+
+  async cancel(taskId: string): Promise<void> {
+    this.record('cancel', taskId);
+    this.get(taskId);
+  }
+
+  async approve(taskId: string, requestId: string, decision: ApprovalDecision): Promise<TaskDocument> {
+    this.record('approve', taskId, requestId, decision);
+    return this.takeRequest(taskId, requestId);
+  }
+
+  async answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument> {
+    this.record('answer', taskId, requestId, answers);
+    return this.takeRequest(taskId, requestId);
+  }
+
+  async reply(taskId: string, prompt: string): Promise<TaskDocument> {
+    this.record('reply', taskId, prompt);
+    return this.get(taskId);
+  }
+
+  async notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport> {
+    this.record('notifyCompleted', options);
+    return { dry_run: options.dryRun ?? false, scanned: 0, sent: 0, failed: 0, no_target: 0, skipped: 0, items: [] };
+  }
+
+  callsOf(method: keyof TaskServiceApi): unknown[][] {
+    return this.calls.filter((c) => c.method === method).map((c) => c.args);
+  }
+
+  private record(method: keyof TaskServiceApi, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+    const failure = this.failNext.get(method);
+    if (failure !== undefined) {
+      this.failNext.delete(method);
+      throw failure;
+    }
+  }
+
+  private get(taskId: string): TaskDocument {
+    const doc = this.tasks.get(taskId);
+    if (!doc) throw new NotFoundError(`There is no task ${taskId}.`);
+    return doc;
+  }
+
+  private takeRequest(taskId: string, requestId: string): TaskDocument {
+    const doc = this.get(taskId);
+    if (!doc.pending_requests.some((r) => r.request_id === requestId)) {
+      throw new ConflictError(`Request ${requestId} of task ${taskId} is not pending.`);
+    }
+    const updated = { ...doc, pending_requests: doc.pending_requests.filter((r) => r.request_id !== requestId) };
+    this.tasks.set(taskId, updated);
+    return updated;
+  }
+}
+
+export function makeTaskDocument(overrides: Partial<TaskDocument> & { task_id: string }): TaskDocument {
+  const now = new Date().toISOString();
+  return {
+    workflow_id: overrides.task_id,
+    run_id: 'run-1',
+    prompt: 'fix the tests',
+    cwd: '/work',
+    model: null,
+    sandbox: 'workspace-write',
+    approval_policy: 'never',
+    status: 'queued',
+    notify_target: null,
+    notification_status: null,
+    notified_at: null,
+    notification_error: null,
+    notification_attempts: 0,
+    pending_requests: [],
+    result: null,
+    error: null,
+    turns: [],
+    created_at: now,
+    started_at: null,
+    finished_at: null,
+    updated_at: now,
+    version: 1,
+    ...overrides,
+  };
+}

@@ -1,0 +1,10 @@
+// A deliberately non-deterministic change of the task workflow (an extra timer before anything
+// else): replaying the committed histories against it must fail.
+import { sleep } from '@temporalio/workflow';
+import { codexTaskWorkflow as original } from '../../../workflows/task-workflow';
+import type { TaskWorkflowInput } from '../../../workflows/task-workflow-input';
+
+export async function codexTaskWorkflow(input: TaskWorkflowInput) {
+  await sleep(10);
+  return original(input);
+}

@@ -1,0 +1,68 @@
+// Regenerates the committed workflow histories that the replay test replays: real runs in the
+// Temporal test server (success, notifier retries, cancel, no target, approval, follow-up turn).
+// Run: ./scripts/record-histories   (after changing the workflow on purpose)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { createRequestRelay } from '../../activities/request-relay';
+import { FakeNotifier } from '../support/fake-notifier';
+import { fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
+import { createWorkflowHarness } from '../support/workflow-harness';
+
+export const HISTORIES_DIR = path.join(__dirname, 'histories');
+
+test('record workflow histories', async () => {
+  const h = await createWorkflowHarness();
+  const save = async (name: string, taskId: string) => {
+    const history = await h.env.client.workflow.getHandle(taskId).fetchHistory();
+    fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+  };
+  try {
+    fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+    const relay = createRequestRelay(h.env.client, 50);
+    await h.withWorker(
+      {
+        notifier: new FakeNotifier().failNext(2, { retryable: true, message: 'HTTP 500' }).notifier,
+        runCodexTurn: fakeCodex(async (input) => {
+          if (input.prompt === 'cancel me') return runUntilCancelled(input);
+          if (input.prompt === 'ask me') {
+            const a = await relay(input.taskId, { request_id: 'req-1', kind: 'command_approval', summary: 'Run ls', details: '$ ls' }, {});
+            return turnResult(input, { finalMessage: JSON.stringify(a) });
+          }
+          return turnResult(input);
+        }),
+      },
+      async () => {
+        const retries = await h.service.start({ prompt: 'retry the notifier', cwd: h.workdir, notify_target: 'local', task_id: 'history-retries' });
+        await h.result(retries.task_id);
+        await save('notify-retries', retries.task_id);
+
+        const success = await h.service.start({ prompt: 'Investigate the failing tests', cwd: h.workdir, notify_target: 'feishu:oc_chat1', task_id: 'history-success' });
+        await h.result(success.task_id);
+        await save('success', success.task_id);
+
+        const noTarget = await h.service.start({ prompt: 'no target', cwd: h.workdir, task_id: 'history-no-target' });
+        await h.result(noTarget.task_id);
+        await save('no-target', noTarget.task_id);
+
+        const cancel = await h.service.start({ prompt: 'cancel me', cwd: h.workdir, notify_target: 'local', task_id: 'history-cancel' });
+        await h.waitFor(cancel.task_id, (d) => d.status === 'running');
+        await h.service.cancel(cancel.task_id);
+        await h.result(cancel.task_id);
+        await save('cancel', cancel.task_id);
+
+        const ask = await h.service.start({ prompt: 'ask me', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted', task_id: 'history-approval' });
+        await h.waitFor(ask.task_id, (d) => d.status === 'waiting_for_input');
+        await h.service.approve(ask.task_id, 'req-1', 'accept');
+        await h.result(ask.task_id);
+        await save('approval', ask.task_id);
+
+        await h.service.reply(success.task_id, 'now also fix X');
+        await h.result(success.task_id);
+        await save('reply-turn', success.task_id);
+      },
+    );
+  } finally {
+    await h.close();
+  }
+});

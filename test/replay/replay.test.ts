@@ -1,0 +1,38 @@
+// Replays committed histories of real runs against today's workflow code: a change that would
+// break running workflows fails here. Regenerate on purpose with ./scripts/record-histories.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOWS_PATH } from '../../src/worker';
+
+const HISTORIES_DIR = path.join(__dirname, 'histories');
+const histories = fs
+  .readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({ name: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))) }));
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+let bundle: WorkflowBundleWithSourceMap;
+let alteredBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [bundle, alteredBundle] = await Promise.all([
+    bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: silent }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('./altered-workflow'), logger: silent }),
+  ]);
+});
+
+test('the committed histories cover the scenarios the workflow must keep replaying', () => {
+  expect(histories.map((h) => h.name).sort()).toEqual(['approval', 'cancel', 'no-target', 'notify-retries', 'reply-turn', 'success']);
+});
+
+test.each(histories.map((h) => [h.name, h.history] as const))('history %s replays deterministically', async (name, history) => {
+  await expect(Worker.runReplayHistory({ workflowBundle: bundle, replayName: name }, history, `history-${name}`)).resolves.toBeUndefined();
+});
+
+test('the replayer catches a non-deterministic change', async () => {
+  const { history } = histories.find((h) => h.name === 'success')!;
+  await expect(Worker.runReplayHistory({ workflowBundle: alteredBundle }, history, 'history-success')).rejects.toBeInstanceOf(DeterminismViolationError);
+});

@@ -1,0 +1,49 @@
+// A stand-in for the Codex activity in workflow tests: scripted results, or a turn that runs until
+// it is cancelled (heartbeating, as the real activity does).
+import { Context } from '@temporalio/activity';
+import type { CodexTurnInput, CodexTurnResult } from '../../activities/codex/types';
+
+export function turnResult(input: CodexTurnInput, overrides: Partial<CodexTurnResult> = {}): CodexTurnResult {
+  return {
+    status: 'completed',
+    finalMessage: `Done: ${input.prompt}`,
+    threadId: input.threadId ?? `thread-${input.taskId}`,
+    turnId: `turn-${input.turn}`,
+    usage: { input_tokens: 10, cached_input_tokens: 0, output_tokens: 5, reasoning_output_tokens: 0, total_tokens: 15 },
+    commands: [],
+    fileChanges: [],
+    diff: null,
+    durationMs: 5,
+    error: null,
+    serverRequests: [],
+    ...overrides,
+  };
+}
+
+export type FakeCodex = ((input: CodexTurnInput) => Promise<CodexTurnResult>) & { inputs: CodexTurnInput[] };
+
+export function fakeCodex(behaviour: (input: CodexTurnInput) => Promise<CodexTurnResult> | CodexTurnResult = (i) => turnResult(i)): FakeCodex {
+  const inputs: CodexTurnInput[] = [];
+  const fn = (async (input: CodexTurnInput) => {
+    inputs.push(input);
+    return behaviour(input);
+  }) as FakeCodex;
+  fn.inputs = inputs;
+  return fn;
+}
+
+/** Heartbeats until the activity is cancelled, then reports an interrupted turn (as the real one does). */
+export async function runUntilCancelled(input: CodexTurnInput): Promise<CodexTurnResult> {
+  const ctx = Context.current();
+  for (;;) {
+    ctx.heartbeat({ itemsStarted: 1 });
+    try {
+      await ctx.sleep(200);
+    } catch {
+      // cancelled: the real activity interrupts the turn and reaps the process, then rethrows
+      throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+    }
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    void input;
+  }
+}

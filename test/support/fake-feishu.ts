@@ -1,0 +1,234 @@
+// A fake Feishu Open API on 127.0.0.1 for tests: the two endpoints codex-bridge uses, with the
+// checks and de-duplication Feishu does, and programmable failures. The real Lark SDK talks to it
+// over HTTP (FEISHU_BASE_URL = fake.baseUrl).
+//
+//   POST /open-apis/auth/v3/tenant_access_token/internal  {app_id, app_secret} → {code, tenant_access_token, expire}
+//   POST /open-apis/im/v1/messages?receive_id_type=chat_id  {receive_id, msg_type, content, uuid}
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FeishuFault =
+  /** Any HTTP status with an optional business body, e.g. {kind:'http', status: 500}. */
+  | { kind: 'http'; status: number; code?: number; msg?: string }
+  /** HTTP 429, code 99991400 and `x-ogw-ratelimit-reset: resetSeconds`. */
+  | { kind: 'rate_limit'; resetSeconds: number }
+  /** A business error as Feishu sends most of them: HTTP 400 (or `status`) with {code, msg}. */
+  | { kind: 'business'; code: number; msg?: string; status?: number }
+  /** Revokes every token issued so far and answers HTTP 400 code 99991663. */
+  | { kind: 'token_invalid' }
+  /** Delivers, then answers only after delayMs (a client that gives up earlier still posted). */
+  | { kind: 'slow'; delayMs: number }
+  /** Delivers, then closes the connection without an answer. */
+  | { kind: 'drop' };
+
+export interface FeishuRecordedRequest {
+  /** When the request arrived (ms since the epoch). */
+  receivedAt: number;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+  /** The status the fake answered (null: connection dropped). */
+  status: number | null;
+}
+
+export interface FeishuDelivered {
+  messageId: string;
+  chatId: string;
+  msgType: string;
+  /** The parsed `content` JSON (a card for msg_type interactive). */
+  content: unknown;
+  uuid: string | null;
+  at: string;
+}
+
+export interface FakeFeishu {
+  baseUrl: string;
+  appId: string;
+  appSecret: string;
+  /** Every request, in order. */
+  requests: FeishuRecordedRequest[];
+  /** Messages actually posted (a repeated uuid posts nothing new). */
+  messages: FeishuDelivered[];
+  tokensIssued: string[];
+  /** Requests to the send endpoint (what a rate-limit test counts). */
+  sendRequests(): FeishuRecordedRequest[];
+  tokenRequests(): FeishuRecordedRequest[];
+  messagesTo(chatId: string): FeishuDelivered[];
+  countByChat(): Record<string, number>;
+  /** The next `n` send requests fail with `fault` (queued after faults already programmed). */
+  failNext(n: number, fault: FeishuFault): void;
+  /** Chats the bot is not a member of answer 230002. */
+  removeBotFrom(chatId: string): void;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+export interface FakeFeishuOptions {
+  appId?: string;
+  appSecret?: string;
+  /** `expire` of issued tokens in seconds (default 7200, as Feishu). */
+  tokenExpireSeconds?: number;
+}
+
+const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
+const SEND_PATH = '/open-apis/im/v1/messages';
+const MSG_TYPES = new Set(['text', 'post', 'interactive', 'image', 'share_chat', 'share_user', 'audio', 'media', 'file', 'sticker']);
+
+export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<FakeFeishu> {
+  const appId = options.appId ?? 'cli_fake_app';
+  const appSecret = options.appSecret ?? 'fake-app-secret';
+  const requests: FeishuRecordedRequest[] = [];
+  const messages: FeishuDelivered[] = [];
+  const tokensIssued: string[] = [];
+  const validTokens = new Set<string>();
+  const byUuid = new Map<string, FeishuDelivered>();
+  const botNotIn = new Set<string>();
+  const faults: FeishuFault[] = [];
+  let seq = 0;
+
+  const server = http.createServer((req, res) => {
+    void readBody(req).then(async (raw) => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const record: FeishuRecordedRequest = {
+        receivedAt: Date.now(),
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body: parseJson(raw),
+        status: null,
+      };
+      requests.push(record);
+      const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+        record.status = status;
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+        res.end(JSON.stringify(body));
+      };
+
+      if (req.method === 'POST' && url.pathname === TOKEN_PATH) {
+        const b = record.body as { app_id?: unknown; app_secret?: unknown } | null;
+        if (b?.app_id !== appId) return answer(400, { code: 10003, msg: 'invalid param' });
+        if (b?.app_secret !== appSecret) return answer(400, { code: 10014, msg: 'app secret invalid' });
+        const token = `t-fake-${++seq}`;
+        tokensIssued.push(token);
+        validTokens.add(token);
+        return answer(200, { code: 0, msg: 'ok', tenant_access_token: token, expire: options.tokenExpireSeconds ?? 7200 });
+      }
+      if (req.method !== 'POST' || url.pathname !== SEND_PATH) return answer(404, { code: 404, msg: `no route ${req.method} ${url.pathname}` });
+
+      const fault = faults.shift();
+      if (fault?.kind === 'http') return answer(fault.status, { code: fault.code ?? fault.status, msg: fault.msg ?? `injected HTTP ${fault.status}` });
+      if (fault?.kind === 'rate_limit') {
+        return answer(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': String(fault.resetSeconds) });
+      }
+      if (fault?.kind === 'business') return answer(fault.status ?? 400, { code: fault.code, msg: fault.msg ?? `injected business error ${fault.code}` });
+      if (fault?.kind === 'token_invalid') {
+        validTokens.clear();
+        return answer(400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
+      }
+
+      const auth = String(req.headers.authorization ?? '');
+      if (!auth.startsWith('Bearer ')) return answer(400, { code: 99991661, msg: 'Missing access token for authorization.' });
+      if (!validTokens.has(auth.slice('Bearer '.length))) return answer(400, { code: 99991663, msg: 'Invalid access token for authorization.' });
+      if (url.searchParams.get('receive_id_type') !== 'chat_id') return answer(400, { code: 230001, msg: 'invalid receive_id_type' });
+
+      const b = record.body as { receive_id?: unknown; msg_type?: unknown; content?: unknown; uuid?: unknown } | null;
+      const invalid = validateSend(b);
+      if (invalid) return answer(400, { code: 230001, msg: invalid });
+      const chatId = b!.receive_id as string;
+      if (botNotIn.has(chatId)) return answer(400, { code: 230002, msg: 'Bot is not in the chat.' });
+
+      const uuid = typeof b!.uuid === 'string' ? b!.uuid : null;
+      let delivered = uuid ? byUuid.get(uuid) : undefined;
+      if (!delivered) {
+        delivered = { messageId: `om_fake_${++seq}`, chatId, msgType: b!.msg_type as string, content: JSON.parse(b!.content as string), uuid, at: new Date().toISOString() };
+        messages.push(delivered);
+        if (uuid) byUuid.set(uuid, delivered);
+      }
+      const ok = {
+        code: 0,
+        msg: 'success',
+        data: { message_id: delivered.messageId, chat_id: chatId, msg_type: delivered.msgType, body: { content: b!.content }, create_time: String(Date.parse(delivered.at)) },
+      };
+      if (fault?.kind === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (!res.destroyed) answer(200, ok);
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    appId,
+    appSecret,
+    requests,
+    messages,
+    tokensIssued,
+    sendRequests: () => requests.filter((r) => r.path === SEND_PATH),
+    tokenRequests: () => requests.filter((r) => r.path === TOKEN_PATH),
+    messagesTo: (chatId) => messages.filter((m) => m.chatId === chatId),
+    countByChat: () => countBy(messages, (m) => m.chatId),
+    failNext(n, fault) {
+      for (let i = 0; i < n; i++) faults.push(fault);
+    },
+    removeBotFrom: (chatId) => void botNotIn.add(chatId),
+    reset() {
+      requests.length = 0;
+      messages.length = 0;
+      tokensIssued.length = 0;
+      validTokens.clear();
+      byUuid.clear();
+      botNotIn.clear();
+      faults.length = 0;
+    },
+    stop: () => stopServer(server),
+  };
+}
+
+function validateSend(b: { receive_id?: unknown; msg_type?: unknown; content?: unknown; uuid?: unknown } | null): string | null {
+  if (!b || typeof b !== 'object') return 'body must be a JSON object';
+  if (typeof b.receive_id !== 'string' || b.receive_id === '') return 'receive_id is required';
+  if (typeof b.msg_type !== 'string' || !MSG_TYPES.has(b.msg_type)) return 'msg_type is invalid';
+  if (typeof b.content !== 'string') return 'content must be a JSON string';
+  const content = parseJson(b.content);
+  if (!content || typeof content !== 'object') return 'content is not valid JSON';
+  if (b.uuid !== undefined && (typeof b.uuid !== 'string' || b.uuid.length > 50)) return 'uuid must be a string of at most 50 characters';
+  return null;
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', () => resolve(''));
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function stopServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

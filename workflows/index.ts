@@ -1,0 +1,2 @@
+// The worker's workflow bundle entry: workflow functions only (deterministic code).
+export { codexTaskWorkflow } from './task-workflow';

@@ -1,0 +1,19 @@
+// The input of one run of codexTaskWorkflow. The first run carries a fresh `queued` document; a
+// follow-up (`reply`) starts a new run of the same workflow id carrying the finished document.
+import type { TaskDocument } from '../src/domain/task';
+import type { ServerRequestPolicy } from '../activities/codex/types';
+
+export interface TaskWorkflowInput {
+  /** The task as it stands when this run starts (status `queued`, or terminal for a follow-up). */
+  task: TaskDocument;
+  /** The prompt of the turn this run executes. */
+  prompt: string;
+  turn_timeout_ms: number;
+  /** How long a pending approval or question waits for a person before it is declined. */
+  request_timeout_ms: number;
+  /** A worker that stops heartbeating this long is presumed dead and the turn is retried. */
+  heartbeat_timeout_ms?: number;
+  /** How long delivery is retried before the notification is marked `failed`. */
+  notify_deadline_ms?: number;
+  server_request_policy: ServerRequestPolicy;
+}
