@@ -9,6 +9,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { CodexRunner } from '../activities/codex/codex-runner';
 import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
 import { createNotifier } from '../activities/notify/registry';
+import { createProgressReporter } from '../activities/progress-reporter';
 import { createRequestRelay } from '../activities/request-relay';
 
 /** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
@@ -47,14 +48,14 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
   if (!runCodexTurn) {
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     owned.push(() => clientConnection.close());
-    const relay = createRequestRelay(new Client({ connection: clientConnection, namespace: config.temporal.namespace }));
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
     const runner = new CodexRunner({
       bin: config.codex.bin,
       codexHome: config.codex.home,
       configOverrides: config.codex.configOverrides,
       allowedRoots: config.codex.allowedRoots,
     });
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay });
+    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(client), onProgress: createProgressReporter(client) });
   }
 
   const activities = createActivities({

@@ -54,6 +54,11 @@ export interface RunTurnHooks {
    * serverRequestPolicy answers. `signal` aborts when the turn ends before an answer came.
    */
   onServerRequest?(request: PendingServerRequest, signal: AbortSignal): Promise<ServerRequestAnswer>;
+  /**
+   * The activity attempt (default 1). Request ids of later attempts say so: a retried turn may ask
+   * different things in the same order, and an answer must never land on another question.
+   */
+  attempt?: number;
 }
 
 /**
@@ -140,7 +145,7 @@ export class CodexRunner {
     client.handleServerRequests(async (request: ServerRequest) => {
       if (!isHandledServerRequest(request)) throw new Error(`codex-bridge does not handle ${request.method}`);
       const pending: PendingServerRequest = {
-        request_id: `${input.taskId}-t${input.turn}-r${++requestCount}`,
+        request_id: `${input.taskId}-t${input.turn}${(hooks.attempt ?? 1) > 1 ? `-a${hooks.attempt}` : ''}-r${++requestCount}`,
         kind: requestKind(request),
         summary: summarizeRequest(request, (id) => recorder.startedItem(id)),
         details: describeRequest(request, (id) => recorder.startedItem(id)),

@@ -45,6 +45,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
     try {
       const result = await runner.runTurn(input, {
         signal: context.cancellationSignal,
+        attempt: context.info.attempt,
         onProgress: (heartbeat) => heartbeats.update(heartbeat),
         onServerRequest:
           input.serverRequestPolicy === 'ask' && relay

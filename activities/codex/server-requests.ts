@@ -13,7 +13,7 @@ const KIND_BY_METHOD: Record<HandledServerRequest['method'], PendingRequestKind>
 
 /** A server request as the hook sees it. */
 export interface PendingServerRequest {
-  /** Stable within the task: `${taskId}-t${turn}-r${n}`. */
+  /** Unique within the task: `${taskId}-t${turn}-r${n}` (`-a${attempt}` before `-r` after a retry). */
   request_id: string;
   kind: PendingRequestKind;
   summary: string;

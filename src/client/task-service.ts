@@ -37,6 +37,8 @@ export interface TaskServiceDeps {
   config: Config;
   /** The watcher's notifier; defaults to the channel registry built from the configuration. */
   notifier?: Notifier;
+  /** Per-run workflow settings with workflow-side defaults (fault tests shorten the heartbeat timeout). */
+  workflowInput?: Pick<TaskWorkflowInput, 'heartbeat_timeout_ms' | 'notify_deadline_ms'>;
 }
 
 export class TaskService implements TaskServiceApi {
@@ -207,6 +209,7 @@ export class TaskService implements TaskServiceApi {
       turn_timeout_ms: this.config.codex.turnTimeoutMs,
       request_timeout_ms: this.config.codex.requestTimeoutMs,
       server_request_policy: task.approval_policy === 'never' ? 'decline' : 'ask',
+      ...this.deps.workflowInput,
     };
     try {
       return await this.deps.client.workflow.start(WORKFLOW_TYPE, {

@@ -2,7 +2,7 @@
 // the workflow's retry policies list the non-retryable ones. Pure, so workflow code imports it.
 
 /** Codex failures a person must fix before a retry could help. */
-export const CODEX_NON_RETRYABLE_TYPES = ['CodexBinaryMissing', 'CwdMissing', 'CwdNotAllowed', 'InvalidCodexConfig', 'InvalidTaskInput'] as const;
+export const CODEX_NON_RETRYABLE_TYPES = ['CodexBinaryMissing', 'CwdMissing', 'CwdNotAllowed', 'InvalidCodexConfig', 'CodexThreadNotFound', 'InvalidTaskInput'] as const;
 
 /** The channel refused the message for good (bot not in chat, bad chat id, bad credentials…). */
 export const NOTIFICATION_REJECTED = 'NotificationRejected';

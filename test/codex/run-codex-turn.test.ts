@@ -165,11 +165,11 @@ test('with policy "ask" the relay answers, and heartbeats go on while the person
   expect(duringWait.length).toBeGreaterThanOrEqual(3);
 });
 
-test('with policy "ask" but no relay, requests are declined', async () => {
+test('with policy "ask" but no relay, requests are declined; a retry’s request ids name the attempt', async () => {
   const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch nope.txt' }] }, { items: [{ type: 'message', text: 'ok' }] }]);
-  const input = env.turnInput({ approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' });
-  const result = await new MockActivityEnvironment().turn(createRunCodexTurnActivity(env.runner()), input);
-  expect(result.serverRequests).toEqual([expect.objectContaining({ answer: 'decline', answered_by: 'policy' })]);
+  const input = env.turnInput({ taskId: 'task-retry', turn: 2, approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' });
+  const result = await new MockActivityEnvironment({ attempt: 3 }).turn(createRunCodexTurnActivity(env.runner()), input);
+  expect(result.serverRequests).toEqual([expect.objectContaining({ request_id: 'task-retry-t2-a3-r1', answer: 'decline', answered_by: 'policy' })]);
 });
 
 describe('orphan reaping', () => {
