@@ -24,6 +24,8 @@ export interface ActivityDeps {
   uiUrl?: string;
   namespace?: string;
   observer?: DeliveryObserver;
+  /** After each mirror write (metrics). */
+  onMirrored?(doc: TaskDocument, outcome: 'applied' | 'stale'): void;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -45,7 +47,8 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Writes the task document to MongoDB; the store ignores stale writes. */
     async mirrorTask(doc: TaskDocument): Promise<void> {
-      await deps.store.applyMirror(doc);
+      const outcome = await deps.store.applyMirror(doc);
+      deps.onMirrored?.(doc, outcome);
     },
   };
 }

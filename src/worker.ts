@@ -2,9 +2,13 @@
 // MongoDB store) and wires them into the activities. No logic lives here.
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { TaskStore } from './store/task-store';
+import { freePort } from './infra/free-port';
+import { createLogger, createTemporalLogger, registerConfigSecrets, type Logger } from './logging';
+import { getBridgeMetrics, startMetricsServer } from './metrics';
+import { createWorkerMetricsHooks } from './worker-metrics';
 import { createActivities, type ActivityDeps } from '../activities';
 import { CodexRunner } from '../activities/codex/codex-runner';
 import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
@@ -65,6 +69,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     uiUrl: options.deps?.uiUrl ?? config.uiUrl,
     namespace: config.temporal.namespace,
     observer: options.deps?.observer,
+    onMirrored: options.deps?.onMirrored,
   });
 
   const worker = await Worker.create({
@@ -88,9 +93,29 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
   };
 }
 
-/** `codex-bridge worker`: runs until the signal aborts (SIGINT/SIGTERM in the CLI). */
-export async function runWorker(config: Config, options: BridgeWorkerOptions & { signal?: AbortSignal } = {}): Promise<void> {
-  const { worker, close } = await createBridgeWorker(config, options);
+/**
+ * `codex-bridge worker`: installs the process-wide Temporal runtime (JSON-line logs; Prometheus
+ * metrics when CODEX_BRIDGE_METRICS_ADDR is set), then runs until the signal aborts.
+ */
+export async function runWorker(config: Config, options: BridgeWorkerOptions & { signal?: AbortSignal; logger?: Logger } = {}): Promise<void> {
+  registerConfigSecrets(config);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, context: { component: 'worker' } });
+  const sdkMetricsAddr = config.metricsAddr ? `127.0.0.1:${await freePort()}` : undefined;
+  Runtime.install({
+    logger: createTemporalLogger(logger),
+    ...(sdkMetricsAddr ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddr } } } } : {}),
+  });
+  const metrics = getBridgeMetrics();
+  const hooks = createWorkerMetricsHooks(metrics);
+  const metricsServer = config.metricsAddr
+    ? await startMetricsServer(config.metricsAddr, { metrics, logger, alsoScrape: `http://${sdkMetricsAddr}/metrics` })
+    : undefined;
+  if (metricsServer) logger.info('metrics served', { url: metricsServer.url });
+
+  const { worker, close } = await createBridgeWorker(config, {
+    ...options,
+    deps: { observer: hooks.observer, onMirrored: hooks.onMirrored, ...options.deps },
+  });
   const onAbort = () => worker.shutdown();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -98,5 +123,6 @@ export async function runWorker(config: Config, options: BridgeWorkerOptions & {
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await close();
+    await metricsServer?.close();
   }
 }

@@ -266,7 +266,9 @@ export function describeIssue(issue: z.core.$ZodIssue, options: DescribeOptions)
       if (issue.input === undefined) return sentence(`${label} is required`);
       return sentence(`${label} must be one of ${issue.values.map(String).join(', ')}`);
     case 'unrecognized_keys': {
-      const names = issue.keys.map((k) => `"${k}"`).join(', ');
+      // The names come from the caller: quote a few, shortened, so the sentence stays a sentence.
+      const shown = issue.keys.slice(0, 3).map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 37)}...` : k));
+      const names = `${shown.join(', ')}${issue.keys.length > 3 ? ` and ${issue.keys.length - 3} more` : ''}`;
       return sentence(`unknown field${issue.keys.length > 1 ? 's' : ''} ${names} in ${key === '' ? options.subject : label}`);
     }
     case 'invalid_key':

@@ -28,15 +28,14 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
         const config = cliConfig(ctx.io);
         const logger = createLogger({ level: config.logLevel, write: (line) => ctx.io.stderr.write(line), context: { component: 'worker' } });
         const stop = stopSignal(ctx);
-        const metrics = await maybeStartMetrics(config, ctx.io);
         try {
           const { runWorker } = await import('../worker');
           logger.info('worker starting', { task_queue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address });
-          await runWorker(config, { signal: stop.signal });
+          // runWorker serves /metrics itself (bridge + Temporal SDK metrics) when CODEX_BRIDGE_METRICS_ADDR is set.
+          await runWorker(config, { signal: stop.signal, logger });
           logger.info('worker stopped');
         } finally {
           stop.dispose();
-          await metrics?.close();
         }
         out.result({ stopped: true, task_queue: config.temporal.taskQueue }, []);
       }),
@@ -118,15 +117,6 @@ function healthOf(handle: ServiceHandle) {
     const down = [temporal ? '' : 'Temporal', store ? '' : 'the store'].filter(Boolean);
     return down.length === 0 ? { ok: true } : { ok: false, message: `${down.join(' and ')} ${down.length > 1 ? 'are' : 'is'} unreachable.` };
   };
-}
-
-/** The bridge's /metrics, when CODEX_BRIDGE_METRICS_ADDR is set (served by the worker, where tasks end). */
-async function maybeStartMetrics(config: Config, io: CliIo) {
-  if (!config.metricsAddr) return undefined;
-  const { startMetricsServer } = await import('../metrics');
-  const server = await startMetricsServer(config.metricsAddr);
-  io.stderr.write(`metrics on ${server.url}\n`);
-  return server;
 }
 
 /** Resolves on SIGINT/SIGTERM or when the CLI's deps.signal aborts. */

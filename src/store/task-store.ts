@@ -56,12 +56,17 @@ export class TaskStore {
 
   /** Indexes for the list queries (newest first, optionally by status / notification status / target). */
   async ensureIndexes(): Promise<void> {
-    await this.tasks.createIndexes([
+    // One index per command: FerretDB 1.24 drops the connection when one createIndexes command names
+    // several indexes that all exist already (so a second process — a worker after the API — could
+    // never mirror). Creating an existing index on its own is a no-op everywhere.
+    for (const { key, name } of [
       { key: { created_at: -1 }, name: 'created_at_desc' },
       { key: { status: 1, created_at: -1 }, name: 'status_created_at' },
       { key: { notification_status: 1, created_at: -1 }, name: 'notification_status_created_at' },
       { key: { notify_target: 1, created_at: -1 }, name: 'notify_target_created_at' },
-    ]);
+    ]) {
+      await this.tasks.createIndex(key, { name });
+    }
   }
 
   /** Writes `doc` if its version is newer than the stored one; a stale or repeated write changes nothing. */

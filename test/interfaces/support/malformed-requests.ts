@@ -2,6 +2,7 @@
 // the sentence it must answer with. The table is independent of the service behind the API, so
 // the same cases run against the fake service now and against the real stack later
 // (defineMalformedRequestSuite takes the setup).
+import { randomUUID } from 'node:crypto';
 import { send, type HttpRequest } from './http-client';
 
 export interface MalformedCase {
@@ -14,8 +15,8 @@ export interface MalformedCase {
 }
 
 export const API_TOKEN = 'test-token-4f7c2a9e';
-/** A task id that exists in the suites' services, so a 400 cannot be a disguised 404. */
-export const KNOWN_TASK = 'known-task';
+/** A task id that exists in the suites' services, so a 400 cannot be a disguised 404 (unique per run: servers may be shared). */
+export const KNOWN_TASK = `known-task-${randomUUID().slice(0, 8)}`;
 export const KNOWN_REQUEST = 'req-1';
 
 const post = (url: string, payload: unknown, extra: Partial<HttpRequest> = {}): HttpRequest => ({ method: 'POST', url, payload, ...extra });
@@ -51,6 +52,12 @@ export const MALFORMED_CASES: MalformedCase[] = [
   { name: 'relative cwd', request: post(tasks, { ...ok, cwd: 'src' }), status: 400, message: /^cwd must be an absolute path\.$/ },
   { name: 'empty model', request: post(tasks, { ...ok, model: '' }), status: 400, message: /^model must not be empty\.$/ },
   { name: 'unknown field', request: post(tasks, { ...ok, priority: 'high' }), status: 400, message: /^Unknown field "priority" in the request body\.$/ },
+  {
+    name: 'many long unknown fields',
+    request: post(tasks, { ...ok, ['k'.repeat(500)]: 1, 'line\nbreak': 2, c: 3, d: 4 }),
+    status: 400,
+    message: /^Unknown fields "k{37}\.\.\.", "line\\nbreak", "c" and 1 more in the request body\.$/,
+  },
   { name: 'body is an array', request: post(tasks, [ok]), status: 400, message: /^The request body must be a JSON object\.$/ },
   { name: 'body is a JSON string', request: rawJson(tasks, '"fix it"'), status: 400, message: /^The request body must be a JSON object\.$/ },
   { name: 'empty JSON body', request: rawJson(tasks, ''), status: 400, message: /^The request body must be a JSON object\.$/ },
