@@ -33,7 +33,7 @@ test('record workflow histories', async () => {
         }),
       },
       async () => {
-        const retries = await h.service.start({ prompt: 'retry the notifier', cwd: h.workdir, notify_target: 'local', task_id: 'history-retries' });
+        const retries = await h.service.start({ prompt: 'retry the notifier', cwd: h.workdir, notify_target: 'local', task_id: 'history-notify-retries' });
         await h.result(retries.task_id);
         await save('notify-retries', retries.task_id);
 
