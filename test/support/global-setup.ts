@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startFerretDb, type RunningStore } from '../../src/infra/ferretdb-server';
 import { startTemporalDevServer, type RunningTemporal } from '../../src/infra/temporal-dev-server';
+import { signalGroup } from '../../src/infra/managed-process';
 
 interface Started {
   temporal?: RunningTemporal;
@@ -28,6 +29,10 @@ export default async function globalSetup(): Promise<void> {
   ]);
   started.temporal = temporal;
   started.store = store;
+  // If the run is interrupted before the teardown, still take the servers down with it.
+  process.once('exit', () => {
+    for (const pid of [temporal?.process.pid, store?.process.pid]) if (pid) signalGroup(pid, 'SIGKILL');
+  });
   if (temporal) process.env.TEMPORAL_ADDRESS = temporal.address;
   if (store) process.env.MONGODB_URI = store.uri;
   process.env.CODEX_BRIDGE_TEST_SCRATCH = scratch;
