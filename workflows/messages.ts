@@ -28,6 +28,11 @@ export interface CodexServerRequestPayload {
   summary: string;
   /** What a person needs to decide: command and cwd, files and diff excerpt, questions and options. */
   details: string;
+  /**
+   * The activity attempt that asked (absent: 1). A later attempt's request that repeats an earlier
+   * attempt's word for word is the same request: the workflow maps it to the earlier id.
+   */
+  attempt?: number;
 }
 
 /** The activity hands an approval or question to the workflow, which asks the person. */

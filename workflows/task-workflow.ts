@@ -51,6 +51,10 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
   const turnNumber = task.turns.length + 1;
   const answers = new Map<string, RequestAnswer>();
   const requestDetails = new Map<string, CodexServerRequestPayload>();
+  // A retried Codex attempt (after a worker died) runs the turn again and may ask, word for word,
+  // what an earlier attempt asked: under its new id it is the same request (see sameEarlierRequest).
+  const aliases = new Map<string, string>();
+  const aliasedPerAttempt = new Set<string>();
   let cancelRequested = false;
   let progress: CodexProgressPayload | null = null;
   let lastError: string | null = null;
@@ -101,7 +105,7 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
 
   // --- handlers first
   setHandler(getTaskQuery, () => task);
-  setHandler(getRequestAnswerQuery, (requestId) => answers.get(requestId) ?? null);
+  setHandler(getRequestAnswerQuery, (requestId) => answers.get(aliases.get(requestId) ?? requestId) ?? null);
   setHandler(cancelSignal, () => {
     cancelRequested = true;
     turnScope?.cancel();
@@ -120,6 +124,7 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
         if (task.notification_status === 'sent' || task.notification_status === 'failed') {
           throw new Error('The task has already been notified: the target can no longer change.');
         }
+        if (task.notification_status === 'pending') throw new Error('The notification is being delivered: the target can no longer change.');
       },
     },
   );
@@ -129,7 +134,13 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
   });
   setHandler(codexServerRequestSignal, (request) => {
     // The activity may hand the same request over again after a retry: the first one counts.
-    if (requestDetails.has(request.request_id)) return;
+    if (requestDetails.has(request.request_id) || aliases.has(request.request_id)) return;
+    const same = sameEarlierRequest(request);
+    if (same) {
+      // Asked once: the person answers (or has answered) the request they were told about.
+      aliases.set(request.request_id, same.request_id);
+      return;
+    }
     requestDetails.set(request.request_id, request);
     task.pending_requests.push({ request_id: request.request_id, kind: request.kind, summary: request.summary, created_at: new Date().toISOString() });
     task.status = 'waiting_for_input';
@@ -157,6 +168,29 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
       if (!ok) throw new Error('answers must map each question id to a list of strings.');
     },
   });
+
+  /**
+   * The request of an earlier activity attempt that `request` repeats, if any. A worker that dies
+   * while Codex waits takes the app-server with it; the retried attempt starts the turn again and
+   * Codex asks again, under a new request id (ids name the attempt). Identical kind, summary and
+   * details (command, cwd, reason / files and diff / questions) make it the same question: it maps
+   * to the earlier request, so the person is not asked twice and an answer given before or after
+   * the restart reaches the new attempt. Each earlier request matches at most once per attempt, so
+   * a command asked twice in one turn is still asked twice. Anything else is a new request.
+   */
+  function sameEarlierRequest(request: CodexServerRequestPayload): CodexServerRequestPayload | undefined {
+    const attempt = request.attempt ?? 1;
+    if (attempt <= 1) return undefined;
+    for (const earlier of requestDetails.values()) {
+      if ((earlier.attempt ?? 1) >= attempt) continue;
+      if (earlier.kind !== request.kind || earlier.summary !== request.summary || earlier.details !== request.details) continue;
+      const key = `${attempt}:${earlier.request_id}`;
+      if (aliasedPerAttempt.has(key)) continue;
+      aliasedPerAttempt.add(key);
+      return earlier;
+    }
+    return undefined;
+  }
 
   function requirePending(requestId: string): PendingRequest {
     const pending = task.pending_requests.find((r) => r.request_id === requestId);

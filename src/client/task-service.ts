@@ -252,7 +252,23 @@ export class TaskService implements TaskServiceApi {
         // The validator refused: unknown, stale or already answered request, or a bad answer.
         throw new ConflictError(oneLine(err.cause?.message ?? err.message, 300));
       }
+      if (/already completed|workflow execution.*(completed|closed)/i.test((err as Error)?.message ?? '')) {
+        throw new ConflictError(`Task ${taskId} has finished: nothing is pending any more.`);
+      }
+      // An update to a finished workflow answers NOT_FOUND, but the task exists: its requests are
+      // no longer pending (409), as the contract says, not "no such task" (404).
+      if (err instanceof WorkflowNotFoundError && (await this.hasFinished(taskId))) {
+        throw new ConflictError(`Task ${taskId} has already finished: its requests can no longer be answered.`);
+      }
       throw this.translate(err, taskId);
+    }
+  }
+
+  private async hasFinished(taskId: string): Promise<boolean> {
+    try {
+      return (await this.handle(taskId).describe()).status.name !== 'RUNNING';
+    } catch {
+      return false;
     }
   }
 

@@ -182,6 +182,7 @@ test('an approval is asked in the chat, answered by an update, and reaches the t
     return h.result(task_id);
   });
   expect(final.result?.final_message).toBe('decision was accept');
+  await expect(h.service.approve(final.task_id, 'req-1', 'accept')).rejects.toBeInstanceOf(ConflictError); // finished task
   const kinds = [...notifier.delivered.values()].map((d) => d.message.kind);
   expect(kinds).toEqual(['request', 'completion']);
   expect(notifier.calls[0]!.message.text).toMatch(/req-1/);
