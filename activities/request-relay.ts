@@ -1,6 +1,7 @@
 // Hands a Codex server request (approval or question) to the task's workflow and waits for the
 // person's answer. Activities cannot receive signals, so the activity signals its workflow and then
 // polls a query, heartbeating meanwhile; the workflow owns the deadline and the notification.
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { codexServerRequestSignal, getRequestAnswerQuery, type CodexServerRequestPayload, type RequestAnswer } from '../workflows/messages';
 
@@ -9,8 +10,10 @@ export type RequestRelay = (taskId: string, request: CodexServerRequestPayload, 
 export function createRequestRelay(client: Client, pollIntervalMs = 500): RequestRelay {
   return async (taskId, request, { signal, onWait }) => {
     const handle = client.workflow.getHandle(taskId);
-    // The workflow ignores a request id it already knows, so a retried activity may signal again.
-    await handle.signal(codexServerRequestSignal, request);
+    // The workflow ignores a request id it already knows, so a retried activity may signal again;
+    // with the attempt it also recognises a retried attempt asking what an earlier one asked.
+    const attempt = request.attempt ?? activityAttempt();
+    await handle.signal(codexServerRequestSignal, attempt !== undefined ? { ...request, attempt } : request);
     for (;;) {
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled while waiting for an answer');
       const answer = await handle.query(getRequestAnswerQuery, request.request_id);
@@ -25,4 +28,13 @@ export function createRequestRelay(client: Client, pollIntervalMs = 500): Reques
       });
     }
   };
+}
+
+/** The attempt of the activity this relay runs in (undefined outside an activity). */
+function activityAttempt(): number | undefined {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return undefined;
+  }
 }

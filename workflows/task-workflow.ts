@@ -341,6 +341,11 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
       if (isCancellation(err) || cancelRequested) {
         return { status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'The task was cancelled; Codex was interrupted.' } };
       }
+      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT') {
+        // The last attempt's worker went silent (crashed, killed, hung): the turn's own timeout was not reached.
+        const message = 'The worker running Codex stopped heartbeating (it crashed, was killed or hung) on the last of its attempts; the turn was not retried again.';
+        return { status: 'failed', result: null, error: { type: 'CodexWorkerLost', message } };
+      }
       if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
         return { status: 'timed_out', result: null, error: { type: 'TimedOut', message: `Codex did not finish within ${Math.round(input.turn_timeout_ms / 1000)} s.` } };
       }

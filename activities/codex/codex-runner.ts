@@ -59,6 +59,12 @@ export interface RunTurnHooks {
    * different things in the same order, and an answer must never land on another question.
    */
   attempt?: number;
+  /**
+   * The app-server's process tag (CODEX_BRIDGE_PROCESS_TAG, inherited by everything it starts).
+   * Default: a random one. The activity derives it from the attempt, so a later attempt can find
+   * what a crashed one started even when the crashed worker's last heartbeats never left it.
+   */
+  processTag?: string;
 }
 
 /**
@@ -123,7 +129,7 @@ export class CodexRunner {
     let resolveOutcome!: () => void;
     const outcomeSeen = new Promise<'outcome'>((resolve) => (resolveOutcome = () => resolve('outcome')));
 
-    const client = new AppServerClient({ bin: command.bin, args: command.args, env: command.env, cwd });
+    const client = new AppServerClient({ bin: command.bin, args: command.args, env: command.env, cwd, processTag: hooks.processTag });
     const deadline = new TurnDeadline(input.timeoutMs, () => stop('timeout'));
     const onAbort = () => stop('cancel');
     hooks.signal?.addEventListener('abort', onAbort, { once: true });

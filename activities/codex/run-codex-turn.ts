@@ -1,13 +1,15 @@
 // The Temporal activity around CodexRunner: heartbeats the turn's progress (and the app-server's
 // pid, so that a retry after a worker crash can reap it), turns Temporal cancellation into an
 // interrupted turn, and reports errors as typed ApplicationFailures (see errors.ts).
+import { createHash } from 'node:crypto';
 import { CancelledFailure } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
+import { Context, type Info } from '@temporalio/activity';
 import type { PendingRequestKind } from '../../src/domain/task';
 import type { CodexRunner } from './codex-runner';
 import { toActivityFailure } from './errors';
 import { HeartbeatThrottle } from './heartbeat-throttle';
 import { reapOrphanAppServer } from './orphan-reaper';
+import { killTaggedProcesses, taggedProcesses } from './process-sweep';
 import type { ServerRequestAnswer } from './server-requests';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from './types';
 
@@ -32,6 +34,14 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
     const context = Context.current();
     const orphan = await reapOrphanAppServer(context.info.heartbeatDetails);
     if (orphan?.reaped) context.log.warn('Killed the Codex app-server a previous attempt left running', { pid: orphan.pid });
+    // A worker killed within its heartbeat throttle interval (1-2 s) never sent the heartbeat with
+    // its app-server's pid and tag, but the tag of every earlier attempt is known here.
+    for (let attempt = 1; attempt < context.info.attempt; attempt++) {
+      const tag = attemptProcessTag(context.info, input, attempt);
+      if (taggedProcesses(tag).length === 0) continue;
+      await killTaggedProcesses(tag, 500);
+      context.log.warn('Killed what a previous attempt of this Codex turn left running', { attempt });
+    }
 
     const heartbeats = new HeartbeatThrottle(
       (heartbeat) => {
@@ -46,6 +56,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       const result = await runner.runTurn(input, {
         signal: context.cancellationSignal,
         attempt: context.info.attempt,
+        processTag: attemptProcessTag(context.info, input, context.info.attempt),
         onProgress: (heartbeat) => heartbeats.update(heartbeat),
         onServerRequest:
           input.serverRequestPolicy === 'ask' && relay
@@ -67,3 +78,11 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
 }
 
 export type RunCodexTurnActivity = ReturnType<typeof createRunCodexTurnActivity>;
+
+/** The process tag of one attempt of one Codex turn activity (UUID-shaped, derived, never random). */
+export function attemptProcessTag(info: Pick<Info, 'workflowExecution' | 'activityId'>, input: Pick<CodexTurnInput, 'taskId' | 'turn'>, attempt: number): string {
+  const hex = createHash('sha256')
+    .update([info.workflowExecution?.workflowId, info.workflowExecution?.runId, info.activityId, input.taskId, input.turn, attempt].join('\0'))
+    .digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

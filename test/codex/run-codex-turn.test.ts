@@ -145,19 +145,19 @@ test('with policy "ask" the relay answers, and heartbeats go on while the person
   const asked: Parameters<ServerRequestRelay>[] = [];
   const relay: ServerRequestRelay = async (...args) => {
     asked.push(args);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await new Promise((r) => setTimeout(r, 5_000));
     return { decision: 'accept', answered_by: 'person' };
   };
   const activityEnv = new MockActivityEnvironment();
   const beats: number[] = [];
   activityEnv.on('heartbeat', () => beats.push(Date.now()));
-  const input = env.turnInput({ taskId: 'task-relay', approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask', timeoutMs: 1_500 });
+  const input = env.turnInput({ taskId: 'task-relay', approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask', timeoutMs: 4_000 });
   const result = await activityEnv.turn(createRunCodexTurnActivity(env.runner(), { relay, heartbeatIntervalMs: 300 }), input);
 
   expect(asked).toHaveLength(1);
   expect(asked[0]![0]).toBe('task-relay');
   expect(asked[0]![1]).toEqual({ request_id: 'task-relay-t1-r1', kind: 'command_approval', summary: expect.stringContaining('touch relayed.txt'), details: expect.stringContaining('Command:') });
-  // The turn's 1.5 s timeout does not run while the person decides (2 s).
+  // The turn's 4 s timeout does not run while the person decides (5 s); 4 s leaves room for a busy machine.
   expect(result.status).toBe('completed');
   expect(result.serverRequests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
   expect(fs.existsSync(path.join(env.workDir, 'relayed.txt'))).toBe(true);
