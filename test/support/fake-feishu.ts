@@ -6,6 +6,7 @@
 //   POST /open-apis/im/v1/messages?receive_id_type=chat_id  {receive_id, msg_type, content, uuid}
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJson, readBody, stopServer } from './http-kit';
 
 export type FeishuFault =
   /** Any HTTP status with an optional business body, e.g. {kind:'http', status: 500}. */
@@ -209,26 +210,5 @@ function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
   return counts;
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-  });
-}
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
-function stopServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}

@@ -5,9 +5,9 @@
 //   (200 duplicate) → the id is RECORDED → delivery (200 delivered, or 502 when the platform fails).
 // Because the id is recorded before delivery, a 502 burns it: the same id answers `duplicate`
 // afterwards and delivers nothing. That is the behaviour codex-bridge's retry design must survive.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { header, parseJson, readBody, stopServer, validTimestampedSignature } from './http-kit';
 
 export interface FakeHermesRoute {
   /** Platform the route delivers to (the route's `deliver`); default: the body's `platform` field. */
@@ -124,7 +124,7 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
       if (req.method !== 'POST' || !route) return answer(404, { error: `Unknown route: ${routeName}` });
       if (route.enabled === false) return answer(403, { error: `Route disabled: ${routeName}` });
       if (Buffer.byteLength(rawBody) > maxBodyBytes) return answer(413, { error: 'Payload too large' });
-      record.signatureValid = validSignature(req, rawBody, route.secret ?? secret);
+      record.signatureValid = validTimestampedSignature(req, rawBody, route.secret ?? secret, { signature: 'x-webhook-signature-v2', timestamp: 'x-webhook-timestamp' }, REPLAY_WINDOW_SECONDS);
       if (!record.signatureValid) return answer(401, { error: 'Invalid signature' });
 
       const fault = faults.shift();
@@ -199,23 +199,10 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
       hits.clear();
       faults.length = 0;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => stopServer(server),
   };
 }
 
-/** Generic HMAC V2: hex HMAC-SHA256(secret, "<timestamp>.<raw body>"), timestamp within ±300 s. */
-function validSignature(req: http.IncomingMessage, rawBody: string, secret: string): boolean {
-  const signature = header(req, 'x-webhook-signature-v2');
-  const timestamp = header(req, 'x-webhook-timestamp');
-  if (!signature || !timestamp || !/^\d+$/.test(timestamp)) return false;
-  if (Math.abs(Math.floor(Date.now() / 1000) - Number(timestamp)) > REPLAY_WINDOW_SECONDS) return false;
-  const expected = createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
-  return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
 
 function withinRate(hits: Map<string, number[]>, route: string, perMinute: number): boolean {
   const now = Date.now();
@@ -242,24 +229,5 @@ function render(template: string, payload: Record<string, unknown>): string {
   });
 }
 
-function header(req: http.IncomingMessage, name: string): string | null {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
-}
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-  });
-}
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}

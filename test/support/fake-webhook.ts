@@ -2,9 +2,9 @@
 // codex-bridge signature (X-Codex-Bridge-Timestamp / X-Codex-Bridge-Signature) when it has a
 // secret, de-duplicates by Idempotency-Key the way a careful receiver would (answering
 // `Idempotent-Replayed: true`), and fails on demand.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { header, parseJson, readBody, stopServer, validTimestampedSignature } from './http-kit';
 
 export type WebhookFault =
   /** Answer this status without accepting (e.g. 500, 429 with retryAfter "3", 404). */
@@ -72,7 +72,7 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
         rawBody,
         body: parseJson(rawBody),
         idempotencyKey,
-        signatureValid: options.secret ? validSignature(req, rawBody, options.secret) : null,
+        signatureValid: options.secret ? validTimestampedSignature(req, rawBody, options.secret, { signature: 'x-codex-bridge-signature', timestamp: 'x-codex-bridge-timestamp' }) : null,
         status: null,
       };
       requests.push(record);
@@ -126,42 +126,10 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
       byKey.clear();
       faults.length = 0;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => stopServer(server),
   };
 }
 
-/** hex HMAC-SHA256(secret, "<timestamp>.<body>") with the timestamp within ±300 s. */
-function validSignature(req: http.IncomingMessage, rawBody: string, secret: string): boolean {
-  const signature = header(req, 'x-codex-bridge-signature');
-  const timestamp = header(req, 'x-codex-bridge-timestamp');
-  if (!signature || !timestamp || !/^\d+$/.test(timestamp)) return false;
-  if (Math.abs(Math.floor(Date.now() / 1000) - Number(timestamp)) > 300) return false;
-  const expected = createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex');
-  return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
-}
 
-function header(req: http.IncomingMessage, name: string): string | null {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : Array.isArray(v) ? (v[0] ?? null) : null;
-}
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-  });
-}
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
