@@ -1,0 +1,102 @@
+// Throughput: tasks per second from the first start to the last notification.
+//   real Codex  the worker's real Codex activity against a scripted model that answers at once,
+//               with the worker's activity slots (maxConcurrentActivityTaskExecutions) set to
+//               1, 2, 4, 8 — the knob an operator has; Codex turns, mirror writes and deliveries
+//               share those slots;
+//   ceiling     the stand-in Codex activity returning at once, worker defaults: what Temporal,
+//               the store and the workflow alone can carry on this machine; and once more with
+//               the mirror writes going to a no-op store, to attribute the cost.
+import { randomUUID } from 'node:crypto';
+import { makeCodexEnv } from '../test/support/codex-env';
+import { ScriptedModel } from '../test/support/scripted-model';
+import type { TaskService } from '../src/client/task-service';
+import type { BenchEnv } from './lib/bench-env';
+import { DeliveryRecorder } from './lib/bench-env';
+import type { BenchOptions } from './lib/options';
+import { standInCodex } from './latency';
+import { now } from './lib/stats';
+
+export interface ThroughputRow {
+  label: string;
+  concurrency: number | null;
+  tasks: number;
+  seconds: number;
+  tasksPerSecond: number;
+}
+
+export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<ThroughputRow[]> {
+  const rows: ThroughputRow[] = [];
+  const model = await ScriptedModel.start(() => ({ items: [{ type: 'message', text: 'pong', phase: 'final_answer' }] }));
+  const codex = await makeCodexEnv({ modelUrl: model.url });
+  try {
+    for (const c of opts.throughputConcurrency) {
+      const config = env.config(`tput-${c}`, {
+        CODEX_HOME: codex.codexHome,
+        CODEX_BRIDGE_CODEX_CONFIG: JSON.stringify(codex.configOverrides),
+        CODEX_BRIDGE_ALLOWED_ROOTS: codex.root,
+      });
+      const { service } = await env.service(config);
+      const recorder = new DeliveryRecorder();
+      const row = await env.withWorker(
+        config,
+        { notifier: recorder.notifier },
+        async () => {
+          await runBatch(service, recorder, 2, codex.workDir, 'warm'); // spawn paths, JIT, connections
+          return runBatch(service, recorder, opts.throughputTasks, codex.workDir, `tput-${c}`);
+        },
+        { maxConcurrentActivityTaskExecutions: c },
+      );
+      rows.push({ label: 'real Codex', concurrency: c, ...row });
+      log(`throughput, real Codex, ${c} slots: ${row.tasksPerSecond.toFixed(2)} tasks/s`);
+    }
+  } finally {
+    await model.close();
+    await codex.cleanup();
+  }
+
+  const config = env.config('ceiling');
+  const { service } = await env.service(config);
+  const recorder = new DeliveryRecorder();
+  const row = await env.withWorker(config, { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier }, async () => {
+    await runBatch(service, recorder, 20, env.dir, 'warm');
+    return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling');
+  });
+  rows.push({ label: 'bridge only (stand-in Codex, 0 ms)', concurrency: null, ...row });
+  log(`throughput, bridge ceiling: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
+
+  // Attribution: the same with the mirror writes going to a no-op store.
+  const noMirror = env.config('ceiling-nomirror');
+  const noMirrorService = (await env.service(noMirror)).service;
+  const noMirrorRecorder = new DeliveryRecorder();
+  const noopStore = { applyMirror: async () => 'applied' as const };
+  const noMirrorRow = await env.withWorker(noMirror, { runCodexTurn: standInCodex(0, new Map()), notifier: noMirrorRecorder.notifier, store: noopStore }, async () => {
+    await runBatch(noMirrorService, noMirrorRecorder, 20, env.dir, 'warm');
+    return runBatch(noMirrorService, noMirrorRecorder, opts.ceilingTasks, env.dir, 'ceiling-nm');
+  });
+  rows.push({ label: 'bridge only, mirror writes to a no-op store', concurrency: null, ...noMirrorRow });
+  log(`throughput, bridge ceiling without the store: ${noMirrorRow.tasksPerSecond.toFixed(1)} tasks/s`);
+  return rows;
+}
+
+/** Starts `count` tasks (20 starts in flight at a time) and waits for every notification. */
+async function runBatch(
+  service: TaskService,
+  recorder: DeliveryRecorder,
+  count: number,
+  cwd: string,
+  prefix: string,
+): Promise<{ tasks: number; seconds: number; tasksPerSecond: number }> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i}-${randomUUID().slice(0, 6)}`);
+  const start = now();
+  let next = 0;
+  const starters = Array.from({ length: Math.min(20, count) }, async () => {
+    while (next < ids.length) {
+      const task_id = ids[next++]!;
+      await service.start({ task_id, prompt: 'ping', cwd, notify_target: 'local', sandbox: 'danger-full-access', approval_policy: 'never' });
+    }
+  });
+  await Promise.all(starters);
+  const delivered = await Promise.all(ids.map((id) => recorder.wait(id, 10 * 60_000)));
+  const seconds = (Math.max(...delivered) - start) / 1000;
+  return { tasks: count, seconds, tasksPerSecond: count / seconds };
+}
