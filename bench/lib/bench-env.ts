@@ -78,7 +78,6 @@ export async function startBenchEnv(dir: string, log: (line: string) => void): P
     },
     async withWorker(config, deps, fn, options = {}) {
       const { worker, close } = await createBridgeWorker(config, {
-        connection: undefined,
         workflowBundle: bundle,
         deps,
         maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,

@@ -1,5 +1,5 @@
 // Benchmark sizes: flags first, then BENCH_* environment variables, then the defaults of a full
-// run (about 15 minutes on a 2-core machine). `--quick` shrinks everything for a smoke run.
+// run (about 17 minutes on a shared 2-core machine). `--quick` shrinks everything for a smoke run.
 //   node dist/bench/run.js [--quick] [--only latency,overhead,throughput,rss,list] [--out FILE]
 //       [--latency-samples-1 N] [--latency-rounds-20 N] [--latency-rounds-100 N]
 //       [--watcher-intervals 1000,5000] [--stand-in-ms N] [--overhead-samples N]
