@@ -7,11 +7,9 @@
 //   npx tsc bench/codex-overhead.ts --outDir /tmp/codex-bench --rootDir . --target es2022 --module commonjs \
 //     --moduleResolution node --esModuleInterop --skipLibCheck --strict --types node
 //   NODE_PATH=$PWD/node_modules node /tmp/codex-bench/bench/codex-overhead.js [N]
-import { spawn } from 'node:child_process';
-import * as readline from 'node:readline';
-import type { CodexRunner } from '../activities/codex/codex-runner';
-import { makeCodexEnv, type CodexTestEnv } from '../test/support/codex-env';
+import { makeCodexEnv } from '../test/support/codex-env';
 import { ScriptedModel } from '../test/support/scripted-model';
+import { rawTurn } from './lib/raw-turn';
 
 const WARMUP = 2;
 
@@ -25,7 +23,7 @@ async function main(): Promise<void> {
       const result = await runner.runTurn(env.turnInput({ prompt: 'ping' }));
       if (result.status !== 'completed') throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
     });
-    const raw = () => timed(() => rawTurn(runner, env));
+    const raw = () => timed(() => rawTurn(runner, env.workDir));
 
     for (let i = 0; i < WARMUP; i++) {
       await viaRunner();
@@ -54,35 +52,6 @@ async function main(): Promise<void> {
     await model.close();
     await env.cleanup();
   }
-}
-
-/** The baseline: the protocol exchange and nothing else. */
-async function rawTurn(runner: CodexRunner, env: CodexTestEnv): Promise<void> {
-  const { bin, args, env: processEnv } = runner.appServerCommand();
-  const child = spawn(bin, args, { env: processEnv, cwd: env.workDir, stdio: ['pipe', 'pipe', 'ignore'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
-  await new Promise<void>((resolve, reject) => {
-    let threadId = '';
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = JSON.parse(line) as { id?: number; method?: string; result?: { thread?: { id: string } }; error?: unknown; params?: { turn?: { status: string } } };
-      if (m.error) reject(new Error(JSON.stringify(m.error)));
-      else if (m.id === 1 && !m.method) {
-        send({ method: 'initialized' });
-        send({ id: 2, method: 'thread/start', params: { cwd: env.workDir, approvalPolicy: 'never', sandbox: 'danger-full-access' } });
-      } else if (m.id === 2 && !m.method) {
-        threadId = m.result!.thread!.id;
-        send({ id: 3, method: 'turn/start', params: { threadId, input: [{ type: 'text', text: 'ping', text_elements: [] }] } });
-      } else if (m.method === 'turn/completed') {
-        if (m.params?.turn?.status !== 'completed') reject(new Error(`raw turn ended ${m.params?.turn?.status}`));
-        else resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error('the app-server exited before the turn completed')));
-    send({ id: 1, method: 'initialize', params: { clientInfo: { name: 'bench', title: null, version: '0' }, capabilities: null } });
-  });
-  child.stdin.end();
-  await exited;
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CodexTurnInput, CodexTurnResult } from '../activities/codex/types';
 import type { TaskDocument } from '../src/domain/task';
+import { newTaskDocument } from '../src/domain/task';
 import { TaskStore } from '../src/store/task-store';
 import { notifyCompleted } from '../src/watcher/notify-completed';
 import { turnResult } from '../test/support/fake-codex';
@@ -185,31 +186,17 @@ function startPoller(store: TaskStore, recorder: DeliveryRecorder, intervalMs: n
 
 function queuedDoc(taskId: string, cwd: string): TaskDocument {
   const at = new Date().toISOString();
-  return {
+  const queued = newTaskDocument({
     task_id: taskId,
-    workflow_id: taskId,
-    run_id: null,
     prompt: 'benchmark turn',
     cwd,
     model: null,
     sandbox: 'workspace-write',
     approval_policy: 'never',
-    status: 'running',
     notify_target: 'local',
-    notification_status: null,
-    notified_at: null,
-    notification_error: null,
-    notification_attempts: 0,
-    pending_requests: [],
-    result: null,
-    error: null,
-    turns: [],
     created_at: at,
-    started_at: at,
-    finished_at: null,
-    updated_at: at,
-    version: 1,
-  };
+  });
+  return { ...queued, status: 'running', started_at: at, version: 1 };
 }
 
 /** What the seed's workflow mirrored at the end of a turn: terminal, notification left `pending`. */

@@ -1,7 +1,7 @@
 // The baseline of the overhead benchmark: one one-message turn driven by a minimal hand-written
 // app-server loop (spawn, initialize, thread/start, turn/start, wait for turn/completed, EOF, wait
-// for exit), with exactly the binary, flags and environment CodexRunner uses. The same loop as the
-// raw turn in bench/codex-overhead.ts, which does not export it (importing that file runs it).
+// for exit), with exactly the binary, flags and environment CodexRunner uses. Shared by the
+// overhead section of `npm run bench` and the standalone bench/codex-overhead.ts.
 import { spawn } from 'node:child_process';
 import * as readline from 'node:readline';
 import type { CodexRunner } from '../../activities/codex/codex-runner';

@@ -16,7 +16,7 @@ import type { Config } from '../config';
 import { checkCwd } from '../cwd-policy';
 import { formatNotifyTarget, parseNotifyTarget } from '../domain/notify-target';
 import type { ApprovalDecision, TaskDocument } from '../domain/task';
-import { APPROVAL_POLICIES, SANDBOX_MODES, isTerminalStatus } from '../domain/task';
+import { APPROVAL_POLICIES, SANDBOX_MODES, isTerminalStatus, newTaskDocument } from '../domain/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { TaskStore } from '../store/task-store';
 import { notifyCompleted } from '../watcher/notify-completed';
@@ -73,32 +73,16 @@ export class TaskService implements TaskServiceApi {
       throw new ValidationError((err as Error).message);
     }
 
-    const now = new Date().toISOString();
-    const task: TaskDocument = {
+    const task = newTaskDocument({
       task_id: taskId,
-      workflow_id: taskId,
-      run_id: null,
       prompt,
       cwd,
       model: request.model ?? null,
       sandbox,
       approval_policy: approvalPolicy,
-      status: 'queued',
       notify_target: notifyTarget,
-      notification_status: null,
-      notified_at: null,
-      notification_error: null,
-      notification_attempts: 0,
-      pending_requests: [],
-      result: null,
-      error: null,
-      turns: [],
-      created_at: now,
-      started_at: null,
-      finished_at: null,
-      updated_at: now,
-      version: 0,
-    };
+      created_at: new Date().toISOString(),
+    });
     const handle = await this.startRun(task, prompt, WorkflowIdReusePolicy.REJECT_DUPLICATE);
     task.run_id = handle.firstExecutionRunId;
     // Best effort: the workflow mirrors its own state; this makes the task visible to `list` at once.

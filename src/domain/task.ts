@@ -120,3 +120,38 @@ export interface TaskDocument {
   /** Monotonic per task: the mirror applies a write only if it is newer than what is stored. */
   version: number;
 }
+
+/** What a task is known to be before its workflow runs: queued, no turns, no notification yet. */
+export interface NewTask {
+  task_id: string;
+  prompt: string;
+  cwd: string;
+  model: string | null;
+  sandbox: SandboxMode;
+  approval_policy: ApprovalPolicy;
+  notify_target: string | null;
+  /** ISO-8601 time; created_at and updated_at. */
+  created_at: string;
+}
+
+/** The task document for a newly started task (the workflow id is the task id). */
+export function newTaskDocument(task: NewTask): TaskDocument {
+  return {
+    ...task,
+    workflow_id: task.task_id,
+    run_id: null,
+    status: 'queued',
+    notification_status: null,
+    notified_at: null,
+    notification_error: null,
+    notification_attempts: 0,
+    pending_requests: [],
+    result: null,
+    error: null,
+    turns: [],
+    started_at: null,
+    finished_at: null,
+    updated_at: task.created_at,
+    version: 0,
+  };
+}

@@ -2,6 +2,7 @@
 // HTTP API) can be tested for what they send and how they translate answers and errors.
 import type { ListTasksFilter, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
 import type { ApprovalDecision, TaskDocument } from '../../../src/domain/task';
+import { newTaskDocument } from '../../../src/domain/task';
 import { ConflictError, NotFoundError } from '../../../src/errors';
 
 export interface RecordedCall {
@@ -105,30 +106,15 @@ export class FakeTaskService implements TaskServiceApi {
 }
 
 export function makeTaskDocument(overrides: Partial<TaskDocument> & { task_id: string }): TaskDocument {
-  const now = new Date().toISOString();
-  return {
-    workflow_id: overrides.task_id,
-    run_id: 'run-1',
+  const queued = newTaskDocument({
+    task_id: overrides.task_id,
     prompt: 'fix the tests',
     cwd: '/work',
     model: null,
     sandbox: 'workspace-write',
     approval_policy: 'never',
-    status: 'queued',
     notify_target: null,
-    notification_status: null,
-    notified_at: null,
-    notification_error: null,
-    notification_attempts: 0,
-    pending_requests: [],
-    result: null,
-    error: null,
-    turns: [],
-    created_at: now,
-    started_at: null,
-    finished_at: null,
-    updated_at: now,
-    version: 1,
-    ...overrides,
-  };
+    created_at: new Date().toISOString(),
+  });
+  return { ...queued, run_id: 'run-1', version: 1, ...overrides };
 }
