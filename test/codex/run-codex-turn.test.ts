@@ -9,8 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { CODEX_ERROR_TYPES, NON_RETRYABLE_CODEX_ERROR_TYPES } from '../../activities/codex/errors';
 import { createRunCodexTurnActivity, type RunCodexTurnActivity, type ServerRequestRelay } from '../../activities/codex/run-codex-turn';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../activities/codex/types';
-import { makeCodexEnv, type CodexTestEnv } from '../support/codex-env';
-import { ScriptedModel, type Script } from '../support/scripted-model';
+import { scriptedCodexFixture } from './support/scripted-codex';
 
 // Only errors: the SDK logs every failed attempt, which these tests provoke on purpose.
 class MockActivityEnvironment extends BaseMockActivityEnvironment {
@@ -24,17 +23,7 @@ class MockActivityEnvironment extends BaseMockActivityEnvironment {
   }
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function setUp(script: Script, config?: string[]): Promise<{ model: ScriptedModel; env: CodexTestEnv }> {
-  const model = await ScriptedModel.start(script);
-  const env = await makeCodexEnv({ modelUrl: model.url, config });
-  cleanups.push(() => model.close(), () => env.cleanup());
-  return { model, env };
-}
+const { setUp, onCleanup } = scriptedCodexFixture();
 
 function alive(pid: number): boolean {
   try {
@@ -208,7 +197,7 @@ describe('orphan reaping', () => {
     // A live pid that is not a codex app-server (a reused pid) is never killed; the attempt then
     // fails on its missing cwd, before any model request.
     const stranger = spawn('sleep', ['30'], { stdio: 'ignore' });
-    cleanups.push(async () => void stranger.kill('SIGKILL'));
+    onCleanup(async () => void stranger.kill('SIGKILL'));
     const strangerRun = new MockActivityEnvironment({ heartbeatDetails: { pid: stranger.pid } }).turn(
       createRunCodexTurnActivity(env.runner()),
       env.turnInput({ cwd: path.join(env.root, 'missing') }),

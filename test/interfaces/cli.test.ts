@@ -67,12 +67,7 @@ describe('start', () => {
     [['list', '--status', 'done'], /^codex-bridge: --status must be one of queued/],
     [['reply', 'task-a', '--prompt', ' '], /^codex-bridge: --prompt must not be blank\.$/],
   ])('%j is a validation error: exit 2, one sentence, no service opened', async (argv, message) => {
-    const run = await cli(argv, { service });
-    expect(run.code).toBe(2);
-    expect(run.stderr.trimEnd()).toMatch(message);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stdout).toBe('');
-    expect(run.servicesCreated).toBe(0);
+    expectRefused(await cli(argv, { service }), message);
   });
 });
 
@@ -113,12 +108,7 @@ describe('usage errors exit 2 with one sentence', () => {
     [['stats'], /^codex-bridge: Unknown command 'stats' \(Did you mean status\?\); see codex-bridge --help\.$/],
     [['list', '--limit'], /^codex-bridge: Option '--limit <n>' argument missing; see codex-bridge list --help\.$/],
   ])('%j', async (argv, message) => {
-    const run = await cli(argv, { service });
-    expect(run.code).toBe(2);
-    expect(run.stderr.trimEnd()).toMatch(message);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stdout).toBe('');
-    expect(run.servicesCreated).toBe(0);
+    expectRefused(await cli(argv, { service }), message);
   });
 
   test('with --json the usage error is also the one JSON document on stdout', async () => {
@@ -263,3 +253,12 @@ test('dev hands its flags to the launcher, which validates them (nothing is star
   expect(run.code).toBe(2);
   expect(run.stderr).toMatch(/--temporal-port must be a port number between 1 and 65535/);
 });
+
+/** A refused command line: exit 2, one sentence on stderr, nothing on stdout, no service opened. */
+function expectRefused(run: Awaited<ReturnType<typeof cli>>, message: RegExp): void {
+  expect(run.code).toBe(2);
+  expect(run.stderr.trimEnd()).toMatch(message);
+  expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  expect(run.stdout).toBe('');
+  expect(run.servicesCreated).toBe(0);
+}

@@ -3,10 +3,11 @@
 import { createFeishuNotifier } from '../../activities/notify/feishu-notifier';
 import { feishuUuid } from '../../activities/notify/feishu-message';
 import { buildNotificationMessage } from '../../activities/notify/message';
-import { NotifyError, type Notifier } from '../../activities/notify/notifier';
+import type { Notifier } from '../../activities/notify/notifier';
 import { freePort } from '../../src/infra/free-port';
 import { startFakeFeishu, type FakeFeishu } from '../support/fake-feishu';
 import { completionView, requestView } from './support/views';
+import { notifyFailure } from './support/notify-failure';
 
 const chat = { kind: 'feishu', chatId: 'oc_team' } as const;
 const message = buildNotificationMessage(completionView(), { uiUrl: 'http://ui' });
@@ -22,15 +23,6 @@ beforeEach(() => {
   fake.reset();
   notify = createFeishuNotifier({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.baseUrl, timeoutMs: 2000 });
 });
-
-async function failure(p: Promise<unknown>): Promise<NotifyError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotifyError);
-  return err as NotifyError;
-}
 
 test('posts an interactive card to the chat, authenticated with a tenant token', async () => {
   const receipt = await notify(chat, message, KEY);
@@ -67,7 +59,7 @@ test('the uuid is derived from the key: at most 50 characters, the same on every
 test('after two 500s, the caller retrying with the same key posts exactly one message', async () => {
   fake.failNext(2, { kind: 'http', status: 500 });
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const err = await failure(notify(chat, message, KEY));
+    const err = await notifyFailure(notify(chat, message, KEY));
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('HTTP 500');
   }
@@ -80,7 +72,7 @@ test('after two 500s, the caller retrying with the same key posts exactly one me
 test('a timeout is retryable and the retry does not post twice', async () => {
   const quick = createFeishuNotifier({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.baseUrl, timeoutMs: 200 });
   fake.failNext(1, { kind: 'slow', delayMs: 600 });
-  const err = await failure(quick(chat, message, KEY));
+  const err = await notifyFailure(quick(chat, message, KEY));
   expect(err.retryable).toBe(true);
   expect(err.message).toContain('no answer within 200 ms');
   await quick(chat, message, KEY);
@@ -89,21 +81,21 @@ test('a timeout is retryable and the retry does not post twice', async () => {
 
 test('bot not in chat is non-retryable and says what to fix', async () => {
   fake.removeBotFrom('oc_x');
-  const err = await failure(notify({ kind: 'feishu', chatId: 'oc_x' }, message, KEY));
+  const err = await notifyFailure(notify({ kind: 'feishu', chatId: 'oc_x' }, message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toBe('The Feishu bot is not in chat oc_x: add the bot to the chat (code 230002).');
 });
 
 test.each([230001, 230006, 230027, 230099])('business code %i is non-retryable with advice', async (code) => {
   fake.failNext(1, { kind: 'business', code });
-  const err = await failure(notify(chat, message, KEY));
+  const err = await notifyFailure(notify(chat, message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toContain(`code ${code}`);
 });
 
 test('rate limit: 429 with x-ogw-ratelimit-reset is retryable after the reset, with one request per call', async () => {
   fake.failNext(1, { kind: 'rate_limit', resetSeconds: 7 });
-  const err = await failure(notify(chat, message, KEY));
+  const err = await notifyFailure(notify(chat, message, KEY));
   expect(err.retryable).toBe(true);
   expect(err.retryAfterMs).toBe(7000);
   expect(fake.sendRequests()).toHaveLength(1); // nothing hammers: the caller waits for the reset
@@ -112,7 +104,7 @@ test('rate limit: 429 with x-ogw-ratelimit-reset is retryable after the reset, w
 
 test('230020 (chat rate limit) is retryable', async () => {
   fake.failNext(1, { kind: 'business', code: 230020 });
-  const err = await failure(notify(chat, message, KEY));
+  const err = await notifyFailure(notify(chat, message, KEY));
   expect(err.retryable).toBe(true);
   expect(fake.sendRequests()).toHaveLength(1);
 });
@@ -131,7 +123,7 @@ test('an invalid token (99991663) is refreshed and the send retried once, in-pro
 
 test('a token rejected again after the refresh is retryable, with no third try in-process', async () => {
   fake.failNext(2, { kind: 'token_invalid' });
-  const err = await failure(notify(chat, message, KEY));
+  const err = await notifyFailure(notify(chat, message, KEY));
   expect(err.retryable).toBe(true);
   expect(err.message).toContain('99991663');
   expect(fake.sendRequests()).toHaveLength(2);
@@ -139,7 +131,7 @@ test('a token rejected again after the refresh is retryable, with no third try i
 
 test('wrong app credentials are non-retryable and name the variable', async () => {
   const wrong = createFeishuNotifier({ appId: fake.appId, appSecret: 'nope', baseUrl: fake.baseUrl });
-  const err = await failure(wrong(chat, message, KEY));
+  const err = await notifyFailure(wrong(chat, message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toContain('FEISHU_APP_SECRET');
   expect(fake.sendRequests()).toHaveLength(0);
@@ -147,7 +139,7 @@ test('wrong app credentials are non-retryable and name the variable', async () =
 
 test('missing credentials fail before any request, naming the variable', async () => {
   const none = createFeishuNotifier({ appId: undefined, appSecret: undefined, baseUrl: fake.baseUrl });
-  const err = await failure(none(chat, message, KEY));
+  const err = await notifyFailure(none(chat, message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toMatch(/^FEISHU_APP_ID is missing/);
   expect(fake.requests).toHaveLength(0);
@@ -155,7 +147,7 @@ test('missing credentials fail before any request, naming the variable', async (
 
 test('an unreachable Feishu is retryable', async () => {
   const gone = createFeishuNotifier({ appId: 'a', appSecret: 'b', baseUrl: `http://127.0.0.1:${await freePort()}` });
-  const err = await failure(gone(chat, message, KEY));
+  const err = await notifyFailure(gone(chat, message, KEY));
   expect(err.retryable).toBe(true);
   expect(err.message).toMatch(/^The request to Feishu failed \(ECONNREFUSED\); will retry\.$/);
 });

@@ -1,8 +1,8 @@
 import { createHermesNotifier, hermesRequestId } from '../../activities/notify/hermes-notifier';
 import { buildNotificationMessage, renderPlainText } from '../../activities/notify/message';
-import { NotifyError } from '../../activities/notify/notifier';
 import { startFakeHermesGateway, type FakeHermesGateway } from '../support/fake-hermes-gateway';
 import { completionView } from './support/views';
+import { notifyFailure } from './support/notify-failure';
 
 const telegram = { kind: 'hermes', platform: 'telegram', chatId: '-100123', threadId: '42' } as const;
 const slack = { kind: 'hermes', platform: 'slack', chatId: 'C0123', threadId: null } as const;
@@ -22,15 +22,6 @@ beforeEach(() => gw.reset());
 
 function hermes(extra: Partial<Parameters<typeof createHermesNotifier>[0]> = {}) {
   return createHermesNotifier({ url: gw.routeUrl('codex'), secret: 'route-secret', timeoutMs: 2000, ...extra });
-}
-
-async function failure(p: Promise<unknown>): Promise<NotifyError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotifyError);
-  return err as NotifyError;
 }
 
 test('posts a signed body the gateway verifies and delivers to the chat and thread', async () => {
@@ -79,7 +70,7 @@ describe('the 502 rule', () => {
   test('a 502 burns the request id: the retry uses the next generation and delivers exactly once', async () => {
     const notify = hermes();
     gw.failNext(1, { kind: 'deliver_failed' });
-    const err = await failure(notify(telegram, message, KEY));
+    const err = await notifyFailure(notify(telegram, message, KEY));
     expect(err.retryable).toBe(true);
     expect(err.nextGeneration).toBe(1);
     expect(gw.deliveries).toHaveLength(0);
@@ -95,14 +86,14 @@ describe('the 502 rule', () => {
 
   test('another worker retrying with the generation from the heartbeat delivers too', async () => {
     gw.failNext(1, { kind: 'deliver_failed' });
-    const err = await failure(hermes()(telegram, message, KEY));
+    const err = await notifyFailure(hermes()(telegram, message, KEY));
     await hermes()(telegram, message, KEY, { generation: err.nextGeneration! });
     expect(gw.deliveries).toHaveLength(1);
   });
 
   test('why it matters: retrying a burned id is swallowed as duplicate and delivers nothing', async () => {
     gw.failNext(1, { kind: 'deliver_failed' });
-    await failure(hermes()(telegram, message, KEY));
+    await notifyFailure(hermes()(telegram, message, KEY));
     const fresh = await hermes()(telegram, message, KEY); // a worker that lost the generation
     expect(fresh.duplicate).toBe(true);
     expect(gw.deliveries).toHaveLength(0);
@@ -111,8 +102,8 @@ describe('the 502 rule', () => {
   test('two 502s in a row advance the generation twice', async () => {
     const notify = hermes();
     gw.failNext(2, { kind: 'deliver_failed' });
-    expect((await failure(notify(telegram, message, KEY))).nextGeneration).toBe(1);
-    expect((await failure(notify(telegram, message, KEY))).nextGeneration).toBe(2);
+    expect((await notifyFailure(notify(telegram, message, KEY))).nextGeneration).toBe(1);
+    expect((await notifyFailure(notify(telegram, message, KEY))).nextGeneration).toBe(2);
     await notify(telegram, message, KEY);
     expect(gw.requests.map((r) => r.requestId)).toEqual([`${KEY}:g0`, `${KEY}:g1`, `${KEY}:g2`]);
     expect(gw.deliveries).toHaveLength(1);
@@ -122,7 +113,7 @@ describe('the 502 rule', () => {
 test('a dropped connection after delivery: the retry keeps the request id and the gateway de-duplicates it', async () => {
   const notify = hermes();
   gw.failNext(1, { kind: 'drop' });
-  const err = await failure(notify(telegram, message, KEY));
+  const err = await notifyFailure(notify(telegram, message, KEY));
   expect(err.retryable).toBe(true);
   expect(err.nextGeneration).toBeNull();
   const retry = await notify(telegram, message, KEY);
@@ -134,7 +125,7 @@ test('a dropped connection after delivery: the retry keeps the request id and th
 test('a timeout is retryable with the same request id', async () => {
   const notify = hermes({ timeoutMs: 150 });
   gw.failNext(1, { kind: 'slow', delayMs: 500 });
-  const err = await failure(notify(telegram, message, KEY));
+  const err = await notifyFailure(notify(telegram, message, KEY));
   expect(err.message).toContain('no answer within 150 ms');
   expect((await notify(telegram, message, KEY)).duplicate).toBe(true);
   expect(gw.deliveries).toHaveLength(1);
@@ -142,7 +133,7 @@ test('a timeout is retryable with the same request id', async () => {
 
 test('429 is retryable, one request per call', async () => {
   gw.failNext(1, { kind: 'status', status: 429 });
-  const err = await failure(hermes()(telegram, message, KEY));
+  const err = await notifyFailure(hermes()(telegram, message, KEY));
   expect(err.retryable).toBe(true);
   expect(gw.requests).toHaveLength(1);
 });
@@ -150,14 +141,14 @@ test('429 is retryable, one request per call', async () => {
 test('a 500 before the id was recorded is retryable with the same id', async () => {
   const notify = hermes();
   gw.failNext(1, { kind: 'status', status: 500 });
-  expect((await failure(notify(telegram, message, KEY))).retryable).toBe(true);
+  expect((await notifyFailure(notify(telegram, message, KEY))).retryable).toBe(true);
   await notify(telegram, message, KEY);
   expect(gw.requests.map((r) => r.requestId)).toEqual([`${KEY}:g0`, `${KEY}:g0`]);
   expect(gw.deliveries).toHaveLength(1);
 });
 
 test('a wrong secret: the gateway refuses the signature, non-retryable, naming HERMES_WEBHOOK_SECRET', async () => {
-  const err = await failure(hermes({ secret: 'not-the-secret' })(telegram, message, KEY));
+  const err = await notifyFailure(hermes({ secret: 'not-the-secret' })(telegram, message, KEY));
   expect(gw.requests[0]!.signatureValid).toBe(false);
   expect(err.retryable).toBe(false);
   expect(err.message).toContain('HTTP 401');
@@ -166,13 +157,13 @@ test('a wrong secret: the gateway refuses the signature, non-retryable, naming H
 
 test('a clock more than 300 s off fails the signature check', async () => {
   const skewed = hermes({ now: () => new Date(Date.now() - 10 * 60_000) });
-  const err = await failure(skewed(telegram, message, KEY));
+  const err = await notifyFailure(skewed(telegram, message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toContain('300 s');
 });
 
 test('an unknown route (404) is non-retryable with advice', async () => {
-  const err = await failure(hermes({ url: gw.routeUrl('nope') })(telegram, message, KEY));
+  const err = await notifyFailure(hermes({ url: gw.routeUrl('nope') })(telegram, message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toContain('HTTP 404');
   expect(err.message).toContain('HERMES_WEBHOOK_URL');
@@ -180,22 +171,22 @@ test('an unknown route (404) is non-retryable with advice', async () => {
 
 test('a body over the route cap (413) is non-retryable', async () => {
   const huge = { ...message, text: 'z'.repeat(70 * 1024) };
-  const err = await failure(hermes({ url: gw.routeUrl('tiny') })(telegram, huge, KEY));
+  const err = await notifyFailure(hermes({ url: gw.routeUrl('tiny') })(telegram, huge, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toContain('HTTP 413');
 });
 
 test('a route whose events filter ignores us is non-retryable with advice', async () => {
-  const err = await failure(hermes({ url: gw.routeUrl('filtered') })(telegram, message, KEY));
+  const err = await notifyFailure(hermes({ url: gw.routeUrl('filtered') })(telegram, message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toContain('codex_bridge.completion');
 });
 
 test('missing settings fail before any request, naming the variable', async () => {
-  const noRoute = await failure(createHermesNotifier({ secret: 's' })(telegram, message, KEY));
+  const noRoute = await notifyFailure(createHermesNotifier({ secret: 's' })(telegram, message, KEY));
   expect(noRoute.retryable).toBe(false);
   expect(noRoute.message).toContain('HERMES_WEBHOOK_URL');
-  const noSecret = await failure(createHermesNotifier({ url: gw.routeUrl() })(telegram, message, KEY));
+  const noSecret = await notifyFailure(createHermesNotifier({ url: gw.routeUrl() })(telegram, message, KEY));
   expect(noSecret.retryable).toBe(false);
   expect(noSecret.message).toMatch(/^HERMES_WEBHOOK_SECRET is missing/);
   expect(gw.requests).toHaveLength(0);

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildNotificationMessage } from '../../activities/notify/message';
-import { NotifyError } from '../../activities/notify/notifier';
 import { createNotifier } from '../../activities/notify/registry';
 import { loadConfig } from '../../src/config';
 import { startFakeFeishu, type FakeFeishu } from '../support/fake-feishu';
 import { startFakeHermesGateway, type FakeHermesGateway } from '../support/fake-hermes-gateway';
 import { startFakeWebhook, type FakeWebhook } from '../support/fake-webhook';
 import { completionView } from './support/views';
+import { notifyFailure } from './support/notify-failure';
 
 const message = buildNotificationMessage(completionView());
 let feishu: FakeFeishu;
@@ -24,15 +24,6 @@ afterAll(async () => {
   await Promise.all([feishu.stop(), gateway.stop(), hook.stop()]);
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<NotifyError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotifyError);
-  return err as NotifyError;
-}
 
 test('dispatches each target kind to its channel, built once and reused', async () => {
   const config = loadConfig({
@@ -61,10 +52,10 @@ test('dispatches each target kind to its channel, built once and reused', async 
 
 test('a channel without its settings fails non-retryably, naming the variable; the others still work', async () => {
   const notify = createNotifier(loadConfig({ CODEX_BRIDGE_LOCAL_INBOX: path.join(dir, 'other.jsonl') }), { log: () => {} });
-  const feishuErr = await failure(notify({ kind: 'feishu', chatId: 'oc_a' }, message, 'k'));
+  const feishuErr = await notifyFailure(notify({ kind: 'feishu', chatId: 'oc_a' }, message, 'k'));
   expect(feishuErr.retryable).toBe(false);
   expect(feishuErr.message).toContain('FEISHU_APP_ID');
-  const hermesErr = await failure(notify({ kind: 'hermes', platform: 'slack', chatId: 'C1', threadId: null }, message, 'k'));
+  const hermesErr = await notifyFailure(notify({ kind: 'hermes', platform: 'slack', chatId: 'C1', threadId: null }, message, 'k'));
   expect(hermesErr.retryable).toBe(false);
   expect(hermesErr.message).toContain('HERMES_WEBHOOK_URL');
   expect((await notify({ kind: 'local' }, message, 'k')).duplicate).toBe(false);

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { buildNotificationMessage } from '../../activities/notify/message';
-import { NotifyError } from '../../activities/notify/notifier';
 import { parseRetryAfter } from '../../activities/notify/http-post';
 import { createWebhookNotifier } from '../../activities/notify/webhook-notifier';
 import { startFakeWebhook, type FakeWebhook } from '../support/fake-webhook';
 import { completionView } from './support/views';
+import { notifyFailure } from './support/notify-failure';
 
 const message = buildNotificationMessage(completionView(), { uiUrl: 'http://ui' });
 const KEY = 'fix-tests:turn-1:completion';
@@ -19,15 +19,6 @@ beforeEach(() => hook.reset());
 
 const target = (path = '/hook') => ({ kind: 'webhook', url: hook.url(path) }) as const;
 const notify = createWebhookNotifier({ secret: SECRET, timeoutMs: 2000 });
-
-async function failure(p: Promise<unknown>): Promise<NotifyError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotifyError);
-  return err as NotifyError;
-}
 
 test('posts the message as signed JSON with the Idempotency-Key', async () => {
   const receipt = await notify(target(), message, KEY);
@@ -65,8 +56,8 @@ test('without a secret the request is unsigned', async () => {
 
 test('after two 500s the caller retrying with the same key delivers exactly once', async () => {
   hook.failNext(2, { kind: 'status', status: 500 });
-  expect((await failure(notify(target(), message, KEY))).retryable).toBe(true);
-  expect((await failure(notify(target(), message, KEY))).retryable).toBe(true);
+  expect((await notifyFailure(notify(target(), message, KEY))).retryable).toBe(true);
+  expect((await notifyFailure(notify(target(), message, KEY))).retryable).toBe(true);
   await notify(target(), message, KEY);
   expect(hook.countByPath()).toEqual({ '/hook': 1 });
   expect(new Set(hook.requests.map((r) => r.idempotencyKey))).toEqual(new Set([KEY]));
@@ -74,7 +65,7 @@ test('after two 500s the caller retrying with the same key delivers exactly once
 
 test('a lost answer: the retry carries the same key and the receiver reports the replay', async () => {
   hook.failNext(1, { kind: 'drop' });
-  expect((await failure(notify(target(), message, KEY))).retryable).toBe(true);
+  expect((await notifyFailure(notify(target(), message, KEY))).retryable).toBe(true);
   const retry = await notify(target(), message, KEY);
   expect(retry.duplicate).toBe(true);
   expect(hook.deliveries).toHaveLength(1);
@@ -82,7 +73,7 @@ test('a lost answer: the retry carries the same key and the receiver reports the
 
 test('a timeout is retryable', async () => {
   hook.failNext(1, { kind: 'slow', delayMs: 500 });
-  const err = await failure(createWebhookNotifier({ secret: SECRET, timeoutMs: 150 })(target(), message, KEY));
+  const err = await notifyFailure(createWebhookNotifier({ secret: SECRET, timeoutMs: 150 })(target(), message, KEY));
   expect(err.retryable).toBe(true);
   expect(err.message).toContain('no answer within 150 ms');
 });
@@ -93,7 +84,7 @@ test.each([
   [408, undefined, null],
 ])('HTTP %i is retryable (Retry-After %s → %s ms)', async (status, retryAfter, ms) => {
   hook.failNext(1, { kind: 'status', status, retryAfter });
-  const err = await failure(notify(target(), message, KEY));
+  const err = await notifyFailure(notify(target(), message, KEY));
   expect(err.retryable).toBe(true);
   expect(err.retryAfterMs).toBe(ms);
   expect(hook.requests).toHaveLength(1);
@@ -106,13 +97,13 @@ test('Retry-After as an HTTP date', () => {
 
 test.each([400, 404, 410, 422, 302])('HTTP %i is non-retryable', async (status) => {
   hook.failNext(1, { kind: 'status', status });
-  const err = await failure(notify(target(), message, KEY));
+  const err = await notifyFailure(notify(target(), message, KEY));
   expect(err.retryable).toBe(false);
   expect(err.message).toContain(`HTTP ${status}`);
 });
 
 test('a signature the receiver rejects is non-retryable and names the secret variable', async () => {
-  const err = await failure(createWebhookNotifier({ secret: 'wrong' })(target(), message, KEY));
+  const err = await notifyFailure(createWebhookNotifier({ secret: 'wrong' })(target(), message, KEY));
   expect(hook.requests[0]!.signatureValid).toBe(false);
   expect(err.retryable).toBe(false);
   expect(err.message).toContain('CODEX_BRIDGE_WEBHOOK_SECRET');
@@ -120,7 +111,7 @@ test('a signature the receiver rejects is non-retryable and names the secret var
 
 test('errors never show the URL query, which may carry a token', async () => {
   hook.failNext(1, { kind: 'status', status: 404 });
-  const err = await failure(notify({ kind: 'webhook', url: `${hook.url('/hook')}?token=s3cr3t` }, message, KEY));
+  const err = await notifyFailure(notify({ kind: 'webhook', url: `${hook.url('/hook')}?token=s3cr3t` }, message, KEY));
   expect(err.message).not.toContain('s3cr3t');
   expect(err.message).toContain(`${hook.url('/hook')}`);
 });

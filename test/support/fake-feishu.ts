@@ -6,7 +6,7 @@
 //   POST /open-apis/im/v1/messages?receive_id_type=chat_id  {receive_id, msg_type, content, uuid}
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseJson, readBody, stopServer } from './http-kit';
+import { countBy, parseJson, readBody, stopServer } from './http-kit';
 
 export type FeishuFault =
   /** Any HTTP status with an optional business body, e.g. {kind:'http', status: 500}. */
@@ -202,12 +202,6 @@ function validateSend(b: { receive_id?: unknown; msg_type?: unknown; content?: u
   if (!content || typeof content !== 'object') return 'content is not valid JSON';
   if (b.uuid !== undefined && (typeof b.uuid !== 'string' || b.uuid.length > 50)) return 'uuid must be a string of at most 50 characters';
   return null;
-}
-
-function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
-  return counts;
 }
 
 

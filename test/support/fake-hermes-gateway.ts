@@ -7,7 +7,7 @@
 // afterwards and delivers nothing. That is the behaviour codex-bridge's retry design must survive.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { header, parseJson, readBody, stopServer, validTimestampedSignature } from './http-kit';
+import { countBy, header, parseJson, readBody, stopServer, validTimestampedSignature } from './http-kit';
 
 export interface FakeHermesRoute {
   /** Platform the route delivers to (the route's `deliver`); default: the body's `platform` field. */
@@ -181,14 +181,7 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
     },
     deliveredTo: (platform, chatId, threadId) =>
       deliveries.filter((d) => d.platform === platform && d.chatId === chatId && (threadId === undefined || d.threadId === threadId)),
-    countByChat() {
-      const counts: Record<string, number> = {};
-      for (const d of deliveries) {
-        const key = `${d.platform}:${d.chatId}${d.threadId ? `:${d.threadId}` : ''}`;
-        counts[key] = (counts[key] ?? 0) + 1;
-      }
-      return counts;
-    },
+    countByChat: () => countBy(deliveries, (d) => `${d.platform}:${d.chatId}${d.threadId ? `:${d.threadId}` : ''}`),
     failNext(n, fault) {
       for (let i = 0; i < n; i++) faults.push(fault);
     },

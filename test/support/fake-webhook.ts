@@ -4,7 +4,7 @@
 // `Idempotent-Replayed: true`), and fails on demand.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { header, parseJson, readBody, stopServer, validTimestampedSignature } from './http-kit';
+import { countBy, header, parseJson, readBody, stopServer, validTimestampedSignature } from './http-kit';
 
 export type WebhookFault =
   /** Answer this status without accepting (e.g. 500, 429 with retryAfter "3", 404). */
@@ -112,11 +112,7 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
     requests,
     deliveries,
     deliveredTo: (path) => deliveries.filter((d) => d.path === path),
-    countByPath() {
-      const counts: Record<string, number> = {};
-      for (const d of deliveries) counts[d.path] = (counts[d.path] ?? 0) + 1;
-      return counts;
-    },
+    countByPath: () => countBy(deliveries, (d) => d.path),
     failNext(n, fault) {
       for (let i = 0; i < n; i++) faults.push(fault);
     },

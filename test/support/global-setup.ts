@@ -24,7 +24,7 @@ export default async function globalSetup(): Promise<void> {
   const started: Started = { scratch };
   globalThis.__codexBridgeTestServers = started;
   const [temporal, store] = await Promise.all([
-    process.env.TEMPORAL_ADDRESS ? undefined : startWithRetry(() => startTemporalDevServer({ uiPort: null, logFile: path.join(scratch, 'temporal.log') })),
+    process.env.TEMPORAL_ADDRESS ? undefined : startTemporalDevServer({ uiPort: null, logFile: path.join(scratch, 'temporal.log') }),
     process.env.MONGODB_URI ? undefined : startFerretDb({ dataDir: path.join(scratch, 'store'), logFile: path.join(scratch, 'ferretdb.log') }),
   ]);
   started.temporal = temporal;
@@ -36,12 +36,4 @@ export default async function globalSetup(): Promise<void> {
   if (temporal) process.env.TEMPORAL_ADDRESS = temporal.address;
   if (store) process.env.MONGODB_URI = store.uri;
   process.env.CODEX_BRIDGE_TEST_SCRATCH = scratch;
-}
-
-async function startWithRetry<T>(start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch {
-    return start(); // a loaded 2-core machine occasionally misses the first start-up deadline
-  }
 }

@@ -1,5 +1,5 @@
 // Small pieces the fake chat servers share: reading a request, checking an HMAC signature the way
-// the real gateways do, and stopping a server with its open connections.
+// the real gateways do, counting what they delivered, and stopping a server with its open connections.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type * as http from 'node:http';
 
@@ -46,4 +46,11 @@ export function stopServer(server: http.Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/** How many items fall under each key (deliveries per chat, per path, ...). */
+export function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
 }

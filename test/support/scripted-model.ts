@@ -78,17 +78,12 @@ export class ScriptedModel {
 
   /** All text the model was shown in request `index`: messages and tool outputs. */
   inputText(index: number): string {
-    const items = this.requests[index]?.body.input ?? [];
-    return items.map(itemText).join('\n');
+    return requestInputText(this.requests[index]);
   }
 
   /** The outputs of the tool calls reported back in request `index`, by call id. */
   toolOutputs(index: number): Record<string, string> {
-    const outputs: Record<string, string> = {};
-    for (const item of this.requests[index]?.body.input ?? []) {
-      if ((item.type === 'function_call_output' || item.type === 'custom_tool_call_output') && item.call_id) outputs[item.call_id] = itemText(item);
-    }
-    return outputs;
+    return requestToolOutputs(this.requests[index]);
   }
 
   /** Ends stalled streams and stops listening. */
@@ -169,6 +164,20 @@ function outputItem(item: ScriptedItem, id: string): object {
     case 'apply_patch':
       return { type: 'custom_tool_call', id, call_id: item.callId ?? `call_${id}`, name: 'apply_patch', input: item.patch };
   }
+}
+
+/** All text a request showed the model: messages and tool outputs. */
+export function requestInputText(request: RecordedRequest | undefined): string {
+  return (request?.body.input ?? []).map(itemText).join('\n');
+}
+
+/** The outputs of the tool calls a request reported back, by call id. */
+export function requestToolOutputs(request: RecordedRequest | undefined): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const item of request?.body.input ?? []) {
+    if ((item.type === 'function_call_output' || item.type === 'custom_tool_call_output') && item.call_id) outputs[item.call_id] = itemText(item);
+  }
+  return outputs;
 }
 
 function itemText(item: ResponseInputItem): string {

@@ -4,16 +4,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TaskService } from '../../src/client/task-service';
 import type { Config } from '../../src/config';
 import type { TaskDocument } from '../../src/domain/task';
 import { TaskStore } from '../../src/store/task-store';
-import { createBridgeWorker, WORKFLOWS_PATH } from '../../src/worker';
+import { createBridgeWorker } from '../../src/worker';
 import type { ActivityDeps } from '../../activities';
 import { SEARCH_ATTRIBUTES } from '../../src/infra/tool-paths';
 import { getTaskQuery } from '../../workflows/messages';
 import { makeTestEnv, timeSkippingServerPath, type TestEnv } from './test-env';
+import { bundleTaskWorkflows } from './workflow-bundle';
 
 export interface WorkflowHarness {
   env: TestWorkflowEnvironment;
@@ -43,7 +44,7 @@ export async function createWorkflowHarness(overrides: NodeJS.ProcessEnv = {}): 
     namespace: 'default',
     searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((k) => [k, 2 /* KEYWORD */])),
   });
-  bundle ??= await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietBundlerLogger });
+  bundle ??= await bundleTaskWorkflows();
   const store = await TaskStore.connect(config.mongo.uri, config.mongo.db);
   const service = new TaskService({ client: env.client, store, config });
 
@@ -91,12 +92,3 @@ async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
     return start(); // the SDK waits only a few seconds for the server; a busy machine may need a second try
   }
 }
-
-const quietBundlerLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (m: string, meta?: unknown) => console.warn(m, meta ?? ''),
-  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
-  log: () => undefined,
-};

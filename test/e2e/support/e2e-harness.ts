@@ -8,13 +8,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TaskService } from '../../../src/client/task-service';
 import { loadConfig, type Config } from '../../../src/config';
 import type { TaskDocument } from '../../../src/domain/task';
 import { PROJECT_ROOT } from '../../../src/infra/tool-paths';
 import { TaskStore } from '../../../src/store/task-store';
-import { createBridgeWorker, WORKFLOWS_PATH } from '../../../src/worker';
+import { createBridgeWorker } from '../../../src/worker';
 import type { Notifier } from '../../../activities/notify/notifier';
 import { getTaskQuery } from '../../../workflows/messages';
 import type { TaskWorkflowInput } from '../../../workflows/task-workflow-input';
@@ -24,6 +24,7 @@ import { startFakeHermesGateway, type FakeHermesGateway } from '../../support/fa
 import { startFakeWebhook, type FakeWebhook } from '../../support/fake-webhook';
 import { makeTestEnv, type TestEnv } from '../../support/test-env';
 import { RoutedModel } from './routed-model';
+import { bundleTaskWorkflows } from '../../support/workflow-bundle';
 
 export const WEBHOOK_SECRET = 'e2e-webhook-secret';
 export const CLI = path.join(PROJECT_ROOT, 'bin', 'codex-bridge.js');
@@ -121,7 +122,7 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
     const serviceFor = (cfg: Config) => new TaskService({ client, store, config: cfg, workflowInput: options.workflowInput });
     const service = serviceFor(config);
 
-    bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietBundlerLogger });
+    bundle ??= bundleTaskWorkflows();
     const workflowBundle = await bundle;
 
     const handle = (taskId: string) => client.workflow.getHandle(taskId);
@@ -272,12 +273,3 @@ export async function eventually<T>(read: () => Promise<T> | T, predicate: (valu
     await sleep(200);
   }
 }
-
-const quietBundlerLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (m: string, meta?: unknown) => console.warn(m, meta ?? ''),
-  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
-  log: () => undefined,
-};

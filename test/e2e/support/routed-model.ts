@@ -2,7 +2,7 @@
 // task's prompt carries a tag (`[e2e:<name>]`), and the requests whose input shows that tag are
 // answered from that route's own script. Retried attempts and follow-up turns of a task show the
 // same tag, so a route's script simply continues (request 1 stalls, request 2 answers…).
-import { ScriptedModel, type RecordedRequest, type ResponseInputItem, type ScriptStep } from '../../support/scripted-model';
+import { ScriptedModel, requestInputText, requestToolOutputs, type RecordedRequest, type ScriptStep } from '../../support/scripted-model';
 
 export interface Route {
   tag: string;
@@ -40,14 +40,8 @@ export class RoutedModel {
     const route: Route = {
       tag,
       requests,
-      inputText: (i) => (requests[i]?.body.input ?? []).map(itemText).join('\n'),
-      toolOutputs: (i) => {
-        const outputs: Record<string, string> = {};
-        for (const item of requests[i]?.body.input ?? []) {
-          if ((item.type === 'function_call_output' || item.type === 'custom_tool_call_output') && item.call_id) outputs[item.call_id] = itemText(item);
-        }
-        return outputs;
-      },
+      inputText: (i) => requestInputText(requests[i]),
+      toolOutputs: (i) => requestToolOutputs(requests[i]),
       waitForRequests: async (count, timeoutMs = 60_000) => {
         const deadline = Date.now() + timeoutMs;
         while (requests.length < count) {
@@ -65,7 +59,7 @@ export class RoutedModel {
   }
 
   private step(request: RecordedRequest): ScriptStep {
-    const text = (request.body.input ?? []).map(itemText).join('\n');
+    const text = requestInputText(request);
     const matches = [...this.routes.entries()].filter(([tag]) => text.includes(tag));
     if (matches.length !== 1) {
       return { httpError: 400, message: `the routed model found ${matches.length} route tags in the request (known: ${[...this.routes.keys()].join(', ')})` };
@@ -75,13 +69,4 @@ export class RoutedModel {
     route.requests.push(request);
     return steps[index] ?? { httpError: 400, message: `route ${route.tag} has no step #${index + 1} (it has ${steps.length})` };
   }
-}
-
-function itemText(item: ResponseInputItem): string {
-  const parts: string[] = [];
-  if (typeof item.content === 'string') parts.push(item.content);
-  else if (Array.isArray(item.content)) for (const c of item.content) if (typeof c.text === 'string') parts.push(c.text);
-  if (typeof item.output === 'string') parts.push(item.output);
-  else if (Array.isArray(item.output)) for (const o of item.output as { text?: unknown }[]) if (typeof o.text === 'string') parts.push(o.text);
-  return parts.join('\n');
 }

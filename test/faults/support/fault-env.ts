@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { feishuUuid } from '../../../activities/notify/feishu-message';
 import { TaskService } from '../../../src/client/task-service';
 import { loadConfig, type Config } from '../../../src/config';
@@ -22,11 +21,11 @@ import { ManagedProcess } from '../../../src/infra/managed-process';
 import { startTemporalDevServer, type RunningTemporal } from '../../../src/infra/temporal-dev-server';
 import { PROJECT_ROOT } from '../../../src/infra/tool-paths';
 import { TaskStore } from '../../../src/store/task-store';
-import { WORKFLOWS_PATH } from '../../../src/worker';
 import { makeCodexEnv, processesUsing, type CodexTestEnv } from '../../support/codex-env';
 import { startFakeFeishu, type FakeFeishu } from '../../support/fake-feishu';
 import { startFakeHermesGateway, type FakeHermesGateway } from '../../support/fake-hermes-gateway';
 import { PacedModel, type PacedModelOptions } from '../../support/paced-model';
+import { bundleTaskWorkflows } from '../../support/workflow-bundle';
 
 const REGISTER_TS = path.join(__dirname, 'register-ts.js');
 const WORKER_MAIN = path.join(__dirname, 'worker-main.ts');
@@ -150,32 +149,13 @@ export class FaultEnv {
   // --- servers -------------------------------------------------------------------------------
 
   async startTemporal(): Promise<RunningTemporal> {
-    const start = () =>
-      startTemporalDevServer({
-        port: this.temporalPort,
-        uiPort: null,
-        dbFile: path.join(this.scratch, 'temporal.db'),
-        logFile: path.join(this.scratch, 'temporal.log'),
-      });
-    // A loaded 2-core machine occasionally misses the start-up deadline once.
-    this.temporal = await start().catch(() => start());
-    // The port opens before the frontend answers: wait until it does (bounded).
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const ready = await Connection.connect({ address: this.temporal.address, connectTimeout: 5000 })
-        .then(async (c) => {
-          try {
-            await c.workflowService.getSystemInfo({});
-            return true;
-          } finally {
-            await c.close();
-          }
-        })
-        .catch(() => false);
-      if (ready) return this.temporal;
-      if (Date.now() > deadline) throw new Error(`the Temporal dev server on ${this.temporal.address} did not answer within 60 s`);
-      await sleep(500);
-    }
+    this.temporal = await startTemporalDevServer({
+      port: this.temporalPort,
+      uiPort: null,
+      dbFile: path.join(this.scratch, 'temporal.db'),
+      logFile: path.join(this.scratch, 'temporal.log'),
+    });
+    return this.temporal;
   }
 
   async stopTemporal(): Promise<void> {
@@ -430,7 +410,7 @@ async function codexAttempt(client: Client, id: string): Promise<{ codexAttempt:
 /** Bundles the workflow code once per test file and writes it where worker processes can load it. */
 async function workflowBundle(dir: string): Promise<string> {
   if (!bundlePath || !fs.existsSync(bundlePath)) {
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietLogger });
+    const { code } = await bundleTaskWorkflows();
     bundlePath = path.join(dir, 'workflow-bundle.js');
     fs.writeFileSync(bundlePath, code);
   }
@@ -438,15 +418,6 @@ async function workflowBundle(dir: string): Promise<string> {
   if (copy !== bundlePath) fs.copyFileSync(bundlePath, copy);
   return copy;
 }
-
-const quietLogger = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (m: string, meta?: unknown) => console.error(m, meta ?? ''),
-  log: () => undefined,
-};
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
