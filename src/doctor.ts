@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { isLoopbackHost, parseHostPort } from './api/bind-address';
 import type { Config } from './config';
 import { SEARCH_ATTRIBUTES } from './infra/tool-paths';
+import { hideUrlPassword } from './logging';
 
 export interface DoctorCheck {
   name: string;
@@ -235,11 +236,6 @@ function grpcCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown })?.code;
   return typeof code === 'number' ? code : undefined;
 }
-
-function hideUrlPassword(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^\s/@:]+):[^\s/@]+@/i, '$1:***@');
-}
-
 async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {

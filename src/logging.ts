@@ -144,10 +144,9 @@ export function createTemporalLogger(logger: Logger): TemporalLogger {
     error: (message, meta) => log('ERROR', message, meta),
   };
 }
-
-/** The Temporal level matching ours, for `Runtime.install({ telemetryOptions: { logging: { filter } } })`. */
-export function temporalLogLevel(level: LogLevel): TemporalLogLevel {
-  return ({ debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const)[level];
+/** `url` with the password of a `scheme://user:password@host` URL replaced by ***, for display. */
+export function hideUrlPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^\s/@:]+):[^\s/@]+@/i, '$1:***@');
 }
 
 /** The password of a `scheme://user:password@host` URL, as written and percent-decoded. */

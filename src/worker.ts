@@ -53,12 +53,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     owned.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-    const runner = new CodexRunner({
-      bin: config.codex.bin,
-      codexHome: config.codex.home,
-      configOverrides: config.codex.configOverrides,
-      allowedRoots: config.codex.allowedRoots,
-    });
+    const runner = CodexRunner.fromConfig(config.codex);
     runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(client), onProgress: createProgressReporter(client) });
   }
 

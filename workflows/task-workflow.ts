@@ -39,6 +39,7 @@ import {
 } from './messages';
 import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from './search-attributes';
 import type { TaskWorkflowInput } from './task-workflow-input';
+import { oneLine } from '../src/domain/text';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -319,7 +320,7 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
       heartbeatTimeout,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...CODEX_NON_RETRYABLE_TYPES] },
-      summary: `Codex turn ${turnNumber}: ${head(input.prompt, 60)}`,
+      summary: `Codex turn ${turnNumber}: ${oneLine(input.prompt, 60)}`,
     });
     const turnInput: CodexTurnInput = {
       taskId: task.task_id,
@@ -443,11 +444,6 @@ function summarize(status: TaskStatus, result: CodexTurnResult): string {
   const parts = [`${status}`];
   if (result.commands.length) parts.push(`${result.commands.length} command${result.commands.length === 1 ? '' : 's'}`);
   if (result.fileChanges.length) parts.push(`${result.fileChanges.length} file${result.fileChanges.length === 1 ? '' : 's'} changed`);
-  if (result.finalMessage) parts.push(head(result.finalMessage, 200));
+  if (result.finalMessage) parts.push(oneLine(result.finalMessage, 200));
   return parts.join(' · ');
-}
-
-function head(text: string, max: number): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
 }

@@ -38,7 +38,6 @@ export type ClientMethod = keyof ClientRequests;
 export type ClientNotificationMethod = 'initialized';
 
 export type NotificationMethod = ServerNotification['method'];
-export type NotificationParams<M extends NotificationMethod> = Extract<ServerNotification, { method: M }>['params'];
 
 export type ServerRequestMethod = ServerRequest['method'];
 export type ServerRequestOf<M extends ServerRequestMethod> = Extract<ServerRequest, { method: M }>;

@@ -1,5 +1,6 @@
-// Which Codex errors are retried: the one table. The activity throws every error below as an
-// ApplicationFailure of that `type`; the workflow and the edges branch on the type, never on text.
+// The Codex errors the activity throws, each as an ApplicationFailure whose `type` is a key of
+// CODEX_ERROR_TYPES (the table itself lives in src/domain/failure-types.ts, which the workflow
+// imports too); the workflow and the edges branch on the type, never on text.
 //
 // Not errors:
 // - a turn the model failed (HTTP 400, retries exhausted, context window, unreachable model…) is a
@@ -8,21 +9,9 @@
 // - a turn past its timeout is a `timed_out` result;
 // - a cancelled activity throws Temporal's CancelledFailure (details: [the partial result]).
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CODEX_ERROR_TYPES } from '../../src/domain/failure-types';
 
-export const CODEX_ERROR_TYPES = {
-  /** CODEX_BIN (or the @openai/codex dependency's binary) is missing or not executable. */
-  CodexBinaryMissing: { retryable: false },
-  /** The task's cwd does not exist or is not a directory. */
-  CwdMissing: { retryable: false },
-  /** The task's cwd is outside CODEX_BRIDGE_ALLOWED_ROOTS. */
-  CwdNotAllowed: { retryable: false },
-  /** Codex refused its configuration (CODEX_BRIDGE_CODEX_CONFIG, CODEX_HOME/config.toml, model provider). */
-  InvalidCodexConfig: { retryable: false },
-  /** A follow-up names a thread this CODEX_HOME does not have (no rollout found). */
-  CodexThreadNotFound: { retryable: false },
-  /** The app-server crashed, exited or broke the protocol mid-turn: another attempt may succeed. */
-  CodexAppServerFailed: { retryable: true },
-} as const satisfies Record<string, { retryable: boolean }>;
+export { CODEX_ERROR_TYPES };
 
 export type CodexErrorType = keyof typeof CODEX_ERROR_TYPES;
 

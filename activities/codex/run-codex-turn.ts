@@ -17,7 +17,7 @@ import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from './types';
 export type ServerRequestRelay = (
   taskId: string,
   request: { request_id: string; kind: PendingRequestKind; summary: string; details: string },
-  options: { signal?: AbortSignal; onWait?: () => void },
+  options: { signal?: AbortSignal },
 ) => Promise<ServerRequestAnswer>;
 
 export interface RunCodexTurnActivityOptions {

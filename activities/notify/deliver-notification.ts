@@ -6,7 +6,6 @@ import { parseNotifyTarget, type NotifyTarget } from '../../src/domain/notify-ta
 import { toActivityFailure } from './delivery-errors';
 import { buildNotificationMessage, renderPlainText, type TaskNotificationView } from './message';
 import { NotifyError, type DeliveryReceipt, type Notifier } from './notifier';
-import { redactMessage } from './redact';
 
 export interface DeliverNotificationDeps {
   notifier: Notifier;
@@ -49,7 +48,8 @@ export function createDeliverNotificationActivity(deps: DeliverNotificationDeps)
     const generation = readGeneration(activity?.info.heartbeatDetails);
     try {
       const target = parseTarget(input.target);
-      const message = redactMessage(buildNotificationMessage(input.view, { uiUrl: deps.uiUrl, namespace: deps.namespace }));
+      // Already redacted by the builder, and again by each channel before it sends.
+      const message = buildNotificationMessage(input.view, { uiUrl: deps.uiUrl, namespace: deps.namespace });
       const receipt = await deps.notifier(target, message, input.idempotencyKey, { generation });
       deps.observer?.delivered?.(input, receipt);
       return { ...receipt, text: renderPlainText(message), attempt };

@@ -4,10 +4,8 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidNotifyTargetError, parseNotifyTarget } from '../domain/notify-target';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../domain/task';
+import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../domain/task';
 
-export const MAX_PROMPT_LENGTH = 100_000;
-export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
 export const MAX_LIST_LIMIT = 1000;

@@ -3,6 +3,7 @@
 import type { WatcherReport } from '../client/task-service-types';
 import { describeNotifyTarget } from '../domain/notify-target';
 import type { TaskDocument } from '../domain/task';
+import { oneLine } from '../domain/text';
 
 /** "45s", "3m", "2h", "4d": how long ago `iso` was (future or unparseable times show "-"). */
 export function formatAge(iso: string | null | undefined, now: number = Date.now()): string {
@@ -83,9 +84,4 @@ function notifyLine(task: TaskDocument): string {
   const when = task.notified_at ? ` at ${task.notified_at}` : '';
   const why = task.notification_error ? `: ${oneLine(task.notification_error, 200)}` : '';
   return `${target}, ${status}${when}${why}`;
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -16,7 +16,7 @@ import type { Config } from '../config';
 import { checkCwd } from '../cwd-policy';
 import { formatNotifyTarget, parseNotifyTarget } from '../domain/notify-target';
 import type { ApprovalDecision, TaskDocument } from '../domain/task';
-import { APPROVAL_POLICIES, SANDBOX_MODES, isTerminalStatus, newTaskDocument } from '../domain/task';
+import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../domain/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { TaskStore } from '../store/task-store';
 import { notifyCompleted } from '../watcher/notify-completed';
@@ -26,10 +26,9 @@ import { answerUpdate, approveUpdate, cancelSignal, getTaskQuery } from '../../w
 import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../../workflows/search-attributes';
 import type { TaskWorkflowInput } from '../../workflows/task-workflow-input';
 import type { ListTasksFilter, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
+import { oneLine } from '../domain/text';
 
 const WORKFLOW_TYPE = 'codexTaskWorkflow';
-const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const MAX_PROMPT = 100_000;
 
 export interface TaskServiceDeps {
   client: Client;
@@ -51,9 +50,9 @@ export class TaskService implements TaskServiceApi {
   async start(request: StartTaskRequest): Promise<TaskDocument> {
     const prompt = typeof request.prompt === 'string' ? request.prompt : '';
     if (prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
-    if (prompt.length > MAX_PROMPT) throw new ValidationError(`prompt is longer than ${MAX_PROMPT} characters.`);
+    if (prompt.length > MAX_PROMPT_LENGTH) throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
     const taskId = request.task_id ?? newTaskId();
-    if (!TASK_ID.test(taskId)) throw new ValidationError('task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    validateTaskId(taskId);
     const sandbox = request.sandbox ?? 'workspace-write';
     if (!SANDBOX_MODES.includes(sandbox)) throw new ValidationError(`sandbox must be one of ${SANDBOX_MODES.join(', ')}.`);
     const approvalPolicy = request.approval_policy ?? 'never';
@@ -134,7 +133,7 @@ export class TaskService implements TaskServiceApi {
   async reply(taskId: string, prompt: string): Promise<TaskDocument> {
     validateTaskId(taskId);
     if (typeof prompt !== 'string' || prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
-    if (prompt.length > MAX_PROMPT) throw new ValidationError(`prompt is longer than ${MAX_PROMPT} characters.`);
+    if (prompt.length > MAX_PROMPT_LENGTH) throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
     const handle = this.handle(taskId);
     let previous: TaskDocument;
     try {
@@ -152,10 +151,17 @@ export class TaskService implements TaskServiceApi {
     return task;
   }
 
+  /** Built once: the channels keep state across runs (Feishu's tenant token, Hermes' burned request ids). */
+  private notifier: Notifier | undefined;
+  private watcherNotifier(): Notifier {
+    this.notifier ??= this.deps.notifier ?? createNotifier(this.config);
+    return this.notifier;
+  }
+
   async notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport> {
     return notifyCompleted({
       store: this.deps.store,
-      notifier: this.deps.notifier ?? createNotifier(this.config),
+      notifier: this.watcherNotifier(),
       dryRun: options.dryRun,
       retryFailed: options.retryFailed,
       uiUrl: this.config.uiUrl,
@@ -307,7 +313,7 @@ export async function createTaskService(config: Config, options: { notifier?: No
 }
 
 function validateTaskId(taskId: string): void {
-  if (typeof taskId !== 'string' || !TASK_ID.test(taskId)) {
+  if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
     throw new ValidationError('task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   }
 }
@@ -316,9 +322,4 @@ function validateTaskId(taskId: string): void {
 function newTaskId(): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `codex-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-function oneLine(text: string, max: number): string {
-  const s = text.replace(/\s+/g, ' ').trim();
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

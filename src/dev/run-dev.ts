@@ -1,5 +1,5 @@
 // The command-line face of the dev launcher: flags, config, signals, exit code. The CLI's `dev`
-// command calls runDevMain; until it lands, `node dist/src/dev/run-dev.js` runs it directly.
+// command calls runDevMain; scripts/dev falls back to `node dist/src/dev/run-dev.js` when the CLI entry is absent.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import { BridgeError, ValidationError } from '../errors';

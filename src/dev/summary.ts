@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Config } from '../config';
 import type { DevApiToken } from './api-token';
 import type { DevPlan } from './dev-plan';
+import { hideUrlPassword } from '../logging';
 
 export function formatSummary(plan: DevPlan, config: Config, token: DevApiToken): string[] {
   const t = plan.temporal;
@@ -12,7 +13,7 @@ export function formatSummary(plan: DevPlan, config: Config, token: DevApiToken)
   const queue = `namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`;
   row('Temporal', t.kind === 'local' ? `${t.address}  (${queue})` : `${t.address}  (yours, from TEMPORAL_ADDRESS; ${queue})`);
   if (t.uiUrl !== undefined) row('Web UI', t.uiUrl);
-  row('MongoDB', `${redactUri(s.uri)}  (database ${config.mongo.db}${s.kind === 'external' ? ', yours, from MONGODB_URI' : ', FerretDB on SQLite'})`);
+  row('MongoDB', `${hideUrlPassword(s.uri)}  (database ${config.mongo.db}${s.kind === 'external' ? ', yours, from MONGODB_URI' : ', FerretDB on SQLite'})`);
   row('API', `${plan.api.url}  (${token.file ? `bearer token in ${displayPath(token.file)}` : 'bearer token from CODEX_BRIDGE_API_TOKEN'})`);
   row('Data', displayPath(plan.dataDir));
   const logs = [t.kind === 'local' ? t.logFile : undefined, s.kind === 'local' ? s.logFile : undefined, plan.worker.logFile, plan.api.logFile];
@@ -24,9 +25,4 @@ export function formatSummary(plan: DevPlan, config: Config, token: DevApiToken)
 export function displayPath(file: string): string {
   const rel = path.relative(process.cwd(), file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
-}
-
-// A user's MONGODB_URI may carry a password; the terminal (and a shared screen) must not.
-function redactUri(uri: string): string {
-  return uri.replace(/^(mongodb(?:\+srv)?:\/\/[^:@/]+):[^@/]*@/, '$1:***@');
 }

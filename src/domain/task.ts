@@ -1,6 +1,10 @@
 // The task's vocabulary, shared by the workflow, activities, store and edges.
 // Pure: no Node APIs, so workflow code may import it.
 
+/** Task ids name Temporal workflows and MongoDB documents; the edges and the service check them. */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const MAX_PROMPT_LENGTH = 100_000;
+
 export const TASK_STATUSES = ['queued', 'running', 'waiting_for_input', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 

@@ -6,6 +6,7 @@ import { MongoClient, MongoServerError, type Collection, type Db, type Filter } 
 import type { NotificationStatus, TaskDocument, TaskStatus } from '../domain/task';
 import { TERMINAL_TASK_STATUSES } from '../domain/task';
 import { UnavailableError } from '../errors';
+import { hideUrlPassword } from '../logging';
 
 type StoredTask = Omit<TaskDocument, 'task_id'> & { _id: string };
 
@@ -36,7 +37,7 @@ export class TaskStore {
       return store;
     } catch (err) {
       await client.close().catch(() => undefined);
-      throw new UnavailableError(`The task store at ${redactUri(uri)} is unreachable: ${(err as Error).message}; start it or set MONGODB_URI.`);
+      throw new UnavailableError(`The task store at ${hideUrlPassword(uri)} is unreachable: ${(err as Error).message}; start it or set MONGODB_URI.`);
     }
   }
 
@@ -137,8 +138,4 @@ export class TaskStore {
 
 function toDocument({ _id, ...rest }: StoredTask): TaskDocument {
   return { task_id: _id, ...rest } as TaskDocument;
-}
-
-function redactUri(uri: string): string {
-  return uri.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -98,17 +98,18 @@ def test_enums_are_the_bridges_own_vocabulary() -> None:
 
 
 def _typescript_constant(module: str, name: str) -> str:
-    source = (REPO_ROOT / "src" / "api" / f"{module}.ts").read_text(encoding="utf-8")
+    """The literal value of `export const <name>` in src/<module>.ts."""
+    source = (REPO_ROOT / "src" / f"{module}.ts").read_text(encoding="utf-8")
     found = re.search(rf"export const {name} = (.+?);", source)
-    assert found, f"src/api/{module}.ts no longer exports {name}; update this test with the new source of truth"
+    assert found, f"src/{module}.ts no longer exports {name}; update this test with the new source of truth"
     return found.group(1).strip()
 
 
 def test_id_forms_and_prompt_limit_are_the_apis_own() -> None:
     # The API's patterns are JavaScript regex literals; these use the same syntax in Python.
-    assert _typescript_constant("schemas", "TASK_ID_PATTERN") == f"/{tools.TASK_ID_PATTERN}/"
-    assert _typescript_constant("schemas", "REQUEST_ID_PATTERN") == f"/{tools.REQUEST_ID_PATTERN}/"
-    assert int(_typescript_constant("schemas", "MAX_PROMPT_LENGTH").replace("_", "")) == tools.MAX_PROMPT_LENGTH
+    assert _typescript_constant("domain/task", "TASK_ID_PATTERN") == f"/{tools.TASK_ID_PATTERN}/"
+    assert _typescript_constant("api/schemas", "REQUEST_ID_PATTERN") == f"/{tools.REQUEST_ID_PATTERN}/"
+    assert int(_typescript_constant("domain/task", "MAX_PROMPT_LENGTH").replace("_", "")) == tools.MAX_PROMPT_LENGTH
     for name in TOOL_NAMES:
         props = parameters(name)["properties"]
         if "task_id" in props:
