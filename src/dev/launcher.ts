@@ -82,7 +82,8 @@ export async function runDev(config: Config, options: DevOptions = {}): Promise<
     await startServers(plan, config, supervisor, log);
     if (!supervisor.stopping) await startApps(plan, env, token.token, supervisor, log);
     if (!supervisor.stopping) {
-      for (const line of formatSummary(plan, config, token)) log(line);
+      // One write: whoever reads the output (a person, a script waiting for "is up") sees the whole block.
+      log(formatSummary(plan, config, token).join('\n'));
       options.onReady?.(readyInfo(plan, supervisor));
     }
     await supervisor.stopRequested;
