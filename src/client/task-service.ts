@@ -14,7 +14,7 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config';
 import { checkCwd } from '../cwd-policy';
-import { formatNotifyTarget, parseNotifyTarget } from '../domain/notify-target';
+import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../domain/notify-target';
 import type { ApprovalDecision, TaskDocument } from '../domain/task';
 import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../domain/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
@@ -211,14 +211,14 @@ export class TaskService implements TaskServiceApi {
         typedSearchAttributes: [
           { key: CodexTaskStatusKey, value: 'queued' },
           { key: NotificationStatusKey, value: 'none' },
-          { key: NotifyTargetKey, value: task.notify_target ?? 'none' },
+          { key: NotifyTargetKey, value: task.notify_target ? describeNotifyTarget(task.notify_target) : 'none' },
         ],
         staticSummary: `Codex: ${oneLine(prompt, 120)}`,
         staticDetails: [
           `**Prompt:** ${oneLine(prompt, 1000)}`,
           `**Working directory:** ${task.cwd}`,
           `**Sandbox:** ${task.sandbox} · **Approval policy:** ${task.approval_policy}${task.model ? ` · **Model:** ${task.model}` : ''}`,
-          `**Notify:** ${task.notify_target ?? 'nobody (no target)'}`,
+          `**Notify:** ${task.notify_target ? describeNotifyTarget(task.notify_target) : 'nobody (no target)'}`,
           `**Turn:** ${task.turns.length + 1}`,
         ].join('\n\n'),
       });

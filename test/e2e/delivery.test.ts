@@ -111,6 +111,21 @@ test('webhook:http://127.0.0.1:PORT/hook: one signed POST with an Idempotency-Ke
   expect(h.webhook.deliveredTo('/hook')[0]!.body).toMatchObject({ task_id: doc.task_id, kind: 'completion', status: 'completed' });
 });
 
+test("a webhook URL's query (where its credentials go) reaches the webhook, never the Web UI's summary or search attribute", async () => {
+  const url = h.webhook.url('/hook-token');
+  const doc = await runTask('webhook-token', `webhook:${url}?token=s3cret`);
+
+  expect(doc.notification_status).toBe('sent');
+  expect(h.webhook.deliveredTo('/hook-token')).toHaveLength(1);
+  const handle = h.client.workflow.getHandle(doc.task_id);
+  const description = await handle.describe();
+  expect(await description.staticDetails()).toContain(`**Notify:** webhook:${url}?…`);
+  expect(await description.staticDetails()).not.toContain('s3cret');
+  const listed: string[] = [];
+  for await (const w of h.client.workflow.list({ query: `WorkflowId="${doc.task_id}" AND NotifyTarget="webhook:${url}?…"` })) listed.push(w.workflowId);
+  expect(listed).toEqual([doc.task_id]);
+});
+
 test('no Codex process outlives the tasks', () => {
   expect(h.codexProcesses()).toEqual([]);
 });
