@@ -5,10 +5,12 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   TimeoutFailure,
   allHandlersFinished,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -45,9 +47,35 @@ type Activities = ReturnType<typeof createActivities>;
 
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 const DEFAULT_NOTIFY_DEADLINE_MS = 24 * 60 * 60_000;
+const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
 
 export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskDocument> {
   validateInput(input);
+  // Temporal's own cancellation (the Web UI's "Request Cancellation", `temporal workflow cancel`)
+  // and the bridge's cancel signal take one path: the body runs in a non-cancellable scope, so a
+  // cancellation cannot throw out of a wait half-way through; instead it interrupts whatever is in
+  // flight (the Codex turn, or a completion delivery), and the task ends through the usual steps:
+  // terminal status, one message, mirror. A Temporal cancellation then closes the workflow as
+  // Canceled, as the Web UI's button promises.
+  let cancelledBy: 'bridge' | 'temporal' | null = null;
+  const task = await CancellationScope.nonCancellable(() =>
+    runTask(input, (handler) => {
+      CancellationScope.current().cancelRequested.catch(() => {
+        cancelledBy ??= 'temporal';
+        handler();
+      });
+      setHandler(cancelSignal, () => {
+        cancelledBy ??= 'bridge';
+        handler();
+      });
+    }),
+  );
+  if (cancelledBy === 'temporal') throw new CancelledFailure(`Task ${task.task_id} was cancelled through Temporal.`);
+  return task;
+}
+
+/** The task's story; `onCancel` wires both cancellation paths to the one handler it is given. */
+async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void) => void): Promise<TaskDocument> {
   const task: TaskDocument = { ...input.task, run_id: workflowInfo().runId, pending_requests: [...input.task.pending_requests] };
   const turnNumber = task.turns.length + 1;
   const answers = new Map<string, RequestAnswer>();
@@ -59,7 +87,9 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
   let cancelRequested = false;
   let progress: CodexProgressPayload | null = null;
   let lastError: string | null = null;
+  // What a cancellation interrupts: the Codex turn, or the completion delivery in flight.
   let turnScope: CancellationScope | null = null;
+  let deliveryScope: CancellationScope | null = null;
   const background: Promise<void>[] = [];
 
   // --- the mirror: every state change bumps `version`; one write in flight, the latest state wins.
@@ -107,9 +137,12 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
   // --- handlers first
   setHandler(getTaskQuery, () => task);
   setHandler(getRequestAnswerQuery, (requestId) => answers.get(aliases.get(requestId) ?? requestId) ?? null);
-  setHandler(cancelSignal, () => {
+  onCancel(() => {
+    if (cancelRequested) return;
     cancelRequested = true;
     turnScope?.cancel();
+    // Before this gate a cancellation left a delivery in flight alone; tasks started then replay so.
+    if (deliveryScope && patched(CANCEL_INTERRUPTS_DELIVERY)) deliveryScope.cancel();
   });
   setHandler(
     setNotifyTargetUpdate,
@@ -146,7 +179,9 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
     task.pending_requests.push({ request_id: request.request_id, kind: request.kind, summary: request.summary, created_at: new Date().toISOString() });
     task.status = 'waiting_for_input';
     changed();
-    background.push(askPerson(request));
+    // Handlers run in the workflow's root scope: shield the wait from a Temporal cancellation, which
+    // reaches this request through the turn's end instead.
+    background.push(CancellationScope.nonCancellable(() => askPerson(request)));
   });
   setHandler(approveUpdate, ({ request_id, decision }) => resolveRequest(request_id, { kind: 'decision', decision, answered_by: 'person' }), {
     validator: ({ request_id, decision }) => {
@@ -283,7 +318,7 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
     task.notification_status = 'pending';
     turn.notification_status = 'pending';
     changed();
-    const delivery = await deliver('completion', completionKey(task.task_id, turnNumber), notificationView('completion'));
+    const delivery = await deliverCompletion();
     task.notification_attempts = delivery.attempts;
     if (delivery.ok) {
       task.notification_status = 'sent';
@@ -372,6 +407,28 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
     }
   }
 
+  /**
+   * The turn's one final message. A cancellation while it is being delivered (a receiver that keeps
+   * failing, a slow one) stops that delivery and tells the person, once and under the same key,
+   * that the task was cancelled: a channel that had already taken the result drops the repeat.
+   */
+  async function deliverCompletion(): Promise<Delivery> {
+    const key = completionKey(task.task_id, turnNumber);
+    deliveryScope = new CancellationScope();
+    try {
+      return await deliveryScope.run(() => deliver('completion', key, notificationView('completion')));
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+    } finally {
+      deliveryScope = null;
+    }
+    task.status = 'cancelled';
+    task.error = { type: 'Cancelled', message: 'The task was cancelled while its result was being delivered.' };
+    Object.assign(turn, { status: task.status, error: task.error });
+    changed();
+    return deliver('completion', key, notificationView('completion'));
+  }
+
   function notificationView(kind: NotificationKind, request?: TaskNotificationView['request']): TaskNotificationView {
     return {
       task_id: task.task_id,
@@ -394,7 +451,7 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
     kind: NotificationKind,
     idempotencyKey: string,
     view: TaskNotificationView,
-  ): Promise<{ ok: true; at: string; attempts: number } | { ok: false; error: string; attempts: number }> {
+  ): Promise<Delivery> {
     if (!task.notify_target) return { ok: false, error: 'no notify target', attempts: 0 };
     const notify = proxyActivities<Activities>({
       startToCloseTimeout: '60s',
@@ -407,6 +464,7 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
       // Workflow time, not the worker's clock: deterministic, and what the history shows.
       return { ok: true, at: new Date().toISOString(), attempts: receipt.attempt };
     } catch (err) {
+      if (isCancellation(err)) throw err;
       const cause = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
       const attempts = attemptsFrom(cause);
       const message = cause instanceof TimeoutFailure ? 'delivery kept failing until its deadline passed' : cause.message;
@@ -414,6 +472,8 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
     }
   }
 }
+
+type Delivery = { ok: true; at: string; attempts: number } | { ok: false; error: string; attempts: number };
 
 function attemptsFrom(failure: Error): number {
   if (failure instanceof ApplicationFailure) {
