@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_HERMES_MAX_SENDS, DEFAULT_HERMES_TIMEOUT_MS } from '../activities/notify/hermes-notifier';
 
 const hostPort = (fallback: string) =>
   z
@@ -65,6 +66,10 @@ const duration = (fallbackMs: number) =>
       return ms;
     });
 
+/** One delivery attempt may run 2 minutes (the workflow's limit); a request must end well before. */
+const MAX_NOTIFY_REQUEST_MS = 100_000;
+const NOTIFY_REQUEST_LIMIT = 'must be at most 100s: one delivery attempt is given 2 minutes';
+
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: hostPort('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
@@ -110,6 +115,9 @@ export const configSchema = z.object({
   HERMES_WEBHOOK_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
   HERMES_WEBHOOK_SECRET: optionalString,
   HERMES_WEBHOOK_ROUTES: jsonStringMap,
+  HERMES_WEBHOOK_TIMEOUT: duration(DEFAULT_HERMES_TIMEOUT_MS).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
+  HERMES_WEBHOOK_MAX_SENDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_HERMES_MAX_SENDS),
+  CODEX_BRIDGE_NOTIFY_TIMEOUT: duration(10_000).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -133,8 +141,10 @@ export interface Config {
   notifiers: {
     localInbox: string;
     feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string };
-    hermes: { url: string | undefined; secret: string | undefined; routes: Record<string, string> };
+    hermes: { url: string | undefined; secret: string | undefined; routes: Record<string, string>; timeoutMs: number; maxSends: number };
     webhook: { secret: string | undefined };
+    /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
+    timeoutMs: number;
   };
 }
 
@@ -177,8 +187,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notifiers: {
       localInbox: c.CODEX_BRIDGE_LOCAL_INBOX,
       feishu: { appId: c.FEISHU_APP_ID, appSecret: c.FEISHU_APP_SECRET, baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, '') },
-      hermes: { url: c.HERMES_WEBHOOK_URL, secret: c.HERMES_WEBHOOK_SECRET, routes: c.HERMES_WEBHOOK_ROUTES },
+      hermes: {
+        url: c.HERMES_WEBHOOK_URL,
+        secret: c.HERMES_WEBHOOK_SECRET,
+        routes: c.HERMES_WEBHOOK_ROUTES,
+        timeoutMs: c.HERMES_WEBHOOK_TIMEOUT,
+        maxSends: c.HERMES_WEBHOOK_MAX_SENDS,
+      },
       webhook: { secret: c.CODEX_BRIDGE_WEBHOOK_SECRET },
+      timeoutMs: c.CODEX_BRIDGE_NOTIFY_TIMEOUT,
     },
   };
 }

@@ -454,7 +454,8 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   ): Promise<Delivery> {
     if (!task.notify_target) return { ok: false, error: 'no notify target', attempts: 0 };
     const notify = proxyActivities<Activities>({
-      startToCloseTimeout: '60s',
+      // Above every channel's per-request timeout (at most 100 s, checked by the config).
+      startToCloseTimeout: '2m',
       scheduleToCloseTimeout: input.notify_deadline_ms ?? DEFAULT_NOTIFY_DEADLINE_MS,
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: [...NOTIFY_NON_RETRYABLE_TYPES] },
       summary: `Notify ${describeNotifyTarget(task.notify_target)} (${kind})`,

@@ -29,10 +29,20 @@ export interface HermesNotifierOptions {
   routes?: Record<string, string>;
   /** HERMES_WEBHOOK_SECRET: the route's HMAC secret. */
   secret?: string;
-  /** Per-request timeout (default 10 s). */
+  /**
+   * HERMES_WEBHOOK_TIMEOUT: how long one request waits for the gateway's answer (default 45 s).
+   * It must exceed the gateway's own delivery bound — the gateway answers only after the platform
+   * did (Hermes 0.19.0's Telegram adapter waits up to 20 s per send and retries network errors) —
+   * so that a timeout means a broken gateway, not a slow platform.
+   */
   timeoutMs?: number;
+  /** HERMES_WEBHOOK_MAX_SENDS: request ids one message may use before it is reported failed (default 5). */
+  maxSends?: number;
   now?: () => Date;
 }
+
+export const DEFAULT_HERMES_TIMEOUT_MS = 45_000;
+export const DEFAULT_HERMES_MAX_SENDS = 5;
 
 /** The gateway forgets request ids after an hour; remembering burned generations longer is pointless. */
 const BURNED_TTL_MS = 60 * 60_000;
@@ -41,12 +51,17 @@ const BURNED_MAX_ENTRIES = 10_000;
 /**
  * The X-Request-ID for one delivery generation.
  *
- * Why a generation: the gateway records a request id *before* delivering, and after a 502 (the
- * platform refused or failed) the same id only ever answers `duplicate` and delivers nothing. So
- * a retry after a 502 needs a new id, while a retry after anything else (timeout, dropped
- * connection, 429, 5xx) must reuse the old id: the gateway may already have delivered, and only
- * the unchanged id lets it drop the repeat. The id is therefore `${key}:g${generation}`, where the
- * generation starts at 0 and advances only after a 502.
+ * Why a generation: the gateway records a request id *before* delivering and delivers inline, so
+ * a repeated id answers `duplicate` whatever became of the first delivery — delivered, still
+ * running, or failed. `duplicate` therefore never proves delivery; only `delivered` does. An id
+ * is burned (the next try uses `${key}:g${generation + 1}`) whenever its outcome is not known to
+ * be "not delivered, not seen": after a 502 (the platform failed), after a timeout or a reset once
+ * connected (the gateway may have seen it), and after `duplicate`. A request that never connected
+ * keeps its id.
+ *
+ * The cost of this rule is a rare duplicate message: when the gateway did deliver but its answer
+ * was lost, the next generation delivers again. Losing a message silently is the worse failure,
+ * and a per-request timeout longer than the gateway's delivery bound makes the lost answer rare.
  *
  * Where the generation lives: the deliverNotification activity records it in its heartbeat
  * details, which Temporal hands to the next attempt on any worker; this notifier also remembers
@@ -57,7 +72,8 @@ export function hermesRequestId(idempotencyKey: string, generation: number): str
 }
 
 export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_HERMES_TIMEOUT_MS;
+  const maxSends = opts.maxSends ?? DEFAULT_HERMES_MAX_SENDS;
   const now = opts.now ?? (() => new Date());
   const burned = new Map<string, { generation: number; at: number }>();
 
@@ -75,6 +91,20 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
     burned.delete(key); // re-insert so Map order stays oldest-first for the size cap
     burned.set(key, { generation: nextGeneration, at: now().getTime() });
     if (burned.size > BURNED_MAX_ENTRIES) burned.delete(burned.keys().next().value!);
+  }
+
+  /** The failure for an id whose outcome is not "delivered": the next try moves to a new id, unless none is left. */
+  function burnAndRetry(key: string, generation: number, why: string, target: HermesTarget, retryAfterMs: number | null = null): NotifyError {
+    const next = generation + 1;
+    burn(key, next);
+    if (next >= maxSends) {
+      return new NotifyError(
+        `The Hermes gateway did not confirm delivery to ${target.platform} chat ${target.chatId} in ${maxSends} tries (last: ${why}): ` +
+          'check the gateway log (is the platform connected, is the bot in the chat?).',
+        false,
+      );
+    }
+    return new NotifyError(`${why}; will retry with a new request id.`, true, retryAfterMs, next);
   }
 
   return async function notifyHermes(
@@ -107,9 +137,9 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
     try {
       answer = await postRaw(endpoint, body, headers, timeoutMs);
     } catch (err) {
-      // Same id next time: if this request did arrive, the gateway answers `duplicate`.
-      if (err instanceof TransportError) throw new NotifyError(`The request to the Hermes gateway failed (${err.message}); will retry.`, true);
-      throw err;
+      if (!(err instanceof TransportError)) throw err;
+      if (!err.mayHaveArrived) throw new NotifyError(`The Hermes gateway could not be reached (${err.message}); will retry.`, true);
+      throw burnAndRetry(idempotencyKey, generation, `The Hermes gateway gave no answer (${err.message}), so delivery is unknown`, target);
     }
 
     const { status } = answer;
@@ -121,27 +151,29 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
           false,
         );
       }
-      // `delivered`, `duplicate`, or `accepted` (a route without deliver_only: the agent now runs
-      // with the message as its prompt; sending again would start a second run).
-      return { channel: 'hermes', deliveredAt: now().toISOString(), messageId: requestId, duplicate: gatewayStatus === 'duplicate' };
+      if (gatewayStatus === 'duplicate') {
+        // Seen before, outcome unknown. Wait out the gateway's delivery bound so that whatever the
+        // earlier request started has finished before a new id delivers again.
+        throw burnAndRetry(idempotencyKey, generation, `The Hermes gateway had already seen request ${requestId} and cannot say whether it was delivered`, target, timeoutMs);
+      }
+      // `delivered`, or `accepted` (a route without deliver_only: the agent now runs with the
+      // message as its prompt; sending again would start a second run).
+      return { channel: 'hermes', deliveredAt: now().toISOString(), messageId: requestId, duplicate: false };
     }
     if (status === 502) {
-      burn(idempotencyKey, generation + 1);
-      throw new NotifyError(
-        `The Hermes gateway could not deliver to ${target.platform} chat ${target.chatId} (HTTP 502); will retry with a new request id.`,
-        true,
-        null,
-        generation + 1,
-      );
+      throw burnAndRetry(idempotencyKey, generation, `The Hermes gateway could not deliver to ${target.platform} chat ${target.chatId} (HTTP 502)`, target);
     }
     if (status === 429 || status >= 500) {
+      // Answered before the id was recorded (rate limit, gateway error): the same id is still fresh.
       throw new NotifyError(`The Hermes gateway answered HTTP ${status}; will retry.`, true, parseRetryAfter(answer.headers.get('retry-after')));
     }
     throw new NotifyError(rejectionAdvice(endpoint, status), false);
   };
 }
 
-export function hermesBody(target: Extract<NotifyTarget, { kind: 'hermes' }>, message: NotificationMessage, idempotencyKey: string) {
+type HermesTarget = Extract<NotifyTarget, { kind: 'hermes' }>;
+
+export function hermesBody(target: HermesTarget, message: NotificationMessage, idempotencyKey: string) {
   return {
     event_type: `codex_bridge.${message.kind}`,
     platform: target.platform,

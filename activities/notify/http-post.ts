@@ -1,7 +1,8 @@
 // The one HTTP client the webhook-style channels (Hermes gateway, generic webhook) share: a JSON
 // POST with a hard timeout, HMAC signing, and Retry-After parsing. Failures to get any answer are
-// a TransportError, which every channel treats as retryable: the request may or may not have
-// arrived, and the idempotency key makes sending it again safe.
+// a TransportError. Each channel decides what one means for delivery: it says whether the request
+// may have reached the receiver (a timeout or a reset after connecting) or certainly did not (no
+// connection was made), and only the receiver's answer ever counts as delivered.
 import { createHmac } from 'node:crypto';
 
 export interface PostAnswer {
@@ -17,10 +18,15 @@ export class TransportError extends Error {
   constructor(
     message: string,
     readonly timedOut: boolean,
+    /** False only when no connection was made, so the receiver cannot have seen the request. */
+    readonly mayHaveArrived: boolean,
   ) {
     super(message);
   }
 }
+
+/** Errors that happen before a connection exists: the request was certainly not sent. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** POSTs `body` as is (the signature covers these exact bytes). Redirects are not followed: a POST must not turn into a GET. */
 export async function postRaw(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostAnswer> {
@@ -39,7 +45,7 @@ export async function postRaw(url: string, body: string, headers: Record<string,
     const timedOut = signal.aborted;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = timedOut ? `no answer within ${timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
-    throw new TransportError(why, timedOut);
+    throw new TransportError(why, timedOut, timedOut || !NOT_CONNECTED.has(cause?.code ?? ''));
   }
 }
 

@@ -11,8 +11,6 @@ import type { Notifier } from './notifier';
 import { createWebhookNotifier } from './webhook-notifier';
 
 export interface NotifierRegistryOptions {
-  /** Per-request timeout of the network channels (default 10 s). */
-  timeoutMs?: number;
   /** Where the local channel logs its one line per message (default: stderr). */
   log?: (line: string) => void;
   now?: () => Date;
@@ -23,9 +21,9 @@ export function createNotifier(config: Config, opts: NotifierRegistryOptions = {
   const factories: Record<NotifyTargetKind, () => Notifier> = {
     local: () => createLocalNotifier({ inboxPath: n.localInbox, log: opts.log, now: opts.now }),
     feishu: () =>
-      createFeishuNotifier({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: opts.timeoutMs, now: opts.now }),
-    hermes: () => createHermesNotifier({ url: n.hermes.url, routes: n.hermes.routes, secret: n.hermes.secret, timeoutMs: opts.timeoutMs, now: opts.now }),
-    webhook: () => createWebhookNotifier({ secret: n.webhook.secret, timeoutMs: opts.timeoutMs, now: opts.now }),
+      createFeishuNotifier({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs, now: opts.now }),
+    hermes: () => createHermesNotifier({ ...n.hermes, now: opts.now }),
+    webhook: () => createWebhookNotifier({ secret: n.webhook.secret, timeoutMs: n.timeoutMs, now: opts.now }),
   };
   const built = new Map<NotifyTargetKind, Notifier>();
 

@@ -1,5 +1,8 @@
 // Generic signed JSON POST (`webhook:<url>`). The receiver de-duplicates with the Idempotency-Key
 // header (the same key on every retry) and checks the signature to know the POST came from us.
+// A 2xx is the receiver's word that it has the message: answer it only once the message is kept
+// (a replay of a kept key: 2xx with `Idempotent-Replayed: true`; a key still being processed: 409).
+// Anything else — a timeout, a reset — is retried under the same key, never taken as delivered.
 //
 // Body (deterministic for a key, so a receiver that compares payloads per key sees no change):
 //   { event: "codex_bridge.notification", idempotency_key, kind, task_id, turn, status,
@@ -53,7 +56,8 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions = {}): Notifi
         duplicate: answer.headers.get('idempotent-replayed') === 'true',
       };
     }
-    if (status === 408 || status === 429 || status >= 500) {
+    // 409: the receiver is still processing this key (an earlier try whose answer we lost): ask again later.
+    if (status === 408 || status === 409 || status === 429 || status >= 500) {
       throw new NotifyError(`The webhook at ${where} answered HTTP ${status}; will retry.`, true, parseRetryAfter(answer.headers.get('retry-after')));
     }
     throw new NotifyError(rejectionAdvice(where, status), false);

@@ -75,13 +75,14 @@ test('Hermes 502 on attempt 1: attempt 2 (fresh notifier) uses the next request 
   expect(gateway.countByChat()).toEqual({ 'telegram:-100': 1 });
 });
 
-test('Hermes answer lost on attempt 1: attempt 2 keeps the request id and the gateway de-duplicates', async () => {
+test('Hermes answer lost on attempt 1: attempt 2, on a fresh notifier, moves to the next request id from the heartbeat', async () => {
   gateway.failNext(1, { kind: 'drop' });
   const key = `t-${randomUUID()}:turn-1:completion`;
   const result = await deliver({ target: 'hermes:telegram:-100', idempotencyKey: key });
-  expect(result).toMatchObject({ attempt: 2, duplicate: true });
-  expect(gateway.requests.map((r) => r.requestId)).toEqual([`${key}:g0`, `${key}:g0`]);
-  expect(gateway.deliveries).toHaveLength(1);
+  expect(result).toMatchObject({ attempt: 2, duplicate: false });
+  expect(gateway.requests.map((r) => r.requestId)).toEqual([`${key}:g0`, `${key}:g1`]);
+  // Delivery of the first was unknown to the bridge: a second message rather than none.
+  expect(gateway.deliveries).toHaveLength(2);
 });
 
 test('a rate-limit reset becomes the delay before the next attempt', async () => {

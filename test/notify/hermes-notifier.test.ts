@@ -58,11 +58,16 @@ test('a platform with its own route uses it; no thread is sent as an empty threa
   expect(gw.countByChat()).toEqual({ 'slack:C0123': 1 });
 });
 
-test('the same key again is answered duplicate by the gateway and not delivered twice', async () => {
+test('`duplicate` is not a delivery: the id is burned, and the retry waits out the gateway\'s delivery bound first', async () => {
   const notify = hermes();
   await notify(telegram, message, KEY);
-  const again = await notify(telegram, message, KEY);
-  expect(again.duplicate).toBe(true);
+  // Sent again under the same id (e.g. by a worker that lost the first answer): the gateway has
+  // seen it and cannot say what became of it.
+  const err = await notifyFailure(hermes()(telegram, message, KEY));
+  expect(err.retryable).toBe(true);
+  expect(err.nextGeneration).toBe(1);
+  expect(err.retryAfterMs).toBe(2000);
+  expect(err.message).toMatch(/already seen request .*:g0 and cannot say whether it was delivered/);
   expect(gw.deliveries).toHaveLength(1);
 });
 
@@ -91,12 +96,14 @@ describe('the 502 rule', () => {
     expect(gw.deliveries).toHaveLength(1);
   });
 
-  test('why it matters: retrying a burned id is swallowed as duplicate and delivers nothing', async () => {
+  test('why it matters: a worker that lost the generation is answered duplicate, which is not taken as delivered', async () => {
     gw.failNext(1, { kind: 'deliver_failed' });
     await notifyFailure(hermes()(telegram, message, KEY));
-    const fresh = await hermes()(telegram, message, KEY); // a worker that lost the generation
-    expect(fresh.duplicate).toBe(true);
+    const fresh = await notifyFailure(hermes()(telegram, message, KEY)); // a worker that lost the generation
+    expect(fresh.nextGeneration).toBe(1);
     expect(gw.deliveries).toHaveLength(0);
+    await hermes()(telegram, message, KEY, { generation: fresh.nextGeneration! });
+    expect(gw.deliveries).toHaveLength(1);
   });
 
   test('two 502s in a row advance the generation twice', async () => {
@@ -110,25 +117,48 @@ describe('the 502 rule', () => {
   });
 });
 
-test('a dropped connection after delivery: the retry keeps the request id and the gateway de-duplicates it', async () => {
+test('a dropped connection after the request was sent: delivery is unknown, so the retry uses a new id (a rare second message, never a lost one)', async () => {
   const notify = hermes();
   gw.failNext(1, { kind: 'drop' });
   const err = await notifyFailure(notify(telegram, message, KEY));
   expect(err.retryable).toBe(true);
-  expect(err.nextGeneration).toBeNull();
+  expect(err.nextGeneration).toBe(1);
   const retry = await notify(telegram, message, KEY);
-  expect(retry.duplicate).toBe(true);
-  expect(gw.requests.map((r) => r.requestId)).toEqual([`${KEY}:g0`, `${KEY}:g0`]);
+  expect(retry.duplicate).toBe(false);
+  expect(gw.requests.map((r) => r.requestId)).toEqual([`${KEY}:g0`, `${KEY}:g1`]);
+  expect(gw.deliveries).toHaveLength(2);
+});
+
+test('a timeout burns the id as well: the gateway answers only after the platform, so silence proves nothing', async () => {
+  const notify = hermes({ timeoutMs: 150 });
+  gw.failNext(1, { kind: 'hang_then_fail', delayMs: 500 });
+  const err = await notifyFailure(notify(telegram, message, KEY));
+  expect(err.message).toContain('no answer within 150 ms');
+  expect(err.nextGeneration).toBe(1);
+  await notify(telegram, message, KEY);
+  expect(gw.requests.map((r) => r.requestId)).toEqual([`${KEY}:g0`, `${KEY}:g1`]);
   expect(gw.deliveries).toHaveLength(1);
 });
 
-test('a timeout is retryable with the same request id', async () => {
-  const notify = hermes({ timeoutMs: 150 });
-  gw.failNext(1, { kind: 'slow', delayMs: 500 });
-  const err = await notifyFailure(notify(telegram, message, KEY));
-  expect(err.message).toContain('no answer within 150 ms');
-  expect((await notify(telegram, message, KEY)).duplicate).toBe(true);
-  expect(gw.deliveries).toHaveLength(1);
+test('a gateway that cannot be reached keeps the id: the request never left', async () => {
+  const closed = await startFakeHermesGateway();
+  const url = closed.routeUrl('codex');
+  await closed.stop(); // a port where nothing listens any more
+  const down = createHermesNotifier({ url, secret: 'route-secret', timeoutMs: 2000 });
+  const err = await notifyFailure(down(telegram, message, KEY));
+  expect(err.retryable).toBe(true);
+  expect(err.nextGeneration).toBeNull();
+  expect(err.message).toMatch(/could not be reached \(ECONNREFUSED\)/);
+});
+
+test('after HERMES_WEBHOOK_MAX_SENDS request ids without a delivery the message is reported failed', async () => {
+  const notify = hermes({ maxSends: 2 });
+  gw.failNext(2, { kind: 'deliver_failed' });
+  expect((await notifyFailure(notify(telegram, message, KEY))).retryable).toBe(true);
+  const last = await notifyFailure(notify(telegram, message, KEY));
+  expect(last.retryable).toBe(false);
+  expect(last.message).toMatch(/did not confirm delivery to telegram chat -100123 in 2 tries \(last: .*HTTP 502\)/);
+  expect(gw.deliveries).toHaveLength(0);
 });
 
 test('429 is retryable, one request per call', async () => {

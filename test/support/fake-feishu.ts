@@ -20,7 +20,9 @@ export type FeishuFault =
   /** Delivers, then answers only after delayMs (a client that gives up earlier still posted). */
   | { kind: 'slow'; delayMs: number }
   /** Delivers, then closes the connection without an answer. */
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** Takes the request, posts nothing, and answers HTTP 500 only after delayMs (past a client's timeout). */
+  | { kind: 'hang_then_fail'; delayMs: number };
 
 export interface FeishuRecordedRequest {
   /** When the request arrived (ms since the epoch). */
@@ -120,6 +122,11 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
       if (req.method !== 'POST' || url.pathname !== SEND_PATH) return answer(404, { code: 404, msg: `no route ${req.method} ${url.pathname}` });
 
       const fault = faults.shift();
+      if (fault?.kind === 'hang_then_fail') {
+        await new Promise((r) => setTimeout(r, fault.delayMs));
+        if (!res.destroyed) answer(500, { code: 500, msg: 'injected failure after a hang' });
+        return;
+      }
       if (fault?.kind === 'http') return answer(fault.status, { code: fault.code ?? fault.status, msg: fault.msg ?? `injected HTTP ${fault.status}` });
       if (fault?.kind === 'rate_limit') {
         return answer(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': String(fault.resetSeconds) });

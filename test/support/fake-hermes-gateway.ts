@@ -29,7 +29,9 @@ export type HermesFault =
   /** Deliver, then answer only after delayMs. */
   | { kind: 'slow'; delayMs: number }
   /** Deliver, then close the connection without an answer. */
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** Record the id, deliver nothing, and answer 502 only after delayMs: a platform slower than the client, then failing. */
+  | { kind: 'hang_then_fail'; delayMs: number };
 
 export interface HermesRecordedRequest {
   /** When the request arrived (ms since the epoch). */
@@ -146,6 +148,11 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
       seen.set(deliveryId, Date.now()); // recorded BEFORE delivery, as the real gateway does
 
       if (fault?.kind === 'deliver_failed') return answer(502, { status: 'error', error: 'Delivery failed', delivery_id: deliveryId });
+      if (fault?.kind === 'hang_then_fail') {
+        await new Promise((r) => setTimeout(r, fault.delayMs));
+        if (!res.destroyed) answer(502, { status: 'error', error: 'Delivery failed', delivery_id: deliveryId });
+        return;
+      }
       const platform = route.deliver ?? String(payload.platform ?? '');
       deliveries.push({
         requestId: deliveryId,

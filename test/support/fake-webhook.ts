@@ -1,7 +1,7 @@
 // A fake receiver for `webhook:<url>` targets on 127.0.0.1: records every POST, checks the
 // codex-bridge signature (X-Codex-Bridge-Timestamp / X-Codex-Bridge-Signature) when it has a
-// secret, de-duplicates by Idempotency-Key the way a careful receiver would (answering
-// `Idempotent-Replayed: true`), and fails on demand.
+// secret, de-duplicates by Idempotency-Key the way a careful receiver would (a kept key answers
+// `Idempotent-Replayed: true`, a key still being processed answers 409), and fails on demand.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { countBy, header, parseJson, readBody, stopServer, validTimestampedSignature } from './http-kit';
@@ -12,7 +12,9 @@ export type WebhookFault =
   /** Accept, then answer only after delayMs. */
   | { kind: 'slow'; delayMs: number }
   /** Accept, then close the connection without an answer. */
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** Start processing the key, keep nothing, and answer HTTP 500 only after delayMs (past a client's timeout). */
+  | { kind: 'hang_then_fail'; delayMs: number };
 
 export interface WebhookRecordedRequest {
   /** When the request arrived (ms since the epoch). */
@@ -60,6 +62,7 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
   const deliveries: WebhookDelivered[] = [];
   const byKey = new Map<string, WebhookDelivered>();
   const faults: WebhookFault[] = [];
+  const inFlight = new Set<string>();
 
   const server = http.createServer((req, res) => {
     void readBody(req).then(async (rawBody) => {
@@ -90,6 +93,14 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
       if (!record.body || typeof record.body !== 'object') return answer(400, { error: 'JSON object body required' });
 
       if (byKey.has(idempotencyKey)) return answer(200, { ok: true }, { 'idempotent-replayed': 'true' });
+      if (inFlight.has(idempotencyKey)) return answer(409, { error: 'this key is still being processed' });
+      if (fault?.kind === 'hang_then_fail') {
+        inFlight.add(idempotencyKey);
+        await new Promise((r) => setTimeout(r, fault.delayMs));
+        inFlight.delete(idempotencyKey);
+        if (!res.destroyed) answer(500, { error: 'injected failure after a hang' });
+        return;
+      }
       const delivered: WebhookDelivered = { path, idempotencyKey, body: record.body as Record<string, unknown>, at: new Date().toISOString() };
       byKey.set(idempotencyKey, delivered);
       deliveries.push(delivered);
@@ -120,6 +131,7 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
       requests.length = 0;
       deliveries.length = 0;
       byKey.clear();
+      inFlight.clear();
       faults.length = 0;
     },
     stop: () => stopServer(server),

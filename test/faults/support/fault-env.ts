@@ -37,6 +37,8 @@ export interface FaultEnvOptions {
   heartbeatTimeoutMs?: number;
   /** Codex turn timeout (CODEX_BRIDGE_TURN_TIMEOUT). */
   turnTimeout?: string;
+  /** More worker settings (e.g. HERMES_WEBHOOK_TIMEOUT). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface TaskOutcome {
@@ -133,6 +135,7 @@ export class FaultEnv {
       HERMES_WEBHOOK_URL: this.hermes.routeUrl(),
       HERMES_WEBHOOK_SECRET: this.hermes.secret,
       FAULT_WORKFLOW_BUNDLE: await workflowBundle(this.scratch),
+      ...this.options.env,
     };
     this.config = loadConfig(this.workerEnv);
     this.connection = await Connection.connect({ address: this.config.temporal.address, connectTimeout: 30_000 });
