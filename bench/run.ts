@@ -16,7 +16,7 @@ import { benchLatency, type LatencyResult } from './latency';
 import { benchList, type ListResult } from './list-query';
 import { benchOverhead, type OverheadResult } from './overhead';
 import { benchRss, type RssResult } from './rss';
-import { benchThroughput, type ThroughputRow } from './throughput';
+import { BARE_TEMPORAL, BRIDGE_CEILING, benchThroughput, type ThroughputRow } from './throughput';
 
 interface Results {
   latency?: LatencyResult;
@@ -104,7 +104,7 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
         ['OS', `${os.type()} ${os.release()} (${os.arch()})`],
         ['Node.js', process.version],
         ['Load average (1/5/15 min) before → after', `${loadBefore.map((l) => l.toFixed(2)).join(' / ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' / ')}`],
-        ['Temporal', `dev server, ${version(TEMPORAL_CLI, ['--version'])}, SQLite file (--db-filename)`],
+        ['Temporal', `dev server, ${version(TEMPORAL_CLI, ['--version'])}, SQLite file in WAL mode, synchronous=normal (as the dev launcher and the tests run it)`],
         ['Store', `FerretDB ${readOr(path.join(TOOLS_DIR, 'ferretdb.version'))} on SQLite (MongoDB wire protocol)`],
         ['Codex', `${version(bundledCodexBinary(), ['--version'])} (app-server), scripted model on 127.0.0.1`],
       ],
@@ -135,8 +135,12 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     const real = r.throughput.filter((t) => t.concurrency !== null);
     const best = real.reduce<ThroughputRow | undefined>((b, t) => (!b || t.tasksPerSecond > b.tasksPerSecond ? t : b), undefined);
     if (best) summary.push(['throughput with the real Codex binary (best setting)', `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`]);
-    const ceiling = r.throughput.find((t) => t.concurrency === null);
-    if (ceiling) summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s`]);
+    const ceiling = r.throughput.find((t) => t.label === BRIDGE_CEILING);
+    const bare = r.throughput.find((t) => t.label === BARE_TEMPORAL);
+    if (ceiling) {
+      const share = bare ? ` (${Math.round((100 * ceiling.tasksPerSecond) / bare.tasksPerSecond)} % of bare Temporal's ${bare.tasksPerSecond.toFixed(1)}/s)` : '';
+      summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s${share}`]);
+    }
   }
   if (r.rss) summary.push([`worker RSS with ${r.rss.tasks} concurrent Codex turns`, `${mib(r.rss.peakBytes)} peak (idle ${mib(r.rss.idleBytes)})`]);
   if (r.list) {
@@ -214,7 +218,8 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       'Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker\'s real Codex activity ' +
         '(one `codex app-server` process per turn) against a model that answers at once, with the worker\'s activity slots ' +
         '(`maxConcurrentActivityTaskExecutions`; Codex turns, mirror writes and deliveries share them) set as shown. **bridge only**: a stand-in ' +
-        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone.',
+        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone. **bare Temporal**: a ' +
+        'workflow running one no-op activity on the same server with the same worker options, started the same way: the machine\'s limit.',
       '',
     );
     out.push(
