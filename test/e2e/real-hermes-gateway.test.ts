@@ -8,7 +8,7 @@ import { NotifyError } from '../../activities/notify/notifier';
 import type { NotifyTarget } from '../../src/domain/notify-target';
 import { completionView } from '../notify/support/views';
 import { CHAT_NOT_FOUND, telegramPlainText } from '../support/fake-telegram';
-import { startRealHermesGateway, type RealHermesGateway } from '../support/real-hermes-gateway';
+import { startRealHermesGateway, TELEGRAM_ROUTE, type RealHermesGateway } from '../support/real-hermes-gateway';
 
 const chat = (chatId: string, threadId: string | null = null): Extract<NotifyTarget, { kind: 'hermes' }> => ({ kind: 'hermes', platform: 'telegram', chatId, threadId });
 const message = buildNotificationMessage(completionView(), { uiUrl: 'http://127.0.0.1:8233' });
@@ -23,6 +23,16 @@ afterEach(() => gw.telegram.behave({ kind: 'ok' }));
 function notifier(timeoutMs = 10_000) {
   return createHermesNotifier({ url: gw.routeUrl, secret: gw.secret, timeoutMs });
 }
+
+test("the gateway runs the README's route, and every key in it is one the webhook adapter reads", () => {
+  const webhook = (gw.config.platforms as Record<string, { extra: { routes: Record<string, Record<string, unknown>> } }>).webhook!;
+  const route = webhook.extra.routes[TELEGRAM_ROUTE]!;
+  expect(route).toEqual({ deliver: 'telegram', deliver_only: true, prompt: '{message}', deliver_extra: { chat_id: '{chat_id}', thread_id: '{thread_id}' } });
+  // The route keys gateway/platforms/webhook.py (0.19.0) reads; anything else would be a promise
+  // the gateway does not keep (as `mirror_to_session` was).
+  const readByAdapter = ['deliver', 'deliver_extra', 'deliver_only', 'enabled', 'events', 'filters', 'prompt', 'script', 'secret', 'skills'];
+  expect(Object.keys(route).filter((key) => !readByAdapter.includes(key))).toEqual([]);
+});
 
 test('a completion arrives once in the chat and topic, with the text the bridge rendered', async () => {
   const receipt = await notifier()(chat('-100777', '42'), message, 'normal:turn-1:completion');

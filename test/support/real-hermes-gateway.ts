@@ -1,9 +1,9 @@
 // The REAL Hermes gateway (PyPI hermes-agent, installed by `scripts/setup --test` into .tools/py)
 // run as `hermes gateway run` with a private HERMES_HOME, its webhook platform configured with the
-// deliver-only route exactly as integrations/hermes/README.md gives it, and its Telegram platform
-// pointed at a fake Bot API on 127.0.0.1 (test/support/fake-telegram.ts). A message the bridge
-// posts to the route goes through Hermes's own signature check, idempotency cache, template
-// rendering and Telegram adapter, and ends up (or not) in the fake Telegram.
+// deliver-only route exactly as integrations/hermes/README.md gives it (read from the README), and
+// its Telegram platform pointed at a fake Bot API on 127.0.0.1 (test/support/fake-telegram.ts). A
+// message the bridge posts to the route goes through Hermes's own signature check, idempotency
+// cache, template rendering and Telegram adapter, and ends up (or not) in the fake Telegram.
 //
 //   const gw = await startRealHermesGateway();
 //   createHermesNotifier({ url: gw.routeUrl, secret: gw.secret })   // what the bridge is given
@@ -12,13 +12,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { freePort } from '../../src/infra/free-port';
 import { ManagedProcess } from '../../src/infra/managed-process';
-import { TOOLS_DIR } from '../../src/infra/tool-paths';
+import { PROJECT_ROOT, TOOLS_DIR } from '../../src/infra/tool-paths';
 import { startFakeTelegram, type FakeTelegram } from './fake-telegram';
 
 export const HERMES_CLI = path.join(TOOLS_DIR, 'py', 'bin', 'hermes');
+export const HERMES_README = path.join(PROJECT_ROOT, 'integrations', 'hermes', 'README.md');
 /** The route name integrations/hermes/README.md uses for Telegram. */
 export const TELEGRAM_ROUTE = 'codex-bridge-telegram';
 
@@ -53,24 +54,20 @@ export interface RealHermesGateway {
   stop(): Promise<void>;
 }
 
-/** The webhook platform block of integrations/hermes/README.md, with this run's port and secret. */
+/**
+ * The webhook platform of integrations/hermes/README.md's config.yaml example, read from the README
+ * itself so the tests run what users copy: its Telegram route unchanged, this run's port and secret.
+ */
 export function readmeWebhookPlatform(port: number, secret: string): Record<string, unknown> {
-  return {
-    enabled: true,
-    extra: {
-      host: '127.0.0.1',
-      port,
-      secret,
-      routes: {
-        [TELEGRAM_ROUTE]: {
-          deliver: 'telegram',
-          deliver_only: true,
-          prompt: '{message}',
-          deliver_extra: { chat_id: '{chat_id}', thread_id: '{thread_id}' },
-        },
-      },
-    },
-  };
+  const readme = fs.readFileSync(HERMES_README, 'utf8');
+  for (const [, block] of readme.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+    const webhook = (parse(block!) as { platforms?: { webhook?: { enabled?: boolean; extra?: { routes?: Record<string, unknown> } } } } | null)?.platforms?.webhook;
+    const route = webhook?.extra?.routes?.[TELEGRAM_ROUTE];
+    if (!webhook || !route) continue;
+    // Only the Telegram route: the example's other platforms are not connected in this gateway.
+    return { ...webhook, extra: { ...webhook.extra, host: '127.0.0.1', port, secret, routes: { [TELEGRAM_ROUTE]: route } } };
+  }
+  throw new Error(`${path.relative(PROJECT_ROOT, HERMES_README)} has no config.yaml example with the ${TELEGRAM_ROUTE} route`);
 }
 
 export async function startRealHermesGateway(options: RealHermesGatewayOptions = {}): Promise<RealHermesGateway> {
