@@ -24,7 +24,7 @@ from typing import Iterator
 import pytest
 
 from helpers import PLUGIN_DIR, REPO_ROOT
-from stack_support import BridgeStack, Hermes
+from stack_support import BridgeStack, Hermes, hermes_cli
 
 LAUNCHER = REPO_ROOT / "dist" / "test" / "support" / "bridge-stack.js"
 STACK_START_TIMEOUT = 240.0
@@ -89,8 +89,9 @@ def hermes() -> Iterator[Hermes]:
     home = Path(tempfile.mkdtemp(prefix="hermes-home-"))
     shutil.copytree(PLUGIN_DIR, home / "plugins" / PLUGIN_DIR.name,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    # What `hermes plugins enable codex_bridge` writes.
-    (home / "config.yaml").write_text("plugins:\n  enabled:\n    - codex_bridge\n", encoding="utf-8")
+    # The install step of the README, with Hermes's own CLI.
+    enabled = hermes_cli("plugins", "enable", PLUGIN_DIR.name, home=home)
+    assert enabled.returncode == 0, enabled.stdout + enabled.stderr
     previous = os.environ.get("HERMES_HOME")
     os.environ["HERMES_HOME"] = str(home)
     try:

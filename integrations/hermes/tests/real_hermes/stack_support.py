@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
 
 @dataclass(frozen=True)
 class BridgeStack:
@@ -90,3 +94,10 @@ def eventually(read: Callable[[], Any], done: Callable[[Any], bool], timeout: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not happen within {timeout:g} s; last: {json.dumps(value)[:2000]}")
         time.sleep(0.3)
+
+
+def hermes_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    """The `hermes` command of the venv running these tests, on the given HERMES_HOME."""
+    env = {**os.environ, "HERMES_HOME": str(home), "HOME": str(home), "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run([str(Path(sys.executable).parent / "hermes"), *args], env=env, cwd=home,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stack_support import BridgeStack, Hermes, eventually
+from stack_support import BridgeStack, Hermes, eventually, hermes_cli
 from helpers import PLUGIN_DIR
 
 TERMINAL = {"completed", "failed", "cancelled", "timed_out"}
@@ -48,6 +48,16 @@ def test_hermes_plugin_discovery_loads_the_plugin_and_registers_every_tool(herme
         # Loaded from HERMES_HOME/plugins under Hermes's plugin namespace, not from this checkout.
         assert entry.handler.__module__ == "hermes_plugins.codex_bridge.tools"
         assert hermes.registry.get_schema(name)["name"] == name
+
+
+def test_the_cli_lists_the_plugin_enabled_and_a_session_would_show_its_seven_tools(hermes: Hermes) -> None:
+    listed = hermes_cli("plugins", "list", home=hermes.home)
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line for line in listed.stdout.splitlines() if " codex_bridge " in line]
+    assert "enabled" in row and "not enabled" not in row
+    # `/plugins` in a session prints "7 tools" from this entry.
+    [entry] = [p for p in hermes.plugin_manager.list_plugins() if p["name"] == "codex_bridge"]
+    assert entry["tools"] == 7 and entry["enabled"] and entry["error"] is None
 
 
 def test_start_from_a_telegram_topic_delivers_the_result_to_that_topic(hermes: Hermes, bridge_env: BridgeStack) -> None:
@@ -140,13 +150,23 @@ def test_cancel_a_running_task_tells_the_chat_once(hermes: Hermes, bridge_env: B
 
 
 def test_concurrent_chats_each_get_their_own_target(hermes: Hermes, bridge_env: BridgeStack) -> None:
-    """Two messages handled at once by the gateway: each tool call sees its own chat."""
+    """Two messages handled at once by the gateway, each tool call on a worker thread of the
+    agent's concurrent-tool executor: each call still sees its own chat."""
+    from tools.daemon_pool import DaemonThreadPoolExecutor
+    from tools.thread_context import propagate_context_to_thread
+
     barrier = threading.Barrier(2, timeout=30)
 
     def start(prompt: str):
         def work() -> str:
             barrier.wait()  # both sessions are bound before either reads its chat
-            return hermes.registry.dispatch("codex_task_start", {"prompt": prompt, "cwd": str(bridge_env.work_dir)})
+            # What the agent does for tool calls it runs concurrently (agent/tool_executor.py).
+            pool = DaemonThreadPoolExecutor(max_workers=1)
+            try:
+                call = propagate_context_to_thread(hermes.registry.dispatch)
+                return pool.submit(call, "codex_task_start", {"prompt": prompt, "cwd": str(bridge_env.work_dir)}).result(60)
+            finally:
+                pool.shutdown(wait=False)
         return work
 
     async def both() -> list[str]:
