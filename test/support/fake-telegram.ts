@@ -9,6 +9,7 @@
 //
 // Messages (sendMessage / sendRichMessage) are recorded per chat; `behave()` makes the next ones
 // slow, fail with a Bot API error (400 "chat not found"…), or refused at the connection.
+import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { countBy, parseJson, readBody, stopServer } from './http-kit';
@@ -76,7 +77,8 @@ const MESSAGE_METHODS = new Set(['sendMessage', 'sendRichMessage']);
 const BOT = { id: 4242, is_bot: true, first_name: 'codex-bridge test bot', username: 'codex_bridge_test_bot', can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
 
 export async function startFakeTelegram(options: { token?: string } = {}): Promise<FakeTelegram> {
-  const token = options.token ?? '123456:codex-bridge-test-token';
+  // A token of its own per fake: the gateway refuses a token another gateway already holds.
+  const token = options.token ?? `${100000 + Math.floor(Math.random() * 900000)}:codex-bridge-test-${randomBytes(6).toString('hex')}`;
   const calls: string[] = [];
   const messages: TelegramMessage[] = [];
   const heldPolls = new Set<{ timer: NodeJS.Timeout; res: http.ServerResponse }>();

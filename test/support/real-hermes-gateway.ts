@@ -161,7 +161,15 @@ function gatewayEnv(hermesHome: string): NodeJS.ProcessEnv {
     if (/^(HERMES_|TELEGRAM_|WEBHOOK_)/.test(k) || /_proxy$/i.test(k)) continue;
     env[k] = v;
   }
-  return { ...env, HERMES_HOME: hermesHome, HOME: hermesHome, PYTHONUNBUFFERED: '1', NO_COLOR: '1' };
+  return {
+    ...env,
+    HERMES_HOME: hermesHome,
+    HOME: hermesHome,
+    // The gateway locks a bot token machine-wide (XDG_STATE_HOME or ~/.local/state): keep it private.
+    HERMES_GATEWAY_LOCK_DIR: path.join(hermesHome, 'locks'),
+    PYTHONUNBUFFERED: '1',
+    NO_COLOR: '1',
+  };
 }
 
 /**
