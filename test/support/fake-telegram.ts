@@ -3,12 +3,14 @@
 // requests arrive as `POST /bot<token>/<method>` with a form-encoded or JSON body.
 //
 // What the adapter calls: getMe (initialize, and its heartbeat), deleteWebhook, getUpdates (long
-// polling; held open here until its `timeout` or a stop), setMyCommands / getMyCommands /
+// polling; held open here for at most a second), setMyCommands / getMyCommands /
 // setChatMenuButton (post-connect housekeeping), sendChatAction (typing), and for a message
 // sendMessage (MarkdownV2, plain-text fallback) or sendRichMessage. Unknown methods answer `true`.
 //
 // Messages (sendMessage / sendRichMessage) are recorded per chat; `behave()` makes the next ones
-// slow, fail with a Bot API error (400 "chat not found"…), or refused at the connection.
+// slow, fail with a Bot API error (400 "chat not found"…), or refused at the connection. A slow
+// message that ends `ok` counts as delivered even if the client gave up waiting first — as on the
+// real Telegram, where the chat shows a message whose answer the bot never read.
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -28,8 +30,8 @@ export interface TelegramMessage {
   disableNotification: boolean;
   /** Every parameter as received. */
   params: Record<string, unknown>;
-  /** What the fake answered: the message id, or the error it was told to give. */
-  outcome: { ok: true; messageId: number } | { ok: false; status: number; description: string } | { ok: false; refused: true };
+  /** What the fake answered: the message id, the error it was told to give, or not yet (slow). */
+  outcome: { ok: true; messageId: number } | { ok: false; status: number; description: string } | { ok: false; refused: true } | { ok: false; pending: true };
 }
 
 export type TelegramBehaviour =
@@ -146,13 +148,14 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       parseMode: typeof params.parse_mode === 'string' ? params.parse_mode : null,
       disableNotification: params.disable_notification === true || params.disable_notification === 'true',
       params,
-      outcome: { ok: false, refused: true },
+      outcome: { ok: false, pending: true },
     };
     messages.push(record);
     let behaviour = nextBehaviour();
     if (behaviour.kind === 'slow') {
-      await new Promise((resolve) => setTimeout(resolve, behaviour.kind === 'slow' ? behaviour.delayMs : 0));
-      behaviour = behaviour.then ?? { kind: 'ok' };
+      const { delayMs, then } = behaviour;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      behaviour = then ?? { kind: 'ok' };
     }
     if (behaviour.kind === 'refuse') {
       record.outcome = { ok: false, refused: true };
