@@ -241,7 +241,7 @@ test('a person’s answer through onServerRequest is used and recorded; the requ
 test('a "cancel" answer ends the turn interrupted', async () => {
   const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch never.txt' }] }]);
   const result = await env.runner().runTurn(env.turnInput({ approvalPolicy: 'untrusted', sandbox: 'workspace-write' }), {
-    onServerRequest: async () => ({ decision: 'cancel' }),
+    onServerRequest: async () => ({ decision: 'cancel', answered_by: 'person' }),
   });
 
   expect(result.status).toBe('interrupted');

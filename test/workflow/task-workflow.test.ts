@@ -6,9 +6,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TaskDocument } from '../../src/domain/task';
 import { ConflictError, ValidationError } from '../../src/errors';
 import { setNotifyTargetUpdate } from '../../workflows/messages';
-import { createRequestRelay } from '../../activities/request-relay';
 import { FakeNotifier } from '../support/fake-notifier';
-import { fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
+import { answerText, askPerson, fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
 import { createWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
 let h: WorkflowHarness;
@@ -165,11 +164,9 @@ test('a target added while the task runs is the one notified', async () => {
 
 test('an approval is asked in the chat, answered by an update, and reaches the turn; a second answer is refused', async () => {
   const notifier = new FakeNotifier();
-  const relay = createRequestRelay(h.env.client, 50);
   const codex = fakeCodex(async (input) => {
-    const answer = await relay(input.taskId, { request_id: 'req-1', kind: 'command_approval', summary: 'Run `npm test`', details: '$ npm test (in /repo)' }, {});
-    const decision = answer.kind === 'decision' ? answer.decision : 'none';
-    return turnResult(input, { finalMessage: `decision was ${decision}` });
+    const answer = await askPerson(input, { request_id: 'req-1', kind: 'command_approval', summary: 'Run `npm test`', details: '$ npm test (in /repo)' });
+    return turnResult(input, { finalMessage: `decision was ${answerText(answer)}` });
   });
   const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
     const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted' });
@@ -192,10 +189,9 @@ test('a request nobody answers is declined at its deadline and the person is tol
   const deadlineHarness = await createWorkflowHarness({ CODEX_BRIDGE_REQUEST_TIMEOUT: '2s' });
   try {
     const notifier = new FakeNotifier();
-    const relay = createRequestRelay(deadlineHarness.env.client, 50);
     const codex = fakeCodex(async (input) => {
-      const answer = await relay(input.taskId, { request_id: 'req-9', kind: 'command_approval', summary: 'Run rm', details: '$ rm -rf build' }, {});
-      return turnResult(input, { finalMessage: `answered ${answer.kind === 'decision' ? answer.decision : '?'} by ${answer.answered_by}` });
+      const answer = await askPerson(input, { request_id: 'req-9', kind: 'command_approval', summary: 'Run rm', details: '$ rm -rf build' });
+      return turnResult(input, { finalMessage: `answered ${answerText(answer)} by ${answer.answered_by}` });
     });
     const final = await deadlineHarness.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
       const { task_id } = await deadlineHarness.service.start({ prompt: 'p', cwd: deadlineHarness.workdir, notify_target: 'local', approval_policy: 'untrusted' });
