@@ -1,6 +1,8 @@
-// Regenerates the committed workflow histories that the replay test replays: real runs in the
-// Temporal test server (success, notifier retries, cancel, no target, approval, follow-up turn).
-// Run: ./scripts/record-histories   (after changing the workflow on purpose)
+// Records the workflow histories that the replay test replays: real runs in the Temporal test
+// server (success, notifier retries, cancel, no target, approval, follow-up turn), written to
+// histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
+// changes what a run records; first move the current recordings into a subfolder of histories/
+// named for the release they come from, so that tasks started on it are still checked.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
