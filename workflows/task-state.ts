@@ -5,7 +5,7 @@
 import type { CodexProgressPayload } from './messages';
 import { parseNotifyTarget, describeNotifyTarget } from '../src/domain/notify-target';
 import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord } from '../src/domain/task';
-import { APPROVAL_DECISIONS } from '../src/domain/task';
+import { APPROVAL_DECISIONS, isTerminalStatus } from '../src/domain/task';
 import {
   cancelledWhileDelivering,
   changeNotifyTarget,
@@ -114,6 +114,11 @@ export class TaskState {
     this.requests.set(id, request);
     this.apply(requestAsked(this.task, request, now()));
     return { answerId: id, isNew: true };
+  }
+
+  /** Throws once the turn has ended: an attempt still asking then is one nobody waits for. */
+  checkTurnRunning(): void {
+    if (isTerminalStatus(this.task.status)) throw new Error(`Task ${this.task.task_id} is ${this.task.status}: its turn asks nothing more.`);
   }
 
   /** The first answer counts; a repeated one changes nothing. */

@@ -91,14 +91,19 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     if (isNew) askingPerson.push(CancellationScope.nonCancellable(() => askPerson(input, state, request)));
     return answerId;
   };
+  // How the previous release handed requests over (it then polled); tasks started then still use it.
   setHandler(codexServerRequestSignal, (request) => void receive(request));
-  setHandler(askPersonUpdate, (request) => {
-    const answerId = receive(request);
-    return CancellationScope.nonCancellable(async () => {
-      await condition(() => state.answerOf(answerId) !== undefined || isTerminalStatus(state.task.status));
-      return state.answerOf(answerId) ?? null;
-    });
-  });
+  setHandler(
+    askPersonUpdate,
+    (request) => {
+      const answerId = receive(request);
+      return CancellationScope.nonCancellable(async () => {
+        await condition(() => state.answerOf(answerId) !== undefined || isTerminalStatus(state.task.status));
+        return state.answerOf(answerId) ?? null;
+      });
+    },
+    { validator: (_request: CodexRequest) => state.checkTurnRunning() },
+  );
   setHandler(approveUpdate, ({ request_id, decision }) => state.answerRequest(request_id, { decision, answered_by: 'person' }), {
     validator: ({ request_id, decision }) => state.checkApproval(request_id, decision),
   });
