@@ -40,12 +40,12 @@ const askingRunner = {
       diff: null,
       durationMs: 0,
       error: null,
-      serverRequests: [],
+      requests: [],
     };
   },
 } as unknown as CodexRunner;
 
-async function serverRequests(metricsPort: number): Promise<Map<string, number>> {
+async function requests(metricsPort: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
@@ -86,9 +86,9 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 200));
         }
         await new Promise((r) => setTimeout(r, 2_000)); // the request message is out, the wait has settled
-        const before = await serverRequests(metricsPort);
+        const before = await requests(metricsPort);
         await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
-        const after = await serverRequests(metricsPort);
+        const after = await requests(metricsPort);
         process.stdout.write(`one task waiting for a person, ${WINDOW_S} s window, requests per second at the Temporal frontend:\n`);
         for (const op of OPERATIONS) process.stdout.write(`  ${op.padEnd(28)} ${(((after.get(op) ?? 0) - (before.get(op) ?? 0)) / WINDOW_S).toFixed(2)}\n`);
         await handle.executeUpdate(approveUpdate, { args: [{ request_id: `${task.task_id}-t1-r1`, decision: 'accept' }] });

@@ -49,7 +49,8 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
 
   let runCodexTurn: ActivityDeps['runCodexTurn'] | undefined = options.deps?.runCodexTurn;
   if (!runCodexTurn) {
-    // Both talk to the task's workflow through the activity's own client: the worker's connection.
+    // The relay and the progress reporter reach the task's workflow through each activity's own
+    // client, which shares the worker's connection: no second connection to Temporal.
     const runner = CodexRunner.fromConfig(config.codex);
     runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), onProgress: createProgressReporter() });
   }

@@ -116,7 +116,7 @@ export class CodexRunner {
     if (hooks.signal?.aborted) return emptyResult('interrupted', input, startedAt);
 
     const recorder = new TurnRecorder({ outputLimit: this.options.outputLimit ?? 4000 });
-    const serverRequests: RequestRecord[] = [];
+    const requests: RequestRecord[] = [];
     const turnOver = new AbortController();
     let stopReason: 'timeout' | 'cancel' | null = null;
     let wakeStop!: () => void;
@@ -157,7 +157,7 @@ export class CodexRunner {
         attempt: hooks.attempt ?? 1,
       };
       const record: RequestRecord = { request_id: asked.request_id, kind: asked.kind, summary: asked.summary, answer: 'none', answered_by: 'none' };
-      serverRequests.push(record);
+      requests.push(record);
       report();
       const answer = await this.askFor(asked, request, input, hooks, deadline, turnOver.signal);
       record.answer = describeAnswer(answer);
@@ -182,7 +182,7 @@ export class CodexRunner {
         status: finalStatus(recorder, stopReason),
         ...recorder.result(),
         durationMs: Date.now() - startedAt,
-        serverRequests,
+        requests,
       };
     } finally {
       turnOver.abort();
@@ -296,7 +296,7 @@ function emptyResult(status: CodexTurnStatus, input: CodexTurnInput, startedAt: 
     diff: null,
     durationMs: Date.now() - startedAt,
     error: null,
-    serverRequests: [],
+    requests: [],
   };
 }
 

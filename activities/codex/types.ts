@@ -62,7 +62,7 @@ export interface CodexTurnResult {
   durationMs: number;
   /** Codex's own error text for a failed turn. */
   error: { type: string; message: string } | null;
-  serverRequests: RequestRecord[];
+  requests: RequestRecord[];
 }
 
 /** Heartbeat details: what the Web UI shows and what the next attempt needs to reap an orphan. */

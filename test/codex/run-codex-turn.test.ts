@@ -150,7 +150,7 @@ test('with policy "ask" the relay answers, and heartbeats go on while the person
   expect(asked[0]![1]).toEqual({ request_id: 'task-relay-t1-r1', kind: 'command_approval', summary: expect.stringContaining('touch relayed.txt'), details: expect.stringContaining('Command:'), attempt: 1 });
   // The turn's 4 s timeout does not run while the person decides (5 s); 4 s leaves room for a busy machine.
   expect(result.status).toBe('completed');
-  expect(result.serverRequests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
+  expect(result.requests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
   expect(fs.existsSync(path.join(env.workDir, 'relayed.txt'))).toBe(true);
   const duringWait = beats.filter((t, i) => i > 0 && t - beats[0]! > 500);
   expect(duringWait.length).toBeGreaterThanOrEqual(3);
@@ -160,7 +160,7 @@ test('with policy "ask" but no relay, requests are declined; a retry’s request
   const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch nope.txt' }] }, { items: [{ type: 'message', text: 'ok' }] }]);
   const input = env.turnInput({ taskId: 'task-retry', turn: 2, approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' });
   const result = await new MockActivityEnvironment({ attempt: 3 }).turn(createRunCodexTurnActivity(env.runner()), input);
-  expect(result.serverRequests).toEqual([expect.objectContaining({ request_id: 'task-retry-t2-a3-r1', answer: 'decline', answered_by: 'policy' })]);
+  expect(result.requests).toEqual([expect.objectContaining({ request_id: 'task-retry-t2-a3-r1', answer: 'decline', answered_by: 'policy' })]);
 });
 
 describe('orphan reaping', () => {

@@ -17,7 +17,7 @@ export function turnResult(input: CodexTurnInput, overrides: Partial<CodexTurnRe
     diff: null,
     durationMs: 5,
     error: null,
-    serverRequests: [],
+    requests: [],
     ...overrides,
   };
 }
