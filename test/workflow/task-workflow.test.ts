@@ -185,6 +185,26 @@ test('an approval is asked in the chat, answered by an update, and reaches the t
   expect(notifier.calls[0]!.message.text).toMatch(/req-1/);
 });
 
+test('asking again under the same request id attaches to the same update: one message, one answer', async () => {
+  const notifier = new FakeNotifier();
+  const request = { request_id: 'req-2', kind: 'user_input' as const, summary: 'Which branch?', details: '[q1] Which branch?' };
+  const codex = fakeCodex(async (input) => {
+    const [first, second] = await Promise.all([askPerson(input, request), askPerson(input, request)]);
+    return turnResult(input, { finalMessage: `${answerText(first)} / ${answerText(second)}` });
+  });
+  const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
+    const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted' });
+    const waiting = await h.waitFor(task_id, (d) => d.status === 'waiting_for_input');
+    expect(waiting.pending_requests.map((r) => r.request_id)).toEqual(['req-2']);
+    await h.service.answer(task_id, 'req-2', { q1: ['main'] });
+    return h.result(task_id);
+  });
+  expect(final.result?.final_message).toBe('{"q1":["main"]} / {"q1":["main"]}');
+  expect(notifier.calls.filter((c) => c.message.kind === 'request')).toHaveLength(1);
+  const { events } = await h.env.client.workflow.getHandle(final.task_id).fetchHistory();
+  expect(events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'askPerson')).toHaveLength(1);
+});
+
 test('a request nobody answers is declined at its deadline and the person is told', async () => {
   const deadlineHarness = await createWorkflowHarness({ CODEX_BRIDGE_REQUEST_TIMEOUT: '2s' });
   try {
