@@ -52,6 +52,3 @@ export function createActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type BridgeActivities = ReturnType<typeof createActivities>;
-export type { DeliverNotificationInput, DeliverNotificationResult };

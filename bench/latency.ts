@@ -1,13 +1,13 @@
-// Completion → notification latency: the bridge's workflow delivery against the seed's poll-based
+// Completion → notification latency: the bridge's workflow delivery against a poll-based
 // watcher, on the same machine, store and stand-in Codex turn, in one run.
 //
 // Bridge: a real task workflow on the in-process worker; the stand-in Codex activity sleeps a fixed
 // time and stamps the moment it returns (the real activity returns when it sees turn/completed);
 // the end is the moment the worker's notifier is called for the completion.
 //
-// Watcher (the seed): the task's mirror document turns terminal with notification `pending` at
-// completion, and `notifyCompleted` (the seed's repair watcher, still in src/watcher) runs every N
-// seconds, delivering what it finds; the end is its notifier call. The simulation skips the seed
+// Watcher (notifying by polling): the task's mirror document turns terminal with notification `pending` at
+// completion, and `notifyCompleted` (the repair watcher in src/watcher) runs every N
+// seconds, delivering what it finds; the end is its notifier call. The simulation skips such a
 // workflow's own hop from "activity returned" to "mirror written", so the watcher figures are a
 // lower bound. Each round's first scan comes after a random part of the interval, so completions
 // land at a random phase of the poll.
@@ -143,7 +143,7 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
 /** Store errors met by the watcher simulation (FerretDB/SQLite answers SQLITE_BUSY under write load). */
 export const watcherStoreErrors = { mirrorRetries: 0, failedScans: 0 };
 
-/** The seed's mirror write was a Temporal activity: retried after 1 s when the store failed. */
+/** A polling design's mirror write is a Temporal activity: retried after 1 s when the store failed. */
 async function mirrorWithRetry(write: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -157,7 +157,7 @@ async function mirrorWithRetry(write: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/** Runs the seed's watcher every `intervalMs` (fixed rate) until stopped; a failed scan is retried at the next tick, as a cron job would be. */
+/** Runs the watcher every `intervalMs` (fixed rate) until stopped; a failed scan is retried at the next tick, as a cron job would be. */
 function startPoller(store: TaskStore, recorder: DeliveryRecorder, intervalMs: number, firstScanAfterMs: number): { stop(): Promise<void> } {
   let stopped = false;
   let wake: (() => void) | null = null;
@@ -199,7 +199,7 @@ function queuedDoc(taskId: string, cwd: string): TaskDocument {
   return { ...queued, status: 'running', started_at: at, version: 1 };
 }
 
-/** What the seed's workflow mirrored at the end of a turn: terminal, notification left `pending`. */
+/** What a polling design's workflow mirrors at the end of a turn: terminal, notification left `pending`. */
 function finishedDoc(doc: TaskDocument, finishedAtMs: number): TaskDocument {
   const finished_at = new Date(finishedAtMs).toISOString();
   const result = {

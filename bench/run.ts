@@ -126,7 +126,7 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       summary.push([`completion → notification, ${c} concurrent (bridge)`, `p50 ${ms(bridge.summary.p50)}, p99 ${ms(bridge.summary.p99)}`]);
       for (const interval of opts.watcherIntervalsMs) {
         const w = row(`watcher ${interval / 1000} s`, c);
-        if (w) summary.push([`… seed watcher polling every ${interval / 1000} s`, `p50 ${ms(w.summary.p50)} (${ratio(w.summary.p50 / bridge.summary.p50)} the bridge's)`]);
+        if (w) summary.push([`… polling watcher every ${interval / 1000} s`, `p50 ${ms(w.summary.p50)} (${ratio(w.summary.p50 / bridge.summary.p50)} the bridge's)`]);
       }
     }
   }
@@ -156,9 +156,9 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     out.push(
       `From the moment the Codex activity returns (the real one returns when it sees \`turn/completed\`; here a stand-in that takes ${r.latency.standInMs} ms ` +
         'and stamps its return) to the moment the notifier is called for that completion. **Bridge**: the real task workflow on an in-process worker ' +
-        '(as shipped: default slots, MongoDB mirror writes on), a recording notifier. **Seed watcher**: the same kind of task, its mirror document turned ' +
-        'terminal with notification `pending` at completion, delivered by `notifyCompleted` (the seed\'s watcher, kept as the repair tool) polling every ' +
-        'N seconds with a random phase — a lower bound for the seed, which also had to write the mirror from its workflow first. Concurrency *c*: *c* tasks ' +
+        '(as shipped: default slots, MongoDB mirror writes on), a recording notifier. **Polling watcher**: the same kind of task, its mirror document turned ' +
+        'terminal with notification `pending` at completion, delivered by `notifyCompleted` (the one-shot watcher, kept as the repair tool) polling every ' +
+        'N seconds with a random phase — a lower bound for a design that notifies by polling, which must also write the mirror from its workflow first. Concurrency *c*: *c* tasks ' +
         'started together per round; rounds of both approaches interleaved.',
       '',
     );

@@ -1,7 +1,6 @@
 // The worker: the one place that builds the real dependencies (Codex runner, notifier registry,
 // MongoDB store) and wires them into the activities. No logic lives here.
 import * as path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { TaskStore } from './store/task-store';
@@ -50,11 +49,10 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
 
   let runCodexTurn: ActivityDeps['runCodexTurn'] | undefined = options.deps?.runCodexTurn;
   if (!runCodexTurn) {
-    const clientConnection = await Connection.connect({ address: config.temporal.address });
-    owned.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    // The relay and the progress reporter reach the task's workflow through each activity's own
+    // client, which shares the worker's connection: no second connection to Temporal.
     const runner = CodexRunner.fromConfig(config.codex);
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(client), onProgress: createProgressReporter(client) });
+    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), onProgress: createProgressReporter() });
   }
 
   const activities = createActivities({

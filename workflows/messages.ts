@@ -2,7 +2,7 @@
 // these same constants, so message names and payloads are typed end to end. The README lists them
 // with JSON payloads for `temporal workflow signal|update|query`.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, PendingRequestKind, TaskDocument } from '../src/domain/task';
+import type { ApprovalDecision, CodexRequest, RequestAnswer, TaskDocument } from '../src/domain/task';
 
 /** Stop the task: the Codex turn is interrupted, its process reaped, and the cancellation notified. */
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
@@ -21,22 +21,20 @@ export const getTaskQuery = defineQuery<TaskDocument>('getTask');
 
 // --- between the Codex activity and its workflow -------------------------------------------
 
-export interface CodexServerRequestPayload {
-  request_id: string;
-  kind: PendingRequestKind;
-  /** One line for lists and chat titles. */
-  summary: string;
-  /** What a person needs to decide: command and cwd, files and diff excerpt, questions and options. */
-  details: string;
-  /**
-   * The activity attempt that asked (absent: 1). A later attempt's request that repeats an earlier
-   * attempt's word for word is the same request: the workflow maps it to the earlier id.
-   */
-  attempt?: number;
-}
+/**
+ * The Codex activity asks a person through the workflow and waits for the answer: the handler
+ * records the request, tells the person, and returns once they answer (or the deadline declines
+ * it). The activity passes the request id as the update id, so asking again returns the same
+ * answer. Null: the turn ended before anyone answered.
+ */
+export const askPersonUpdate = defineUpdate<RequestAnswer | null, [CodexRequest]>('askPerson');
 
-/** The activity hands an approval or question to the workflow, which asks the person. */
-export const codexServerRequestSignal = defineSignal<[CodexServerRequestPayload]>('codexServerRequest');
+/**
+ * How the Codex activity handed over a request before askPerson existed (it then polled for the
+ * answer). Nothing sends it any more; the workflow still handles it so that histories recorded
+ * with it replay, and tasks that asked through it finish.
+ */
+export const codexServerRequestSignal = defineSignal<[CodexRequest]>('codexServerRequest');
 
 export interface CodexProgressPayload {
   items_started: number;
@@ -47,10 +45,3 @@ export interface CodexProgressPayload {
 
 /** Throttled progress from the activity, shown in the Web UI's current details. */
 export const codexProgressSignal = defineSignal<[CodexProgressPayload]>('codexProgress');
-
-export type RequestAnswer =
-  | { kind: 'decision'; decision: ApprovalDecision; answered_by: 'person' | 'deadline' }
-  | { kind: 'answers'; answers: Record<string, string[]>; answered_by: 'person' | 'deadline' };
-
-/** The activity polls this while the app-server waits; null while nobody has answered. */
-export const getRequestAnswerQuery = defineQuery<RequestAnswer | null, [string]>('getRequestAnswer');

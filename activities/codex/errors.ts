@@ -15,11 +15,6 @@ export { CODEX_ERROR_TYPES };
 
 export type CodexErrorType = keyof typeof CODEX_ERROR_TYPES;
 
-/** For a RetryPolicy's nonRetryableErrorTypes. */
-export const NON_RETRYABLE_CODEX_ERROR_TYPES = (Object.keys(CODEX_ERROR_TYPES) as CodexErrorType[]).filter(
-  (type) => !CODEX_ERROR_TYPES[type].retryable,
-);
-
 /** What the runner throws; the activity turns it into an ApplicationFailure of the same type. */
 export class CodexRunError extends Error {
   override readonly name = 'CodexRunError';
@@ -33,7 +28,7 @@ export class CodexRunError extends Error {
 }
 
 /** The Temporal failure for an error thrown by the runner (anything unknown stays retryable). */
-export function toActivityFailure(err: unknown): Error {
+export function toCodexActivityFailure(err: unknown): Error {
   if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
   if (err instanceof CodexRunError) {
     return ApplicationFailure.create({

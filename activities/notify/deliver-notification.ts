@@ -3,7 +3,7 @@
 // policy can stop on the permanent ones.
 import { Context } from '@temporalio/activity';
 import { parseNotifyTarget, type NotifyTarget } from '../../src/domain/notify-target';
-import { toActivityFailure } from './delivery-errors';
+import { toDeliveryFailure } from './delivery-errors';
 import { buildNotificationMessage, renderPlainText, type TaskNotificationView } from './message';
 import { NotifyError, type DeliveryReceipt, type Notifier } from './notifier';
 
@@ -58,7 +58,7 @@ export function createDeliverNotificationActivity(deps: DeliverNotificationDeps)
         // The TS worker flushes this heartbeat before it reports the failure, so the next attempt sees it.
         activity.heartbeat({ deliveryGeneration: err.nextGeneration } satisfies DeliveryHeartbeat);
       }
-      const failure = toActivityFailure(err, { attempt });
+      const failure = toDeliveryFailure(err, { attempt });
       deps.observer?.failed?.(input, err instanceof Error ? err : failure, failure.nonRetryable === true);
       throw failure;
     }

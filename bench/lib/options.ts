@@ -96,7 +96,7 @@ const HELP = `codex-bridge benchmarks (npm run bench -- [flags]); every flag als
   --latency-samples-1 N            sequential tasks at concurrency 1 (default 30; the watcher takes every 3rd)
   --latency-rounds-20 N            rounds of 20 concurrent tasks (default 3)
   --latency-rounds-100 N           rounds of 100 concurrent tasks (default 2)
-  --watcher-intervals 1000,5000    poll intervals of the seed-style watcher, ms
+  --watcher-intervals 1000,5000    poll intervals of the polling watcher, ms
   --stand-in-ms N                  duration of the stand-in Codex turn (default 50)
   --overhead-samples N             one-message tasks per path (default 15)
   --throughput-tasks N             real-Codex tasks per concurrency setting (default 32)

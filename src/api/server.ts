@@ -1,5 +1,5 @@
 // The HTTP API for Hermes and scripts: fastify with zod schemas (validation and /openapi.json from
-// one definition), bearer auth first, every error in the contract's shape.
+// one definition), bearer auth first, every error in one shape.
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';

@@ -184,7 +184,7 @@ export function registerTaskCommands(program: Command, ctx: CommandContext): voi
   withJson(
     program
       .command('notify-completed')
-      .description("the seed's one-shot watcher: notify terminal tasks whose notification is still pending")
+      .description("the one-shot repair watcher: notify terminal tasks whose notification is still pending")
       .option('--dry-run', 'show what would be sent; send and write nothing')
       .option('--retry-failed', 'also retry tasks whose notification failed'),
   )

@@ -1,4 +1,4 @@
-// The notify_target grammar of the contract, parsed once into a typed value.
+// The notify_target grammar (the README's target table), parsed once into a typed value.
 // Pure (no Node APIs): the workflow validates its input with it too.
 
 export type NotifyTarget =

@@ -10,10 +10,12 @@ import { hideUrlPassword } from '../logging';
 
 type StoredTask = Omit<TaskDocument, 'task_id'> & { _id: string };
 
+/** What `list` may filter on (the CLI's flags, the API's query parameters). */
 export interface TaskListFilter {
   status?: TaskStatus;
   notification_status?: NotificationStatus;
   notify_target?: string;
+  /** 1..1000, default 50. */
   limit?: number;
 }
 

@@ -1,4 +1,4 @@
-// Issue 5 acceptance, end to end: each task runs the REAL codex binary, and its worker (built by
+// Delivery, end to end: each task runs the REAL codex binary, and its worker (built by
 // createBridgeWorker from the configuration) delivers through the REAL notifier channels to fake
 // Feishu / Hermes / webhook servers and the local inbox file, which check credentials and
 // signatures and count what actually reached the chat.

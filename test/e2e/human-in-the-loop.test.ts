@@ -1,4 +1,4 @@
-// Issue 7 acceptance, end to end, with the REAL codex binary under approval policy `untrusted`
+// Human in the loop, end to end, with the REAL codex binary under approval policy `untrusted`
 // (commands outside Codex's known-safe list ask first): the person is asked once, in the task's
 // conversation (the local inbox here, written by the real notifier); accept runs the command,
 // decline tells Codex, a second answer is a conflict, an unanswered request expires, a worker

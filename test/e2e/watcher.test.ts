@@ -1,6 +1,5 @@
-// The seed's watcher, kept (issue 5 acceptance): `notifyCompleted({ notifier: async (target,
-// message) => … })` from src/watcher/notify-completed.ts over the REAL TaskStore, with the real
-// Temporal client telling it which workflows still run. The store is seeded with task documents
+// The repair watcher: `notifyCompleted({ notifier: async (target, message) => … })` from
+// src/watcher/notify-completed.ts over the REAL TaskStore, with the real Temporal client telling it which workflows still run. The store is seeded with task documents
 // directly; only the "still running" task has a workflow (one no worker polls, so it stays open).
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';

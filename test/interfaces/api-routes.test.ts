@@ -1,4 +1,4 @@
-// The routes of the contract against a recording fake service: what is passed to the service, what
+// The API's routes against a recording fake service: what is passed to the service, what
 // comes back, how service errors map to statuses, /healthz, /openapi.json and the bind rules.
 import type { FastifyInstance } from 'fastify';
 import { tokenMatches } from '../../src/api/auth';
@@ -182,7 +182,7 @@ describe('/healthz', () => {
   });
 });
 
-test('/openapi.json is generated from the request schemas and lists every route of the contract', async () => {
+test('/openapi.json is generated from the request schemas and lists every route', async () => {
   const res = await request(app, { method: 'GET', url: '/openapi.json', headers: auth });
   expect(res.statusCode).toBe(200);
   const doc = res.json();

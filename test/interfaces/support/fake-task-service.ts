@@ -1,6 +1,7 @@
 // A TaskServiceApi that records every call and answers from an in-memory map, so the edges (CLI,
 // HTTP API) can be tested for what they send and how they translate answers and errors.
-import type { ListTasksFilter, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
+import type { TaskListFilter } from '../../../src/store/task-store';
+import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
 import type { ApprovalDecision, TaskDocument } from '../../../src/domain/task';
 import { newTaskDocument } from '../../../src/domain/task';
 import { ConflictError, NotFoundError } from '../../../src/errors';
@@ -40,7 +41,7 @@ export class FakeTaskService implements TaskServiceApi {
     return this.get(taskId);
   }
 
-  async list(filter: ListTasksFilter): Promise<TaskDocument[]> {
+  async list(filter: TaskListFilter): Promise<TaskDocument[]> {
     this.record('list', filter);
     return [...this.tasks.values()]
       .filter((t) => (filter.status ? t.status === filter.status : true))
