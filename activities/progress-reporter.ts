@@ -3,8 +3,8 @@
 // when something changed. The signal goes through the activity's own client (the worker's
 // connection).
 import type { Context } from '@temporalio/activity';
-import { codexProgressSignal, type CodexProgressPayload } from '../workflows/messages';
-import type { CodexHeartbeat } from './codex/types';
+import { codexProgressSignal, type CodexProgressPayload } from '../src/contract/messages';
+import type { CodexHeartbeat } from '../src/contract/codex-turn';
 
 export type ProgressReporter = (taskId: string, heartbeat: CodexHeartbeat, activity: Context) => void;
 

@@ -9,8 +9,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '@temporalio/activity';
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import type { CodexRequest, RequestAnswer } from '../src/domain/task';
-import { askPersonUpdate } from '../workflows/messages';
+import type { CodexRequest, RequestAnswer } from '../src/contract/task';
+import { askPersonUpdate } from '../src/contract/messages';
 
 /** Asks a person through the task's workflow; resolves with their (or the deadline's) answer. */
 export type RequestRelay = (taskId: string, request: CodexRequest, options: { signal: AbortSignal; activity: Context }) => Promise<RequestAnswer>;

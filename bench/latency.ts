@@ -12,9 +12,9 @@
 // lower bound. Each round's first scan comes after a random part of the interval, so completions
 // land at a random phase of the poll.
 import { randomUUID } from 'node:crypto';
-import type { CodexTurnInput, CodexTurnResult } from '../activities/codex/types';
-import type { TaskDocument } from '../src/domain/task';
-import { newTaskDocument } from '../src/domain/task';
+import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
+import type { TaskDocument } from '../src/contract/task';
+import { newTaskDocument } from '../src/contract/task';
 import { TaskStore } from '../src/store/task-store';
 import { notifyCompleted } from '../src/watcher/notify-completed';
 import { turnResult } from '../test/support/fake-codex';

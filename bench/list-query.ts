@@ -4,7 +4,7 @@
 // that already has the production indexes, as a long-running deployment would; if seeding
 // outlives its budget, the largest size reached is measured and the report says so.
 import { MongoClient } from 'mongodb';
-import type { TaskDocument, TaskStatus } from '../src/domain/task';
+import type { TaskDocument, TaskStatus } from '../src/contract/task';
 import { TaskStore } from '../src/store/task-store';
 import type { BenchEnv } from './lib/bench-env';
 import type { BenchOptions } from './lib/options';

@@ -1,17 +1,16 @@
 // The task workflow's calls to its activities, each with its timeouts and retry policy: the Codex
 // turn, one durable delivery, and the mirror that keeps MongoDB in step with the task.
+import type { NotificationKind, TaskNotificationView } from '../src/contract/notification';
 import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { CodexTurnInput, CodexTurnResult } from '../activities/codex/types';
-import type { TaskNotificationView } from '../activities/notify/message';
-import type { NotificationKind } from '../activities/notify/notifier';
-import { CODEX_NON_RETRYABLE_TYPES, NOTIFY_NON_RETRYABLE_TYPES } from '../src/domain/failure-types';
-import { describeNotifyTarget } from '../src/domain/notify-target';
-import type { TaskDocument } from '../src/domain/task';
-import { oneLine } from '../src/domain/text';
+import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
+import { CODEX_NON_RETRYABLE_TYPES, NOTIFY_NON_RETRYABLE_TYPES } from '../src/contract/failure-types';
+import { describeNotifyTarget } from '../src/contract/notify-target';
+import type { TaskDocument } from '../src/contract/task';
+import { oneLine } from '../src/contract/text';
 import type { TaskState } from './task-state';
 import { deliveryFailure, type Delivery } from './task-transitions';
-import type { TaskWorkflowInput } from './task-workflow-input';
+import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -2,10 +2,10 @@
 // it applies a transition from task-transitions.ts, bumps the document's version (the mirror writes
 // a version only if it is newer than the stored one) and publishes the task (search attributes and
 // the Web UI's current details). No Temporal APIs are called here: the workflow passes `publish`.
-import type { CodexProgressPayload } from './messages';
-import { parseNotifyTarget, describeNotifyTarget } from '../src/domain/notify-target';
-import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord } from '../src/domain/task';
-import { APPROVAL_DECISIONS, isTerminalStatus } from '../src/domain/task';
+import type { CodexProgressPayload } from '../src/contract/messages';
+import { parseNotifyTarget, describeNotifyTarget } from '../src/contract/notify-target';
+import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord } from '../src/contract/task';
+import { APPROVAL_DECISIONS, isTerminalStatus } from '../src/contract/task';
 import {
   cancelledWhileDelivering,
   changeNotifyTarget,

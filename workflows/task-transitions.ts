@@ -2,7 +2,7 @@
 // returns the next one. No Temporal APIs are called here, so unit tests run them directly; the
 // workflow applies them through TaskState, which also bumps the version.
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
-import type { CodexTurnResult } from '../activities/codex/types';
+import type { CodexTurnResult } from '../src/contract/codex-turn';
 import type {
   CodexRequest,
   PendingRequestKind,
@@ -12,8 +12,8 @@ import type {
   TaskResult,
   TaskStatus,
   TurnRecord,
-} from '../src/domain/task';
-import { oneLine } from '../src/domain/text';
+} from '../src/contract/task';
+import { oneLine } from '../src/contract/text';
 
 /** How a Codex turn ended, in the task's words. */
 export interface TurnOutcome {

@@ -14,10 +14,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { INVALID_TASK_INPUT } from '../src/domain/failure-types';
-import { completionKey, requestExpiredKey, requestKey } from '../src/domain/idempotency';
-import { parseNotifyTarget } from '../src/domain/notify-target';
-import { isTerminalStatus, type CodexRequest, type TaskDocument } from '../src/domain/task';
+import { INVALID_TASK_INPUT } from '../src/contract/failure-types';
+import { completionKey, requestExpiredKey, requestKey } from '../src/contract/idempotency';
+import { parseNotifyTarget } from '../src/contract/notify-target';
+import { isTerminalStatus, type CodexRequest, type TaskDocument } from '../src/contract/task';
 import {
   answerUpdate,
   approveUpdate,
@@ -27,12 +27,12 @@ import {
   codexServerRequestSignal,
   getTaskQuery,
   setNotifyTargetUpdate,
-} from './messages';
-import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from './search-attributes';
+} from '../src/contract/messages';
+import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../src/contract/search-attributes';
 import { deliver, notificationView, runCodexTurn, startMirror } from './task-activities';
 import { TaskState } from './task-state';
 import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome, type Delivery, type TurnOutcome } from './task-transitions';
-import type { TaskWorkflowInput } from './task-workflow-input';
+import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
 const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
 

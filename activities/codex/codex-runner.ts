@@ -21,8 +21,8 @@ import {
 } from './server-requests';
 import { TurnDeadline } from './turn-deadline';
 import { TurnRecorder } from './turn-recorder';
-import type { CodexRequest, RequestAnswer } from '../../src/domain/task';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from './types';
+import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
   /** The codex binary (CODEX_BIN). Default: the @openai/codex dependency's native binary. */

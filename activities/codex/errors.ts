@@ -1,5 +1,5 @@
 // The Codex errors the activity throws, each as an ApplicationFailure whose `type` is a key of
-// CODEX_ERROR_TYPES (the table itself lives in src/domain/failure-types.ts, which the workflow
+// CODEX_ERROR_TYPES (the table itself lives in src/contract/failure-types.ts, which the workflow
 // imports too); the workflow and the edges branch on the type, never on text.
 //
 // Not errors:
@@ -9,7 +9,7 @@
 // - a turn past its timeout is a `timed_out` result;
 // - a cancelled activity throws Temporal's CancelledFailure (details: [the partial result]).
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { CODEX_ERROR_TYPES } from '../../src/domain/failure-types';
+import { CODEX_ERROR_TYPES } from '../../src/contract/failure-types';
 
 export { CODEX_ERROR_TYPES };
 

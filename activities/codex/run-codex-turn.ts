@@ -10,7 +10,7 @@ import { HeartbeatThrottle } from './heartbeat-throttle';
 import { reapOrphanAppServer } from './orphan-reaper';
 import { killTaggedProcesses, taggedProcesses } from './process-sweep';
 import type { RequestRelay } from '../request-relay';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from './types';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface RunCodexTurnActivityOptions {
   /** Used when the input's serverRequestPolicy is `ask`; without it such requests are declined. */

@@ -1,9 +1,9 @@
 // The app-server's requests (approvals, questions) in the task's words, and back: what kind a
 // request is, a one-line summary a person can decide on, the policy's answer, and the protocol's
 // answer.
-import type { ApprovalDecision, PendingRequestKind, RequestAnswer } from '../../src/domain/task';
+import type { ApprovalDecision, PendingRequestKind, RequestAnswer } from '../../src/contract/task';
 import type { HandledServerRequest, ServerRequest, ServerRequestResults, ThreadItem } from './app-server-methods';
-import type { ServerRequestPolicy } from './types';
+import type { ServerRequestPolicy } from '../../src/contract/codex-turn';
 
 const KIND_BY_METHOD: Record<HandledServerRequest['method'], PendingRequestKind> = {
   'item/commandExecution/requestApproval': 'command_approval',

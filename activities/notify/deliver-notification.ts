@@ -2,9 +2,10 @@
 // retries it (same idempotency key every attempt); NotifyErrors become typed failures so the retry
 // policy can stop on the permanent ones.
 import { Context } from '@temporalio/activity';
-import { parseNotifyTarget, type NotifyTarget } from '../../src/domain/notify-target';
+import { parseNotifyTarget, type NotifyTarget } from '../../src/contract/notify-target';
 import { toDeliveryFailure } from './delivery-errors';
-import { buildNotificationMessage, renderPlainText, type TaskNotificationView } from './message';
+import type { TaskNotificationView } from '../../src/contract/notification';
+import { buildNotificationMessage, renderPlainText } from './message';
 import { NotifyError, type DeliveryReceipt, type Notifier } from './notifier';
 
 export interface DeliverNotificationDeps {

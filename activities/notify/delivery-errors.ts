@@ -3,7 +3,7 @@
 // message says what), NotificationDeferred is retried with backoff, or after exactly the delay the
 // channel announced (rate-limit reset) via nextRetryDelay.
 import { ApplicationFailure } from '@temporalio/common';
-import { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED } from '../../src/domain/failure-types';
+import { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED } from '../../src/contract/failure-types';
 import { NotifyError } from './notifier';
 
 export { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED };

@@ -3,7 +3,7 @@
 // process, and so 99991663 can drop exactly this app's token) and a transport with a timeout
 // (feishu-http.ts). Retry rules live in feishu-errors.ts; the card in feishu-message.ts.
 import { Client, LoggerLevel, type Cache } from '@larksuiteoapi/node-sdk';
-import type { NotifyTarget } from '../../src/domain/notify-target';
+import type { NotifyTarget } from '../../src/contract/notify-target';
 import { classifyFeishuFailure, type FeishuVerdict } from './feishu-errors';
 import { createFeishuHttp } from './feishu-http';
 import { buildFeishuMessage } from './feishu-message';

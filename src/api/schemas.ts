@@ -3,8 +3,8 @@
 // generated from them. `describeIssue` turns the first problem into one sentence naming the field.
 import * as path from 'node:path';
 import { z } from 'zod';
-import { InvalidNotifyTargetError, parseNotifyTarget } from '../domain/notify-target';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../domain/task';
+import { InvalidNotifyTargetError, parseNotifyTarget } from '../contract/notify-target';
+import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
 
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;

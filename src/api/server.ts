@@ -13,7 +13,7 @@ import { bearerAuth } from './auth';
 import { httpUrl, isLoopbackHost, parseHostPort } from './bind-address';
 import { errorBody, toErrorReply } from './http-errors';
 import { registerRoutes, type HealthCheck } from './routes';
-import { TASK_ID_PATTERN } from '../domain/task';
+import { TASK_ID_PATTERN } from '../contract/task';
 import { describeIssues, parseRequest, type DescribeOptions } from './schemas';
 
 /** Largest request body accepted; a 100 000-character prompt fits with room to spare. */

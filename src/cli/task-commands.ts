@@ -12,7 +12,7 @@ import {
   startTaskBodySchema,
   taskParamsSchema,
 } from '../api/schemas';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../domain/task';
+import { APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../contract/task';
 import { action, cliConfig, defined, validate, withJson, withService, type CommandContext } from './command-kit';
 import { formatTaskBlock, formatTaskTable, formatWatcherReport } from './format';
 import { UsageError } from './io';

@@ -1,5 +1,5 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
-import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../domain/task';
+import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
 import type { TaskListFilter } from '../store/task-store';
 
 export interface StartTaskRequest {

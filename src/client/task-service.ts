@@ -16,20 +16,20 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config';
 import { checkCwd } from '../cwd-policy';
-import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../domain/notify-target';
-import type { ApprovalDecision, TaskDocument } from '../domain/task';
-import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../domain/task';
+import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../contract/notify-target';
+import type { ApprovalDecision, TaskDocument } from '../contract/task';
+import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { TaskStore, type TaskListFilter } from '../store/task-store';
 import { notifyCompleted } from '../watcher/notify-completed';
 import { createNotifier } from '../../activities/notify/registry';
 import type { Notifier } from '../../activities/notify/notifier';
-import { answerUpdate, approveUpdate, cancelSignal, getTaskQuery } from '../../workflows/messages';
-import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../../workflows/search-attributes';
+import { answerUpdate, approveUpdate, cancelSignal, getTaskQuery } from '../contract/messages';
+import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../contract/search-attributes';
 import type * as workflows from '../../workflows';
-import type { TaskWorkflowInput } from '../../workflows/task-workflow-input';
+import type { TaskWorkflowInput } from '../contract/task-workflow-input';
 import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
-import { oneLine } from '../domain/text';
+import { oneLine } from '../contract/text';
 
 /** The task workflow's type name; the compiler checks that the worker's bundle exports it. */
 const WORKFLOW_TYPE = 'codexTaskWorkflow' satisfies keyof typeof workflows;

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { Config } from '../config';
 import { DATA_DIR, PROJECT_ROOT } from '../infra/tool-paths';
-import type { DevOptions } from './launcher';
+import type { DevOptions } from './dev-options';
 
 export type TemporalPlan =
   | { kind: 'external'; address: string; uiUrl: string | undefined }

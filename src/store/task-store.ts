@@ -3,8 +3,8 @@
 // per-task `version` and is applied only when it is newer than what is stored, so a late or repeated
 // write never moves a document backwards.
 import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
-import type { NotificationStatus, TaskDocument, TaskStatus } from '../domain/task';
-import { TERMINAL_TASK_STATUSES } from '../domain/task';
+import type { NotificationStatus, TaskDocument, TaskStatus } from '../contract/task';
+import { TERMINAL_TASK_STATUSES } from '../contract/task';
 import { UnavailableError } from '../errors';
 import { hideUrlPassword } from '../logging';
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/infra/free-port';
 import { CodexRunError } from '../../activities/codex/errors';
-import type { CodexTurnResult } from '../../activities/codex/types';
+import type { CodexTurnResult } from '../../src/contract/codex-turn';
 import { makeCodexEnv, type CodexTestEnv } from '../support/codex-env';
 import { scriptedCodexFixture } from './support/scripted-codex';
 

@@ -7,10 +7,10 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment as BaseMockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { CODEX_ERROR_TYPES } from '../../activities/codex/errors';
-import { CODEX_NON_RETRYABLE_TYPES } from '../../src/domain/failure-types';
+import { CODEX_NON_RETRYABLE_TYPES } from '../../src/contract/failure-types';
 import { createRunCodexTurnActivity, type RunCodexTurnActivity } from '../../activities/codex/run-codex-turn';
 import type { RequestRelay } from '../../activities/request-relay';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../activities/codex/types';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 import { scriptedCodexFixture } from './support/scripted-codex';
 
 // Only errors: the SDK logs every failed attempt, which these tests provoke on purpose.

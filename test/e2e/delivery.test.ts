@@ -3,7 +3,7 @@
 // Feishu / Hermes / webhook servers and the local inbox file, which check credentials and
 // signatures and count what actually reached the chat.
 import { readInboxLines } from '../../activities/notify/local-notifier';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import type { FeishuRecordedRequest } from '../support/fake-feishu';
 import { createE2eHarness, type E2eHarness, type InProcessWorker } from './support/e2e-harness';
 

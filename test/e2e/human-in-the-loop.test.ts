@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readInboxLines, type InboxLine } from '../../activities/notify/local-notifier';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import { ConflictError } from '../../src/errors';
 import { createE2eHarness, eventually, type E2eHarness, type InProcessWorker } from './support/e2e-harness';
 

@@ -5,7 +5,7 @@
 import { createHermesNotifier } from '../../activities/notify/hermes-notifier';
 import { buildNotificationMessage, renderPlainText } from '../../activities/notify/message';
 import { NotifyError } from '../../activities/notify/notifier';
-import type { NotifyTarget } from '../../src/domain/notify-target';
+import type { NotifyTarget } from '../../src/contract/notify-target';
 import { completionView } from '../notify/support/views';
 import { CHAT_NOT_FOUND, telegramPlainText } from '../support/fake-telegram';
 import { startRealHermesGateway, TELEGRAM_ROUTE, type RealHermesGateway } from '../support/real-hermes-gateway';

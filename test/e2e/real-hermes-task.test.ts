@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TEMPORAL_CLI } from '../../src/infra/tool-paths';
-import { getTaskQuery } from '../../workflows/messages';
+import { getTaskQuery } from '../../src/contract/messages';
 import { CHAT_NOT_FOUND, telegramPlainText } from '../support/fake-telegram';
 import { startRealHermesGateway, type RealHermesGateway } from '../support/real-hermes-gateway';
 import { createE2eHarness, eventually, type E2eHarness, type InProcessWorker } from './support/e2e-harness';

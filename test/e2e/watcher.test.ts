@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { NotificationMessage } from '../../activities/notify/notifier';
-import type { NotifyTarget } from '../../src/domain/notify-target';
-import type { TaskDocument, TaskStatus } from '../../src/domain/task';
+import type { NotifyTarget } from '../../src/contract/notify-target';
+import type { TaskDocument, TaskStatus } from '../../src/contract/task';
 import { TaskStore } from '../../src/store/task-store';
 import { notifyCompleted, type NotifyCompletedOptions } from '../../src/watcher/notify-completed';
-import type { TaskWorkflowInput } from '../../workflows/task-workflow-input';
+import type { TaskWorkflowInput } from '../../src/contract/task-workflow-input';
 import { makeTestEnv, type TestEnv } from '../support/test-env';
 
 let testEnv: TestEnv;

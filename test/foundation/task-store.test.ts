@@ -3,7 +3,7 @@
 // several indexes that all existed already, so the second process to open the store (a worker after
 // the API) could never mirror a task.
 import { MongoClient } from 'mongodb';
-import { newTaskDocument, type TaskDocument } from '../../src/domain/task';
+import { newTaskDocument, type TaskDocument } from '../../src/contract/task';
 import { TaskStore } from '../../src/store/task-store';
 import { makeTestEnv } from '../support/test-env';
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED, toDeliveryFailure } from '../../activities/notify/delivery-errors';
-import { NOTIFY_NON_RETRYABLE_TYPES } from '../../src/domain/failure-types';
+import { NOTIFY_NON_RETRYABLE_TYPES } from '../../src/contract/failure-types';
 import { NotifyError } from '../../activities/notify/notifier';
 
 test('a permanent error becomes a non-retryable NotificationRejected carrying the advice', () => {

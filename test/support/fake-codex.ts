@@ -1,9 +1,9 @@
 // A stand-in for the Codex activity in workflow tests: scripted results, or a turn that runs until
 // it is cancelled (heartbeating, as the real activity does).
 import { Context } from '@temporalio/activity';
-import type { CodexTurnInput, CodexTurnResult } from '../../activities/codex/types';
+import type { CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 import { createRequestRelay } from '../../activities/request-relay';
-import type { CodexRequest, RequestAnswer } from '../../src/domain/task';
+import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
 
 export function turnResult(input: CodexTurnInput, overrides: Partial<CodexTurnResult> = {}): CodexTurnResult {
   return {

@@ -1,7 +1,7 @@
 // The task's state changes as plain functions and the TaskState class that applies them: no
 // Temporal server, no workflow sandbox.
 import { ActivityFailure, ApplicationFailure, CancelledFailure, RetryState, TimeoutFailure } from '@temporalio/common';
-import { newTaskDocument, type CodexRequest, type TaskDocument } from '../../src/domain/task';
+import { newTaskDocument, type CodexRequest, type TaskDocument } from '../../src/contract/task';
 import { TaskState } from '../../workflows/task-state';
 import {
   cancelledWhileDelivering,

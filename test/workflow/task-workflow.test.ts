@@ -3,9 +3,9 @@
 // that the MongoDB mirror ends equal to the workflow's own final state.
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import { ConflictError, ValidationError } from '../../src/errors';
-import { setNotifyTargetUpdate } from '../../workflows/messages';
+import { setNotifyTargetUpdate } from '../../src/contract/messages';
 import { FakeNotifier } from '../support/fake-notifier';
 import { answerText, askPerson, fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
 import { createWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';

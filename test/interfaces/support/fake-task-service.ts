@@ -2,8 +2,8 @@
 // HTTP API) can be tested for what they send and how they translate answers and errors.
 import type { TaskListFilter } from '../../../src/store/task-store';
 import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
-import type { ApprovalDecision, TaskDocument } from '../../../src/domain/task';
-import { newTaskDocument } from '../../../src/domain/task';
+import type { ApprovalDecision, TaskDocument } from '../../../src/contract/task';
+import { newTaskDocument } from '../../../src/contract/task';
 import { ConflictError, NotFoundError } from '../../../src/errors';
 
 export interface RecordedCall {

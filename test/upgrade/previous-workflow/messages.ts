@@ -1,7 +1,7 @@
 // The task workflow's messages as they were released before the askPerson update (see
 // task-workflow.ts beside this file).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, PendingRequestKind, TaskDocument } from '../../../src/domain/task';
+import type { ApprovalDecision, PendingRequestKind, TaskDocument } from '../../../src/contract/task';
 
 /** Stop the task: the Codex turn is interrupted, its process reaped, and the cancellation notified. */
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');

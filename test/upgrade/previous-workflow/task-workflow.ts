@@ -2,6 +2,7 @@
 // each request (codexServerRequest) and polled the getRequestAnswer query for the answer. Kept
 // unchanged, imports aside, so that the upgrade test can start a task on it and finish it on
 // today's workflow.
+import type { NotificationKind, TaskNotificationView } from '../../../src/contract/notification';
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -20,14 +21,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../../../activities';
-import type { CodexTurnInput, CodexTurnResult } from '../../../activities/codex/types';
-import type { TaskNotificationView } from '../../../activities/notify/message';
-import type { NotificationKind } from '../../../activities/notify/notifier';
-import { CODEX_NON_RETRYABLE_TYPES, INVALID_TASK_INPUT, NOTIFY_NON_RETRYABLE_TYPES } from '../../../src/domain/failure-types';
-import { completionKey, requestExpiredKey, requestKey } from '../../../src/domain/idempotency';
-import { describeNotifyTarget, parseNotifyTarget } from '../../../src/domain/notify-target';
-import type { PendingRequest, TaskDocument, TaskError, TaskStatus, TurnRecord } from '../../../src/domain/task';
-import { APPROVAL_DECISIONS, isTerminalStatus } from '../../../src/domain/task';
+import type { CodexTurnInput, CodexTurnResult } from '../../../src/contract/codex-turn';
+import { CODEX_NON_RETRYABLE_TYPES, INVALID_TASK_INPUT, NOTIFY_NON_RETRYABLE_TYPES } from '../../../src/contract/failure-types';
+import { completionKey, requestExpiredKey, requestKey } from '../../../src/contract/idempotency';
+import { describeNotifyTarget, parseNotifyTarget } from '../../../src/contract/notify-target';
+import type { PendingRequest, TaskDocument, TaskError, TaskStatus, TurnRecord } from '../../../src/contract/task';
+import { APPROVAL_DECISIONS, isTerminalStatus } from '../../../src/contract/task';
 import {
   answerUpdate,
   approveUpdate,
@@ -41,9 +40,9 @@ import {
   type CodexServerRequestPayload,
   type RequestAnswer,
 } from './messages';
-import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../../../workflows/search-attributes';
-import type { TaskWorkflowInput } from '../../../workflows/task-workflow-input';
-import { oneLine } from '../../../src/domain/text';
+import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../../../src/contract/search-attributes';
+import type { TaskWorkflowInput } from '../../../src/contract/task-workflow-input';
+import { oneLine } from '../../../src/contract/text';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -2,7 +2,7 @@
 // these same constants, so message names and payloads are typed end to end. The README lists them
 // with JSON payloads for `temporal workflow signal|update|query`.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, CodexRequest, RequestAnswer, TaskDocument } from '../src/domain/task';
+import type { ApprovalDecision, CodexRequest, RequestAnswer, TaskDocument } from './task';
 
 /** Stop the task: the Codex turn is interrupted, its process reaped, and the cancellation notified. */
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');

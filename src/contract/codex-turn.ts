@@ -8,7 +8,7 @@ import type {
   RequestAnsweredBy,
   SandboxMode,
   TokenUsage,
-} from '../../src/domain/task';
+} from './task';
 
 /** How server requests (approvals, questions) are answered while the turn runs. */
 export type ServerRequestPolicy =
