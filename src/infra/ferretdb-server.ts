@@ -33,7 +33,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningSt
     await waitForPort('127.0.0.1', port, 30_000, () => proc.alive);
   } catch (err) {
     await proc.stop();
-    throw new Error(`FerretDB did not start on 127.0.0.1:${port}: ${(err as Error).message}.`);
+    throw new Error(`FerretDB did not start on 127.0.0.1:${port}: ${(err as Error).message}.`, { cause: err });
   }
   return { uri: `mongodb://127.0.0.1:${port}`, port, process: proc, stop: () => proc.stop() };
 }

@@ -59,7 +59,7 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
     if (uiPort !== null) await waitForPort('127.0.0.1', uiPort, 30_000, () => proc.alive);
   } catch (err) {
     await proc.stop();
-    throw new Error(`The Temporal dev server did not start on 127.0.0.1:${port}: ${(err as Error).message}.`);
+    throw new Error(`The Temporal dev server did not start on 127.0.0.1:${port}: ${(err as Error).message}.`, { cause: err });
   }
   return {
     address,

@@ -126,6 +126,7 @@ describe('usage errors exit 2 with one sentence', () => {
 });
 
 describe('--json', () => {
+  /* eslint-disable @typescript-eslint/no-explicit-any -- one row per command, each checking its own JSON shape */
   test.each([
     [['status', 'task-a', '--json'], 0, (d: any) => expect(d.task_id).toBe('task-a')],
     [['list', '--json'], 0, (d: any) => expect(d.tasks.map((t: any) => t.task_id)).toEqual(['task-a', 'task-b'])],
@@ -142,6 +143,7 @@ describe('--json', () => {
     expect(run.code).toBe(code);
     check(onlyJson(run));
   });
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 
   test('every command accepts --json and its help shows examples', async () => {
     for (const command of COMMANDS) {

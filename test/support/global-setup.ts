@@ -15,7 +15,6 @@ interface Started {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __codexBridgeTestServers: Started | undefined;
 }
 

@@ -150,7 +150,7 @@ export async function startRealHermesGateway(options: RealHermesGatewayOptions =
   } catch (err) {
     const output = log();
     await stop();
-    throw new Error(`${(err as Error).message}\n--- Hermes gateway output (last 4000 characters):\n${output.slice(-4000)}`);
+    throw new Error(`${(err as Error).message}\n--- Hermes gateway output (last 4000 characters):\n${output.slice(-4000)}`, { cause: err });
   }
 }
 
