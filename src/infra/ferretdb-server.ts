@@ -11,6 +11,8 @@ export interface FerretDbOptions {
   logFile?: string;
   /** The FerretDB binary (default: the patched build `scripts/setup` installs). */
   binary?: string;
+  /** Log every SQL statement with its arguments, as JSON lines in logFile. */
+  debugLog?: boolean;
 }
 
 export interface RunningStore {
@@ -40,7 +42,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningSt
   const proc = new ManagedProcess({
     name: 'ferretdb',
     command: bin,
-    args: [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=${sqliteUrl(dir)}`],
+    args: [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=${sqliteUrl(dir)}`, ...(options.debugLog ? ['--debug-log'] : [])],
     logFile: options.logFile,
   });
   try {
