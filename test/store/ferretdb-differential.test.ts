@@ -2,7 +2,8 @@
 // build of the same version filters and sorts everything itself. Both run the same seeded, randomized
 // workload — inserts, upserts, version-guarded updates, deletes, and finds with equality filters on
 // present, missing, null, array and mixed-type fields, sorted either way with ties and missing values,
-// with and without limits — and every answer must be the same.
+// and comparisons on a sort field as a page boundary, with and without limits — and every answer must
+// be the same.
 //
 // Documents tied on every sort key may come back in any order (MongoDB leaves it open, and FerretDB
 // sorts with an unstable sort); everything else is compared exactly. Sort fields hold what the
@@ -81,6 +82,8 @@ function randomFilter(r: Random): Document {
   if (chance(r, 0.2)) filter.t = pick(r, T);
   if (chance(r, 0.2)) filter.o = pick(r, O);
   if (chance(r, 0.15)) filter._id = pick(r, IDS);
+  // A page boundary, as cursor pagination asks for it.
+  if (chance(r, 0.25)) filter.c = { [pick(r, ['$lt', '$lte', '$gt', '$gte'])]: pick(r, [...TIMES, '2026-03-02']) };
   return filter;
 }
 
