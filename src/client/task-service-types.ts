@@ -1,4 +1,6 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
+import type { ListCursor } from '../store/list-cursor';
+import type { TaskListPage } from '../store/task-store';
 import type { ApprovalDecision, ApprovalPolicy, NotificationStatus, SandboxMode, TaskDocument, TaskStatus } from '../domain/task';
 
 export interface StartTaskRequest {
@@ -17,7 +19,12 @@ export interface ListTasksFilter {
   notify_target?: string;
   /** 1..1000, default 50. */
   limit?: number;
+  /** Only tasks after this point of the list (the previous page's next_cursor). */
+  before?: ListCursor;
 }
+
+/** One page of the list, newest first; next_cursor is null on the last page. */
+export type TaskPage = TaskListPage;
 
 /** Answers to a `requestUserInput`: question id → the chosen or typed answers. */
 export type UserInputAnswers = Record<string, string[]>;
@@ -46,7 +53,7 @@ export interface WatcherReport {
 export interface TaskServiceApi {
   start(request: StartTaskRequest): Promise<TaskDocument>;
   status(taskId: string): Promise<TaskDocument>;
-  list(filter: ListTasksFilter): Promise<TaskDocument[]>;
+  list(filter: ListTasksFilter): Promise<TaskPage>;
   cancel(taskId: string): Promise<void>;
   approve(taskId: string, requestId: string, decision: ApprovalDecision): Promise<TaskDocument>;
   answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument>;

@@ -162,7 +162,7 @@ async function runWorkload(seed: number, coll: string, options: { indexed: boole
       kind = 'versioned update';
       const set = { s: pick(r, S), c: pick(r, TIMES) };
       const version = Math.floor(r() * 5);
-      op = (c) => c.updateOne({ _id: id, v: version }, { $set: set, $inc: { v: 1 } });
+      op = (c) => c.updateOne({ _id: id, v: version } as Document, { $set: set, $inc: { v: 1 } });
     } else if (roll < 0.45) {
       kind = 'update many';
       const filter = randomFilter(r);
