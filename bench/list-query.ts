@@ -100,7 +100,7 @@ const STATUSES: [TaskStatus, number][] = [
 ];
 
 /** The i-th task document, as the mirror stores it: deterministic, one turn, a realistic result. */
-function storedDoc(i: number, base: number): Record<string, unknown> & { _id: string } {
+export function storedDoc(i: number, base: number): Record<string, unknown> & { _id: string } {
   const r = ((i * 2654435761) % 1_000_003) / 1_000_003; // a cheap deterministic spread
   let acc = 0;
   const status = (STATUSES.find(([, p]) => (acc += p) > r) ?? STATUSES[0]!)[0];
