@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -34,11 +35,17 @@ func main() {
 
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite directory URI (must end with /)")
-	debug := flag.Bool("debug-log", false, "log every SQL statement with its arguments (JSON lines on stderr)")
+	debugLog := flag.Bool("debug-log", false, "log every SQL statement with its arguments (JSON lines on stderr)")
 	flag.Parse()
 
+	// FerretDB decodes every document it reads into short-lived objects; a larger GC target trades a
+	// few MiB of heap for markedly less collector CPU per query (GOGC, when set, still wins).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+
 	level := slog.LevelError
-	if *debug {
+	if *debugLog {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
