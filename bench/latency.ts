@@ -34,6 +34,8 @@ export interface LatencyResult {
   standInMs: number;
   /** Store errors the watcher simulation met and retried. */
   watcherStoreErrors: { mirrorRetries: number; failedScans: number };
+  /** Failed attempts of the bridge's mirror activity (each retried by Temporal), by concurrency. */
+  bridgeMirrorFailures: Record<number, number>;
 }
 
 /** A stand-in Codex activity: a fixed-length turn that records when it "saw turn/completed". */
@@ -86,7 +88,18 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     }
   };
 
-  await env.withWorker(config, { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier }, async () => {
+  // The worker's own store, counting the mirror writes that fail (FerretDB/SQLite: SQLITE_BUSY under concurrent writers).
+  const bridgeMirrorFailures: Record<number, number> = {};
+  let level = 0;
+  const mirrorStore = TaskStore.lazy(config.mongo.uri, config.mongo.db);
+  const countingStore = {
+    applyMirror: (doc: TaskDocument) =>
+      mirrorStore.applyMirror(doc).catch((err: unknown) => {
+        bridgeMirrorFailures[level] = (bridgeMirrorFailures[level] ?? 0) + 1;
+        throw err;
+      }),
+  };
+  await env.withWorker(config, { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier, store: countingStore }, async () => {
     // Warm-up: connections, caches, the worker's first workflow tasks.
     for (let i = 0; i < 3; i++) await bridgeRound(5);
     for (const intervalMs of opts.watcherIntervalsMs) await watcherRound(5, intervalMs);
@@ -98,6 +111,8 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     ];
     for (const [c, rounds] of levels) {
       const started = Date.now();
+      level = c;
+      bridgeMirrorFailures[c] = 0;
       for (let r = 0; r < rounds; r++) {
         // Interleaved, so that machine noise hits both approaches alike. At concurrency 1 the
         // watcher takes a sample for every ~3 bridge samples (each of its samples costs seconds).
@@ -108,6 +123,7 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     }
   });
   await watcherStore.close();
+  await mirrorStore.close();
 
   // Attribution: the same bridge rounds with mirror writes going to a no-op store, to show how much
   // of the bridge's latency is the MongoDB-wire store (FerretDB/SQLite here) rather than Temporal.
@@ -137,7 +153,7 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     rows.push({ mode, concurrency: Number(c), summary: summarize(values) });
   }
   rows.sort((a, b) => a.concurrency - b.concurrency || a.mode.localeCompare(b.mode));
-  return { rows, standInMs: opts.standInMs, watcherStoreErrors: { ...watcherStoreErrors } };
+  return { rows, standInMs: opts.standInMs, watcherStoreErrors: { ...watcherStoreErrors }, bridgeMirrorFailures };
 }
 
 /** Store errors met by the watcher simulation (FerretDB/SQLite answers SQLITE_BUSY under write load). */

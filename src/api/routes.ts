@@ -62,7 +62,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       querystring: listQuerySchema,
       response: { 200: taskListSchema, ...errors(400, 401, 503) },
     },
-    handler: async (req) => ({ tasks: await service.list(req.query) }),
+    handler: async (req) => service.list(req.query),
   });
 
   r.get('/v1/tasks/:task_id', {

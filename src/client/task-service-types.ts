@@ -1,6 +1,7 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
-import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
-import type { TaskListFilter } from '../store/task-store';
+import type { ListCursor } from '../store/list-cursor';
+import type { TaskListFilter, TaskListPage } from '../store/task-store';
+import type { ApprovalDecision, ApprovalPolicy, NotificationStatus, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
 
 export interface StartTaskRequest {
   prompt: string;
@@ -39,7 +40,7 @@ export interface WatcherReport {
 export interface TaskServiceApi {
   start(request: StartTaskRequest): Promise<TaskDocument>;
   status(taskId: string): Promise<TaskDocument>;
-  list(filter: TaskListFilter): Promise<TaskDocument[]>;
+  list(filter: TaskListFilter): Promise<TaskListPage>;
   cancel(taskId: string): Promise<void>;
   approve(taskId: string, requestId: string, decision: ApprovalDecision): Promise<TaskDocument>;
   answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument>;

@@ -20,7 +20,7 @@ import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../
 import type { ApprovalDecision, TaskDocument } from '../contract/task';
 import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
-import { TaskStore, type TaskListFilter } from '../store/task-store';
+import { TaskStore, type TaskListFilter, type TaskListPage } from '../store/task-store';
 import { notifyCompleted } from '../watcher/notify-completed';
 import { createNotifier } from '../../activities/notify/registry';
 import type { Notifier } from '../../activities/notify/notifier';
@@ -110,7 +110,7 @@ export class TaskService implements TaskServiceApi {
     }
   }
 
-  async list(filter: TaskListFilter): Promise<TaskDocument[]> {
+  async list(filter: TaskListFilter): Promise<TaskListPage> {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit must be an integer from 1 to 1000.');
     return this.fromStore(() => this.deps.store.list({ ...filter, limit }));
