@@ -1,7 +1,6 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
-import type { ListCursor } from '../store/list-cursor';
 import type { TaskListFilter, TaskListPage } from '../store/task-store';
-import type { ApprovalDecision, ApprovalPolicy, NotificationStatus, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
+import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
 
 export interface StartTaskRequest {
   prompt: string;

@@ -174,7 +174,7 @@ async function runWorkload(seed: number, coll: string, options: { indexed: boole
       const one = chance(r, 0.5);
       op = (c) => (one ? c.deleteOne(filter) : c.deleteMany(filter));
     } else {
-      kind = 'find';
+      // a find is checked here and counted below
       const filter = randomFilter(r);
       const sort = pick(r, SORTS);
       const limit = pick(r, LIMITS);
