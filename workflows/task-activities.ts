@@ -86,11 +86,16 @@ export function notificationView(input: TaskWorkflowInput, state: TaskState, kin
   };
 }
 
+export interface MirrorOptions {
+  /** Runs before each write, once per batch of changes (the search attributes follow here). */
+  beforeWrite?: () => void;
+}
+
 /**
  * Keeps the MongoDB mirror in step: one write in flight, the latest version wins, and the main
  * line never waits for it (the store may be down for a while). `finish` writes what is left.
  */
-export function startMirror(state: TaskState): { finish(): Promise<void> } {
+export function startMirror(state: TaskState, options: MirrorOptions = {}): { finish(): Promise<void> } {
   let mirroredVersion = state.task.version; // the starter stored this version already
   let done = false;
   const mirror = proxyActivities<Activities>({
@@ -102,6 +107,7 @@ export function startMirror(state: TaskState): { finish(): Promise<void> } {
     for (;;) {
       await condition(() => state.task.version > mirroredVersion || done);
       if (state.task.version <= mirroredVersion) return;
+      options.beforeWrite?.();
       const snapshot: TaskDocument = JSON.parse(JSON.stringify(state.task)); // no structuredClone in the workflow sandbox
       await mirror.mirrorTask(snapshot);
       mirroredVersion = snapshot.version;

@@ -35,6 +35,12 @@ import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
 const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
+/**
+ * Fewer history events per task: search attributes upserted once per batch of changes (with the
+ * mirror write) and only when a value changed, not on every change and progress report. Runs
+ * started before this gate keep upserting the way their histories recorded.
+ */
+const COALESCED_SEARCH_ATTRIBUTES = 'coalesced-search-attributes';
 
 export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskDocument> {
   validateInput(input);
@@ -63,8 +69,9 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
 
 /** The task's story; `onCancel` wires both cancellation paths to the one handler it is given. */
 async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void) => void): Promise<TaskDocument> {
-  const state = new TaskState({ ...input.task, run_id: workflowInfo().runId }, publish);
-  const mirror = startMirror(state);
+  const coalesced = patched(COALESCED_SEARCH_ATTRIBUTES);
+  const state = new TaskState({ ...input.task, run_id: workflowInfo().runId }, coalesced ? showDetails : publish);
+  const mirror = startMirror(state, coalesced ? { beforeWrite: searchAttributesOnChange(state) } : {});
   const askingPerson: Promise<void>[] = [];
   let cancelRequested = false;
   // What a cancellation interrupts: the Codex turn, or the completion delivery in flight.
@@ -164,13 +171,34 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
 
 /** Search attributes and the Web UI's current details follow every change of the task. */
 function publish(state: TaskState): void {
+  upsertTaskSearchAttributes(state);
+  showDetails(state);
+}
+
+/** The Web UI's current details (workflow metadata, not a history event). */
+function showDetails(state: TaskState): void {
+  setCurrentDetails(state.details());
+}
+
+/** Upserts the search attributes when one of them differs from what the workflow last set. */
+function searchAttributesOnChange(state: TaskState): () => void {
+  // The first batch always upserts: the run starts as `running`, never as the starter's `queued`.
+  let shown = '';
+  return () => {
+    const now = JSON.stringify(state.searchAttributes());
+    if (now === shown) return;
+    shown = now;
+    upsertTaskSearchAttributes(state);
+  };
+}
+
+function upsertTaskSearchAttributes(state: TaskState): void {
   const { status, notificationStatus, notifyTarget } = state.searchAttributes();
   upsertSearchAttributes([
     { key: CodexTaskStatusKey, value: status },
     { key: NotificationStatusKey, value: notificationStatus },
     { key: NotifyTargetKey, value: notifyTarget },
   ]);
-  setCurrentDetails(state.details());
 }
 
 /** Tells the person what is asked, then declines it if nobody answers before the deadline. */
