@@ -1,6 +1,6 @@
 // The worker's activities, built from their dependencies. The worker is the one place that builds
 // the real ones (Codex runner, notifier registry, MongoDB store); tests inject fakes here.
-import type { TaskDocument } from '../src/contract/task';
+import { withNotificationSent, type TaskDocument } from '../src/contract/task';
 import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
 import { createDeliverNotificationActivity, type DeliverNotificationInput, type DeliverNotificationResult } from './notify/deliver-notification';
 import type { Notifier } from './notify/notifier';
@@ -30,15 +30,37 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   const deliver = createDeliverNotificationActivity({ notifier: deps.notifier, uiUrl: deps.uiUrl, namespace: deps.namespace });
+  const write = async (doc: TaskDocument): Promise<void> => {
+    const outcome = await deps.store.applyMirror(doc);
+    deps.onMirrored?.(doc, outcome);
+  };
   return {
-    runCodexTurn: deps.runCodexTurn,
+    /** Mirrors the task as the turn starts (in the background, retried while the turn runs), then runs it. */
+    async runCodexTurn(input: CodexTurnInput): Promise<CodexTurnResult> {
+      if (!input.mirror) return deps.runCodexTurn(input);
+      const turnDone = new AbortController();
+      void writeUntil(write, input.mirror, turnDone.signal);
+      try {
+        return await deps.runCodexTurn(input);
+      } finally {
+        turnDone.abort();
+      }
+    },
 
     /** Delivers one message; a retry uses the same idempotency key, so it never posts twice. */
     async deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> {
+      // The pending state is shown while the delivery runs; the store is never waited for here.
+      if (input.mirror) write(input.mirror).catch(() => undefined);
       try {
         const result = await deliver(input);
         deps.observer?.delivered?.(input, result);
-        return result;
+        if (!input.mirror) return result;
+        const sent = withNotificationSent(input.mirror, result.deliveredAt, result.attempt);
+        const mirrored = await withTimeout(write(sent), MIRROR_AFTER_DELIVERY_MS).then(
+          () => true,
+          () => false,
+        );
+        return { ...result, mirroredVersion: mirrored ? sent.version : null };
       } catch (err) {
         deps.observer?.failed?.(input, err as Error);
         throw err;
@@ -46,9 +68,28 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Writes the task document to MongoDB; the store ignores stale writes. */
-    async mirrorTask(doc: TaskDocument): Promise<void> {
-      const outcome = await deps.store.applyMirror(doc);
-      deps.onMirrored?.(doc, outcome);
-    },
+    mirrorTask: write,
   };
+}
+
+/** How long a delivered message waits for its mirror write before leaving it to the workflow. */
+const MIRROR_AFTER_DELIVERY_MS = 5_000;
+
+/** Writes `doc` until it is stored or `stop` aborts; a write the store refuses is tried again with backoff. */
+async function writeUntil(write: (doc: TaskDocument) => Promise<void>, doc: TaskDocument, stop: AbortSignal): Promise<void> {
+  for (let delayMs = 500; !stop.aborted; delayMs = Math.min(delayMs * 2, 30_000)) {
+    if (await write(doc).then(() => true, () => false)) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      stop.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -18,7 +18,7 @@ const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 const DEFAULT_NOTIFY_DEADLINE_MS = 24 * 60 * 60_000;
 
 /** Runs this run's Codex turn; the activity heartbeats, and is retried when its worker is lost. */
-export function runCodexTurn(input: TaskWorkflowInput, state: TaskState): Promise<CodexTurnResult> {
+export function runCodexTurn(input: TaskWorkflowInput, state: TaskState, mirror?: TaskDocument): Promise<CodexTurnResult> {
   const task = state.task;
   // A person's decision time is not the turn's: the bound allows for the longest wait for one.
   const waitAllowance = input.server_request_policy === 'ask' ? input.request_timeout_ms : 0;
@@ -43,12 +43,19 @@ export function runCodexTurn(input: TaskWorkflowInput, state: TaskState): Promis
     threadId: previousTurn?.result?.thread_id ?? null,
     timeoutMs: input.turn_timeout_ms,
     serverRequestPolicy: input.server_request_policy,
+    ...(mirror ? { mirror } : {}),
   };
   return codex.runCodexTurn(turnInput);
 }
 
 /** One durable delivery: retried with backoff until sent, rejected for good, or out of time. */
-export async function deliver(input: TaskWorkflowInput, task: TaskDocument, idempotencyKey: string, view: TaskNotificationView): Promise<Delivery> {
+export async function deliver(
+  input: TaskWorkflowInput,
+  task: TaskDocument,
+  idempotencyKey: string,
+  view: TaskNotificationView,
+  mirror?: TaskDocument,
+): Promise<Delivery> {
   if (!task.notify_target) return { ok: false, error: 'no notify target', attempts: 0 };
   const notify = proxyActivities<Activities>({
     // Above every channel's per-request timeout (at most 100 s, checked by the config).
@@ -58,8 +65,10 @@ export async function deliver(input: TaskWorkflowInput, task: TaskDocument, idem
     summary: `Notify ${describeNotifyTarget(task.notify_target)} (${view.kind})`,
   });
   try {
-    const receipt = await notify.deliverNotification({ target: task.notify_target, idempotencyKey, view });
-    // Workflow time, not the worker's clock: deterministic, and what the history shows.
+    const receipt = await notify.deliverNotification({ target: task.notify_target, idempotencyKey, view, ...(mirror ? { mirror } : {}) });
+    // With a mirror, the time the channel confirmed, as the activity mirrored it (recorded in the
+    // history with the result); otherwise workflow time, as runs before that recorded it.
+    if (mirror) return { ok: true, at: receipt.deliveredAt, attempts: receipt.attempt, mirroredVersion: receipt.mirroredVersion ?? null };
     return { ok: true, at: new Date().toISOString(), attempts: receipt.attempt };
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -93,9 +102,10 @@ export interface MirrorOptions {
 
 /**
  * Keeps the MongoDB mirror in step: one write in flight, the latest version wins, and the main
- * line never waits for it (the store may be down for a while). `finish` writes what is left.
+ * line never waits for it (the store may be down for a while). `finish` writes what is left;
+ * `written` skips a version an activity mirrored itself.
  */
-export function startMirror(state: TaskState, options: MirrorOptions = {}): { finish(): Promise<void> } {
+export function startMirror(state: TaskState, options: MirrorOptions = {}): { finish(): Promise<void>; written(version: number): void } {
   let mirroredVersion = state.task.version; // the starter stored this version already
   let done = false;
   const mirror = proxyActivities<Activities>({
@@ -117,6 +127,10 @@ export function startMirror(state: TaskState, options: MirrorOptions = {}): { fi
     finish: () => {
       done = true;
       return pump;
+    },
+    /** An activity mirrored this version along with its own work: no write of its own for it. */
+    written: (version) => {
+      mirroredVersion = Math.max(mirroredVersion, version);
     },
   };
 }

@@ -5,7 +5,7 @@
 import type { CodexProgressPayload } from '../src/contract/messages';
 import { parseNotifyTarget, describeNotifyTarget } from '../src/contract/notify-target';
 import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord } from '../src/contract/task';
-import { APPROVAL_DECISIONS, isTerminalStatus } from '../src/contract/task';
+import { APPROVAL_DECISIONS, isTerminalStatus, withNotificationSent } from '../src/contract/task';
 import {
   cancelledWhileDelivering,
   changeNotifyTarget,
@@ -75,6 +75,12 @@ export class TaskState {
   notificationFinished(delivery: Delivery): void {
     if (!delivery.ok) this.lastError = delivery.error;
     this.apply(notificationFinished(this.task, delivery));
+  }
+
+  /** Delivered, as the delivery activity mirrored it: the same document, version and time. */
+  notificationSent(at: string, attempts: number): void {
+    this.task = withNotificationSent(this.task, at, attempts);
+    this.publish(this);
   }
 
   cancelledWhileDelivering(): void {

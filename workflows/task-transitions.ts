@@ -23,7 +23,10 @@ export interface TurnOutcome {
 }
 
 /** How the delivery of one message ended. */
-export type Delivery = { ok: true; at: string; attempts: number } | { ok: false; error: string; attempts: number };
+export type Delivery =
+  /** `mirroredVersion`: the delivery activity already mirrored the sent task at that version. */
+  | { ok: true; at: string; attempts: number; mirroredVersion?: number | null }
+  | { ok: false; error: string; attempts: number };
 
 /** A new turn begins: the task is running again and forgets the previous turn's outcome. */
 export function startTurn(task: TaskDocument, prompt: string, now: string): TaskDocument {

@@ -36,11 +36,13 @@ import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
 const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
 /**
- * Fewer history events per task: search attributes upserted once per batch of changes (with the
- * mirror write) and only when a value changed, not on every change and progress report. Runs
- * started before this gate keep upserting the way their histories recorded.
+ * Fewer server round trips per task: the Codex activity mirrors the running task and the delivery
+ * activity the pending and the sent one, so a task that goes well needs no mirror activity; and
+ * search attributes are upserted once per batch of changes and only when a value changed, not on
+ * every change and progress report. Runs started before this gate keep the shape their histories
+ * recorded.
  */
-const COALESCED_SEARCH_ATTRIBUTES = 'coalesced-search-attributes';
+const LEAN_ROUND_TRIPS = 'lean-round-trips';
 
 export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskDocument> {
   validateInput(input);
@@ -69,9 +71,17 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
 
 /** The task's story; `onCancel` wires both cancellation paths to the one handler it is given. */
 async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void) => void): Promise<TaskDocument> {
-  const coalesced = patched(COALESCED_SEARCH_ATTRIBUTES);
-  const state = new TaskState({ ...input.task, run_id: workflowInfo().runId }, coalesced ? showDetails : publish);
-  const mirror = startMirror(state, coalesced ? { beforeWrite: searchAttributesOnChange(state) } : {});
+  const lean = patched(LEAN_ROUND_TRIPS);
+  const state = new TaskState({ ...input.task, run_id: workflowInfo().runId }, lean ? showDetails : publish);
+  const showSearchAttributes = lean ? searchAttributesOnChange(state) : undefined;
+  const mirror = startMirror(state, { beforeWrite: showSearchAttributes });
+  /** The task as it stands, for an activity to mirror along with its work (and the pump to skip). */
+  const handOver = (): TaskDocument | undefined => {
+    if (!lean) return undefined;
+    showSearchAttributes?.();
+    mirror.written(state.task.version);
+    return JSON.parse(JSON.stringify(state.task)) as TaskDocument; // no structuredClone in the workflow sandbox
+  };
   const askingPerson: Promise<void>[] = [];
   let cancelRequested = false;
   // What a cancellation interrupts: the Codex turn, or the completion delivery in flight.
@@ -126,13 +136,22 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   await CancellationScope.nonCancellable(async () => {
     if (!state.task.notify_target) return state.notificationSkipped();
     state.notificationStarted();
-    state.notificationFinished(await deliverCompletion());
+    const delivery = await deliverCompletion();
+    if (delivery.ok && delivery.mirroredVersion !== undefined) {
+      // The activity mirrored the sent task from the version it was handed, which is still this one.
+      const mirrored = delivery.mirroredVersion === state.task.version + 1;
+      state.notificationSent(delivery.at, delivery.attempts);
+      if (mirrored) mirror.written(state.task.version);
+    } else {
+      state.notificationFinished(delivery);
+    }
   });
 
   // --- mirror the final state once every request and handler is done
   await CancellationScope.nonCancellable(async () => {
     await Promise.all(askingPerson);
     await condition(allHandlersFinished);
+    showSearchAttributes?.(); // for changes an activity mirrored itself
     await mirror.finish();
   });
   return state.task;
@@ -141,7 +160,7 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     if (cancelRequested) return CANCELLED_BEFORE_START;
     turnScope = new CancellationScope();
     try {
-      return turnOutcome(await turnScope.run(() => runCodexTurn(input, state)));
+      return turnOutcome(await turnScope.run(() => runCodexTurn(input, state, handOver())));
     } catch (err) {
       return classifyTurnFailure(err, { cancelRequested, turnTimeoutMs: input.turn_timeout_ms });
     } finally {
@@ -158,14 +177,14 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     const key = completionKey(state.task.task_id, state.turnNumber);
     deliveryScope = new CancellationScope();
     try {
-      return await deliveryScope.run(() => deliver(input, state.task, key, notificationView(input, state, 'completion')));
+      return await deliveryScope.run(() => deliver(input, state.task, key, notificationView(input, state, 'completion'), handOver()));
     } catch (err) {
       if (!isCancellation(err)) throw err;
     } finally {
       deliveryScope = null;
     }
     state.cancelledWhileDelivering();
-    return deliver(input, state.task, key, notificationView(input, state, 'completion'));
+    return deliver(input, state.task, key, notificationView(input, state, 'completion'), handOver());
   }
 }
 

@@ -5,6 +5,7 @@ import { Context } from '@temporalio/activity';
 import { parseNotifyTarget, type NotifyTarget } from '../../src/contract/notify-target';
 import { toDeliveryFailure } from './delivery-errors';
 import type { TaskNotificationView } from '../../src/contract/notification';
+import type { TaskDocument } from '../../src/contract/task';
 import { buildNotificationMessage, renderPlainText } from './message';
 import { NotifyError, type DeliveryReceipt, type Notifier } from './notifier';
 
@@ -26,6 +27,12 @@ export interface DeliverNotificationInput {
   target: string;
   idempotencyKey: string;
   view: TaskNotificationView;
+  /**
+   * The task while its completion message is pending. The activity mirrors it, and once the
+   * channel confirmed, mirrors the task as sent (withNotificationSent): the workflow then needs no
+   * mirror activity of its own for either step.
+   */
+  mirror?: TaskDocument;
 }
 
 export interface DeliverNotificationResult extends DeliveryReceipt {
@@ -33,6 +40,9 @@ export interface DeliverNotificationResult extends DeliveryReceipt {
   text: string;
   /** The activity attempt that delivered (1 = first try). */
   attempt: number;
+
+  /** The version of the sent task the activity mirrored, or null when it did not (the workflow then does). */
+  mirroredVersion?: number | null;
 }
 
 /** What this activity keeps in its heartbeat details between attempts. */

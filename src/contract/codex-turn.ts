@@ -7,6 +7,7 @@ import type {
   PendingRequestKind,
   RequestAnsweredBy,
   SandboxMode,
+  TaskDocument,
   TokenUsage,
 } from './task';
 
@@ -33,6 +34,8 @@ export interface CodexTurnInput {
   /** The turn is interrupted and reported `timed_out` after this long. */
   timeoutMs: number;
   serverRequestPolicy: ServerRequestPolicy;
+  /** The task as the turn starts, for the activity to mirror (instead of a mirror activity of its own). */
+  mirror?: TaskDocument;
 }
 
 export type CodexTurnStatus = 'completed' | 'failed' | 'interrupted' | 'timed_out';

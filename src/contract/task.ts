@@ -184,3 +184,14 @@ export function newTaskDocument(task: NewTask): TaskDocument {
     version: 0,
   };
 }
+
+/**
+ * The task once its completion message was delivered at `at` (the channel's confirmation time),
+ * one version on. The workflow records it and the delivery activity mirrors it in the same step,
+ * so both compute it here.
+ */
+export function withNotificationSent(task: TaskDocument, at: string, attempts: number): TaskDocument {
+  const sent = { notification_status: 'sent', notified_at: at, notification_error: null } as const;
+  const turns = task.turns.map((turn, i) => (i === task.turns.length - 1 ? { ...turn, ...sent } : turn));
+  return { ...task, ...sent, turns, notification_attempts: attempts, version: task.version + 1, updated_at: at };
+}
