@@ -21,6 +21,21 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
       }),
     );
 
+  withJson(
+    program
+      .command('init')
+      .description("set the namespace up for the bridge: register it if missing, add its search attributes (idempotent)"),
+  )
+    .addHelpText('after', examples('codex-bridge init', 'TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=codex codex-bridge init --json'))
+    .action(
+      action(ctx, async ({ out }) => {
+        const config = cliConfig(ctx.io);
+        const { setUpConfiguredNamespace, describeNamespaceSetup } = await import('../infra/namespace-setup');
+        const setup = await setUpConfiguredNamespace(config.temporal);
+        out.result(setup, describeNamespaceSetup(setup));
+      }),
+    );
+
   withJson(program.command('worker').description('run a Temporal worker for the codex-bridge task queue (until Ctrl-C)'))
     .addHelpText('after', examples('codex-bridge worker', 'TEMPORAL_ADDRESS=temporal.internal:7233 MONGODB_URI=mongodb://db:27017 codex-bridge worker'))
     .action(
