@@ -8,7 +8,7 @@ import { isLoopbackHost, parseHostPort } from './api/bind-address';
 import type { Config } from './config';
 import { SEARCH_ATTRIBUTES } from './infra/tool-paths';
 import { hideUrlPassword } from './logging';
-import { describeTemporalSecurity, temporalConnectFailure, temporalConnectionOptions } from './infra/temporal-connection';
+import { describeTemporalSecurity, explainConnectFailure, temporalConnectionOptions } from './infra/temporal-connection';
 
 export interface DoctorCheck {
   name: string;
@@ -32,7 +32,7 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
   // into (or, by delaying timers, fire) the deadlines below.
   await Promise.all([import('@temporalio/client'), import('mongodb'), import('../activities/codex/codex-binary')]);
   const checks: [string, Check, number][] = [
-    ['temporal', () => checkTemporal(config, timeoutMs), timeoutMs * 2 + 1000],
+    ['temporal', () => checkTemporal(config, timeoutMs), timeoutMs * 3 + 1000],
     ['store', () => checkStore(config, timeoutMs), timeoutMs + 2000],
     ['codex', () => checkCodex(config, options.codexTimeoutMs ?? 15_000), (options.codexTimeoutMs ?? 15_000) + 1000],
     ['api', async () => checkApi(config), 1000],
@@ -67,7 +67,7 @@ export async function checkTemporal(config: Config, timeoutMs: number): Promise<
   try {
     connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: timeoutMs });
   } catch (error) {
-    return [fail('temporal', temporalConnectFailure(config.temporal, errorText(error)))];
+    return [fail('temporal', await explainConnectFailure(config.temporal, error))];
   }
   try {
     const deadline = () => Date.now() + timeoutMs;

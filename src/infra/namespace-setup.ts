@@ -5,7 +5,7 @@ import type { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import type { TemporalSettings } from '../config';
 import { oneLine } from '../domain/text';
-import { temporalConnectFailure, temporalConnectionOptions } from './temporal-connection';
+import { explainConnectFailure, temporalConnectionOptions } from './temporal-connection';
 import { SEARCH_ATTRIBUTES } from './tool-paths';
 
 export interface NamespaceSetup {
@@ -93,7 +93,7 @@ export async function setUpConfiguredNamespace(temporalSettings: TemporalSetting
   try {
     connection = await Connection.connect({ ...temporalConnectionOptions(temporalSettings), connectTimeout: 10_000 });
   } catch (error) {
-    throw new Error(`${temporalConnectFailure(temporalSettings, oneLine(String((error as Error)?.message ?? error), 200))}.`);
+    throw new Error(`${await explainConnectFailure(temporalSettings, error)}.`);
   }
   try {
     return await setUpNamespace(connection, temporalSettings.namespace, options);

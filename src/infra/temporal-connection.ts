@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
 import type { TemporalSettings } from '../config';
+import { oneLine } from '../domain/text';
+import { probeTls } from './tls-probe';
 
 /** What both the client `Connection` and the worker's `NativeConnection` accept. */
 export interface TemporalConnectionOptions {
@@ -44,6 +46,16 @@ export function describeTemporalSecurity(temporal: Pick<TemporalSettings, 'tls' 
   return `TLS (${parts.join(', ')})`;
 }
 
+/** temporalConnectFailure, after asking the TLS handshake itself when the SDK gave no reason. */
+export async function explainConnectFailure(temporal: Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>, error: unknown): Promise<string> {
+  const message = oneLine(String((error as Error)?.message ?? error), 200);
+  let why = message;
+  if (/cannot be read/.test(message)) return temporalConnectFailure(temporal, message);
+  const handshake = await probeTls(temporal).catch(() => undefined);
+  if (handshake) why = `${message}; TLS handshake: ${oneLine(handshake, 160)}`;
+  return temporalConnectFailure(temporal, why);
+}
+
 /**
  * Why the connection failed, in one sentence with the fix. TLS failures are told apart by what the
  * handshake reported, as the same "UNAVAILABLE" covers a server that is down and one that refused us.
@@ -52,8 +64,8 @@ export function temporalConnectFailure(temporal: Pick<TemporalSettings, 'address
   const { address, tls, apiKey } = temporal;
   const at = `Temporal at ${address}`;
   if (!tls) {
-    if (/connection reset|socket hang up|closed|Protocol error|http2|frame|Connection dropped|WRONG_VERSION/i.test(why)) {
-      return `${at} dropped a plain-text connection (${why}): if the server requires TLS, set TEMPORAL_TLS=true, or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE for mTLS`;
+    if (/the server speaks TLS/.test(why)) {
+      return `${at} requires TLS (${why}): set TEMPORAL_TLS=true, or TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE for mTLS (and TEMPORAL_TLS_CA_FILE for a private CA)`;
     }
     return `cannot reach ${at} (${why}): start it with \`codex-bridge dev\`, or set TEMPORAL_ADDRESS to a running server`;
   }
