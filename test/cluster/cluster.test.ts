@@ -5,11 +5,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from '@temporalio/worker';
 import type { DoctorCheck } from '../../src/doctor';
 import { SEARCH_ATTRIBUTES } from '../../src/infra/tool-paths';
 import { startTemporalCluster, type RunningCluster } from '../support/cluster/temporal-cluster';
+import { bundleTaskWorkflows } from '../support/workflow-bundle';
 import { cli, onlyJson } from '../interfaces/support/run-cli';
+import { readInboxLines, type InboxLine } from '../../activities/notify/local-notifier';
 import { describeReport, FaultEnv, sleep } from '../faults/support/fault-env';
+import { createE2eHarness, eventually, type E2eHarness, type InProcessWorker } from '../e2e/support/e2e-harness';
 
 const NAMESPACE = 'codex-bridge';
 let cluster: RunningCluster;
@@ -110,4 +114,96 @@ test('three workers on the cluster, one SIGKILLed mid-run: every task ends and e
   } finally {
     await env.close();
   }
+});
+
+describe('the end-to-end core cases on the cluster (real codex binary, scripted model)', () => {
+  let h: E2eHarness;
+  let worker: InProcessWorker;
+  const finished: string[] = [];
+  const inbox = async (taskId: string): Promise<InboxLine[]> => (await readInboxLines(h.config.notifiers.localInbox)).filter((l) => l.task_id === taskId);
+
+  beforeAll(async () => {
+    expect((await cli(['init'], { env: bridgeEnv() })).code).toBe(0);
+    h = await createE2eHarness({ env: bridgeEnv(), workflowInput: { heartbeat_timeout_ms: 8000 } });
+    worker = await h.startWorker();
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await h?.close();
+  });
+
+  test('start → completed, told once, found through its search attributes in PostgreSQL visibility', async () => {
+    const route = h.model.route('complete', [{ items: [{ type: 'message', text: 'All done.', phase: 'final_answer' }] }]);
+    const { task_id } = await h.service.start({ prompt: `Say done ${route.tag}`, cwd: h.workdir('complete'), notify_target: 'local' });
+    const final = await h.result(task_id);
+    finished.push(task_id);
+    expect(final).toMatchObject({ status: 'completed', notification_status: 'sent', notification_attempts: 1, result: { final_message: 'All done.' } });
+    expect((await inbox(task_id)).map((l) => [l.kind, l.idempotency_key])).toEqual([['completion', `${task_id}:turn-1:completion`]]);
+    const found = await eventually(
+      async () => {
+        const ids: string[] = [];
+        for await (const w of h.client.workflow.list({ query: `NotificationStatus="sent" AND CodexTaskStatus="completed" AND WorkflowId="${task_id}"` })) ids.push(w.workflowId);
+        return ids;
+      },
+      (ids) => ids.length === 1,
+      20_000,
+      'the task in visibility by its search attributes',
+    );
+    expect(found).toEqual([task_id]);
+    expect(await h.store.get(task_id)).toEqual(final);
+  });
+
+  test('approve: the person is asked once, accept runs the command, the task completes and is told once', async () => {
+    const cwd = h.workdir('approve');
+    const cmd = 'echo hello > out.txt && cat out.txt';
+    const route = h.model.route('approve', [
+      { items: [{ type: 'exec_command', cmd, callId: 'call_accept' }] },
+      { items: [{ type: 'message', text: 'Wrote out.txt.', phase: 'final_answer' }] },
+    ]);
+    const { task_id } = await h.service.start({ prompt: `Write hello to out.txt ${route.tag}`, cwd, notify_target: 'local', approval_policy: 'untrusted' });
+    const waiting = await h.waitFor(task_id, (d) => d.status === 'waiting_for_input' && d.pending_requests.length === 1);
+    const request = waiting.pending_requests[0]!;
+    await eventually(() => inbox(task_id), (lines) => lines.some((l) => l.kind === 'request'), 20_000, 'the approval message');
+    expect(fs.existsSync(path.join(cwd, 'out.txt'))).toBe(false);
+    await h.service.approve(task_id, request.request_id, 'accept');
+    const final = await h.result(task_id);
+    finished.push(task_id);
+    expect(final.status).toBe('completed');
+    expect(fs.readFileSync(path.join(cwd, 'out.txt'), 'utf8')).toBe('hello\n');
+    expect((await inbox(task_id)).map((l) => l.kind)).toEqual(['request', 'completion']);
+    expect(await h.store.get(task_id)).toEqual(final);
+  });
+
+  test('cancel: the running turn is interrupted, the task ends cancelled and is told once', async () => {
+    const route = h.model.route('cancel', [
+      { items: [{ type: 'exec_command', cmd: 'sleep 60', callId: 'call_sleep' }] },
+      { items: [{ type: 'message', text: 'never reached', phase: 'final_answer' }] },
+    ]);
+    const { task_id } = await h.service.start({
+      prompt: `Sleep a minute ${route.tag}`,
+      cwd: h.workdir('cancel'),
+      notify_target: 'local',
+      sandbox: 'danger-full-access',
+      approval_policy: 'never',
+    });
+    await route.waitForRequests(1);
+    await h.waitFor(task_id, (d) => d.status === 'running');
+    await sleep(1000); // the command is running
+    await h.service.cancel(task_id);
+    const final = await h.result(task_id, 60_000);
+    finished.push(task_id);
+    expect(final.status).toBe('cancelled');
+    expect(final.notification_status).toBe('sent');
+    expect((await inbox(task_id)).map((l) => l.kind)).toEqual(['completion']);
+    expect(await h.store.get(task_id)).toEqual(final);
+  });
+
+  test('the histories recorded on the cluster replay against the workflow code', async () => {
+    expect(finished).toHaveLength(3);
+    const workflowBundle = await bundleTaskWorkflows();
+    for (const id of finished) {
+      const history = await h.client.workflow.getHandle(id).fetchHistory();
+      await expect(Worker.runReplayHistory({ workflowBundle, replayName: id }, history, id)).resolves.toBeUndefined();
+    }
+  });
 });
