@@ -21,6 +21,8 @@ export interface NamespaceSetupOptions {
   retentionDays?: number;
   /** How long to wait for a just-registered namespace to become usable; default 60 s. */
   readyTimeoutMs?: number;
+  /** Keep trying to reach the server this long (a cluster starting beside us); default: one try. */
+  connectWaitMs?: number;
 }
 
 const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
@@ -90,10 +92,15 @@ export function describeNamespaceSetup(setup: NamespaceSetup): string {
 export async function setUpConfiguredNamespace(temporalSettings: TemporalSettings, options: NamespaceSetupOptions = {}): Promise<NamespaceSetup> {
   const { Connection } = await import('@temporalio/client');
   let connection: Connection;
-  try {
-    connection = await Connection.connect({ ...temporalConnectionOptions(temporalSettings), connectTimeout: 10_000 });
-  } catch (error) {
-    throw new Error(`${await explainConnectFailure(temporalSettings, error)}.`);
+  const deadline = Date.now() + (options.connectWaitMs ?? 0);
+  for (;;) {
+    try {
+      connection = await Connection.connect({ ...temporalConnectionOptions(temporalSettings), connectTimeout: 10_000 });
+      break;
+    } catch (error) {
+      if (Date.now() >= deadline) throw new Error(`${await explainConnectFailure(temporalSettings, error)}.`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
   }
   try {
     return await setUpNamespace(connection, temporalSettings.namespace, options);

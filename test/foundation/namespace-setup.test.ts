@@ -2,6 +2,7 @@
 // the bridge's search attributes, as a production cluster starts: added once, then "already present".
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { freePort } from '../../src/infra/free-port';
 import { startTemporalDevServer, type RunningTemporal } from '../../src/infra/temporal-dev-server';
 import { SEARCH_ATTRIBUTES } from '../../src/infra/tool-paths';
 import { makeTestEnv } from '../support/test-env';
@@ -86,4 +87,22 @@ test('the worker sets its namespace up on start when CODEX_BRIDGE_REGISTER_SEARC
   const setUp = run.stderr.split('\n').filter((line) => line.includes('"namespace set up"'));
   expect(setUp).toHaveLength(1);
   expect(JSON.parse(setUp[0]!)).toMatchObject({ namespace: 'team-b', registered: true, added: [...SEARCH_ATTRIBUTES], present: [] });
+});
+
+test('init --wait keeps trying until a server starting beside it answers; a bad --wait is a usage error', async () => {
+  const port = await freePort();
+  const env = { ...makeTestEnv().env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
+  const waiting = cli(['init', '--wait', '90s'], { env });
+  await new Promise((r) => setTimeout(r, 1500));
+  const late = await startTemporalDevServer({ port, uiPort: null, searchAttributes: false, logFile: path.join(scratch, 'late.log') });
+  try {
+    const run = await waiting;
+    expect(run.stdout).toBe('default: namespace exists; added search attributes CodexTaskStatus, NotificationStatus, NotifyTarget\n');
+    expect(run.code).toBe(0);
+  } finally {
+    await late.stop();
+  }
+  const bad = await cli(['init', '--wait', 'soon'], { env });
+  expect(bad.code).toBe(2);
+  expect(bad.stderr.trim()).toBe('codex-bridge: --wait must be a duration such as 90s or 2m, not "soon".');
 });
