@@ -16,7 +16,7 @@ import { benchLatency, type LatencyResult } from './latency';
 import { benchList, type ListResult } from './list-query';
 import { benchOverhead, type OverheadResult } from './overhead';
 import { benchRss, type RssResult } from './rss';
-import { benchThroughput, type ThroughputRow } from './throughput';
+import { benchThroughput, CLUSTER_CEILING_LABEL, type ThroughputRow } from './throughput';
 
 interface Results {
   latency?: LatencyResult;
@@ -137,6 +137,10 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     if (best) summary.push(['throughput with the real Codex binary (best setting)', `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`]);
     const ceiling = r.throughput.find((t) => t.concurrency === null);
     if (ceiling) summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s`]);
+    const onCluster = r.throughput.find((t) => t.label === CLUSTER_CEILING_LABEL);
+    if (ceiling && onCluster) {
+      summary.push(['… on temporal-server (PostgreSQL, mTLS)', `${onCluster.tasksPerSecond.toFixed(1)} tasks/s (${ratio(onCluster.tasksPerSecond / ceiling.tasksPerSecond)} the dev server's)`]);
+    }
   }
   if (r.rss) summary.push([`worker RSS with ${r.rss.tasks} concurrent Codex turns`, `${mib(r.rss.peakBytes)} peak (idle ${mib(r.rss.idleBytes)})`]);
   if (r.list) {
@@ -214,7 +218,8 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       'Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker\'s real Codex activity ' +
         '(one `codex app-server` process per turn) against a model that answers at once, with the worker\'s activity slots ' +
         '(`maxConcurrentActivityTaskExecutions`; Codex turns, mirror writes and deliveries share them) set as shown. **bridge only**: a stand-in ' +
-        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone.',
+        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone; then the same on ' +
+        '`temporal-server` (the multi-service binary clusters run, PostgreSQL for persistence and visibility, mTLS on the frontend, started on loopback as in the cluster test scenario).',
       '',
     );
     out.push(
