@@ -41,7 +41,12 @@ export function probeTls(temporal: Pick<TemporalSettings, 'address' | 'tls'>, ti
       // verdict arrives as an alert a moment later.
       setTimeout(() => finish(undefined), 500);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' || (error.code === 'ECONNRESET' && !settings) ? undefined : error.message));
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' || (error.code === 'ECONNRESET' && !settings) ? undefined : opensslReason(error.message)));
     socket.once('close', () => finish(undefined));
   });
+}
+
+/** "…:error:0A000418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:…/rec_layer_s3.c:…" → "tlsv1 alert unknown ca". */
+function opensslReason(message: string): string {
+  return /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1]?.trim() ?? message;
 }

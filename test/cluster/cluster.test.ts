@@ -58,9 +58,9 @@ describe('codex-bridge doctor against the mTLS frontend', () => {
   });
 
   test.each([
-    ['no client certificate', { TEMPORAL_TLS_CERT_FILE: undefined, TEMPORAL_TLS_KEY_FILE: undefined }, /requires a client certificate .*: set TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE$/],
-    ['a client certificate from another CA', 'other-client', /rejected the client certificate in TEMPORAL_TLS_CERT_FILE .*: use a certificate signed by the CA the server trusts for clients$/],
-    ['the wrong server CA', { TEMPORAL_TLS_CA_FILE: 'other-ca' }, /presented a certificate this client does not trust .*: set TEMPORAL_TLS_CA_FILE to the CA that signed the server's certificate$/],
+    ['no client certificate', { TEMPORAL_TLS_CERT_FILE: undefined, TEMPORAL_TLS_KEY_FILE: undefined }, /requires a client certificate \(.*TLS handshake: tlsv13 alert certificate required\): set TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE$/],
+    ['a client certificate from another CA', 'other-client', /rejected the client certificate in TEMPORAL_TLS_CERT_FILE \(.*TLS handshake: tlsv1 alert unknown ca\): use a certificate signed by the CA the server trusts for clients$/],
+    ['the wrong server CA', { TEMPORAL_TLS_CA_FILE: 'other-ca' }, /presented a certificate this client does not trust \(.*TLS handshake: unable to verify the first certificate\): set TEMPORAL_TLS_CA_FILE to the CA that signed the server's certificate$/],
     ['no TLS at all', 'plain', /requires TLS \(.*the server speaks TLS\): set TEMPORAL_TLS=true/],
   ] as const)('%s: one FAIL sentence saying what to fix', async (_what, change, pattern) => {
     const certs = cluster.certs;
