@@ -39,7 +39,7 @@ export function probeTls(temporal: Pick<TemporalSettings, 'address' | 'tls'>, ti
       if (!settings) return finish('the server speaks TLS');
       // TLS 1.3 servers check the client certificate after the client's side of the handshake: their
       // verdict arrives as an alert a moment later.
-      setTimeout(() => finish(undefined), 500);
+      setTimeout(() => finish(undefined), 2000);
     });
     socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' || (error.code === 'ECONNRESET' && !settings) ? undefined : opensslReason(error.message)));
     socket.once('close', () => finish(undefined));
