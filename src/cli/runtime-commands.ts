@@ -1,7 +1,7 @@
 // doctor, worker, serve, dev: the commands that run things. Each imports its module on use, so a
 // module that fails to load (or is missing from a partial build) breaks only its own command.
 import type { Command } from 'commander';
-import { parseDuration, type Config } from '../config';
+import { parseDuration } from '../config';
 import { ValidationError } from '../errors';
 import { createLogger } from '../logging';
 import { action, cliConfig, openService, withJson, type CommandContext } from './command-kit';

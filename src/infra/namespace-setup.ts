@@ -30,7 +30,11 @@ const NOT_FOUND = 5;
 const ALREADY_EXISTS = 6;
 const codeOf = (error: unknown) => (error as { code?: unknown })?.code;
 
-export async function setUpNamespace(connection: Connection, namespace: string, options: NamespaceSetupOptions = {}): Promise<NamespaceSetup> {
+export async function setUpNamespace(
+  connection: Connection,
+  namespace: string,
+  options: NamespaceSetupOptions = {},
+): Promise<NamespaceSetup> {
   const registered = await registerIfMissing(connection, namespace, options.retentionDays ?? 7);
   // A namespace registered a moment ago reaches every service's cache within seconds; until then
   // the operator service answers NOT_FOUND for it.
@@ -53,7 +57,10 @@ async function registerIfMissing(connection: Connection, namespace: string, rete
     if (codeOf(error) !== NOT_FOUND) throw error;
   }
   try {
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`) });
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs(`${retentionDays}d`),
+    });
     return true;
   } catch (error) {
     if (codeOf(error) === ALREADY_EXISTS) return false;
@@ -61,19 +68,27 @@ async function registerIfMissing(connection: Connection, namespace: string, rete
   }
 }
 
-async function addMissingSearchAttributes(connection: Connection, namespace: string): Promise<{ added: string[]; present: string[] }> {
-  const listed = async () => new Set(Object.keys((await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {}));
+async function addMissingSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<{ added: string[]; present: string[] }> {
+  const listed = async () =>
+    new Set(Object.keys((await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {}));
   const before = await listed();
   const missing = SEARCH_ATTRIBUTES.filter((name) => !before.has(name));
   if (missing.length > 0) {
     try {
-      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])) });
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
+      });
     } catch (error) {
       if (codeOf(error) !== ALREADY_EXISTS) throw error; // another process added them first
     }
     const after = await listed();
     const absent = missing.filter((name) => !after.has(name));
-    if (absent.length > 0) throw new Error(`the server accepted but did not register ${absent.join(', ')} in namespace ${namespace}`);
+    if (absent.length > 0)
+      throw new Error(`the server accepted but did not register ${absent.join(', ')} in namespace ${namespace}`);
   }
   return { added: missing, present: SEARCH_ATTRIBUTES.filter((name) => before.has(name)) };
 }
@@ -89,7 +104,10 @@ export function describeNamespaceSetup(setup: NamespaceSetup): string {
 }
 
 /** Connects with the configured security, sets the namespace up, and closes; throws one sentence. */
-export async function setUpConfiguredNamespace(temporalSettings: TemporalSettings, options: NamespaceSetupOptions = {}): Promise<NamespaceSetup> {
+export async function setUpConfiguredNamespace(
+  temporalSettings: TemporalSettings,
+  options: NamespaceSetupOptions = {},
+): Promise<NamespaceSetup> {
   const { Connection } = await import('@temporalio/client');
   let connection: Connection;
   const deadline = Date.now() + (options.connectWaitMs ?? 0);
@@ -98,7 +116,8 @@ export async function setUpConfiguredNamespace(temporalSettings: TemporalSetting
       connection = await Connection.connect({ ...temporalConnectionOptions(temporalSettings), connectTimeout: 10_000 });
       break;
     } catch (error) {
-      if (Date.now() >= deadline) throw new Error(`${await explainConnectFailure(temporalSettings, error)}.`);
+      if (Date.now() >= deadline)
+        throw new Error(`${await explainConnectFailure(temporalSettings, error)}.`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   }
@@ -111,6 +130,7 @@ export async function setUpConfiguredNamespace(temporalSettings: TemporalSetting
       denied
         ? `Temporal at ${temporalSettings.address} did not let this client set up namespace ${temporalSettings.namespace} (${why}): ask its operator to register the search attributes ${SEARCH_ATTRIBUTES.join(', ')} (Keyword), or use credentials that may.`
         : `setting up namespace ${temporalSettings.namespace} on ${temporalSettings.address} failed (${why}): check that the server is healthy, and run it again.`,
+      { cause: error },
     );
   } finally {
     await connection.close().catch(() => undefined);

@@ -14,21 +14,31 @@ export interface TemporalConnectionOptions {
 }
 
 /** Reads the certificate files now (they were checked at start, but may have moved since). */
-export function temporalConnectionOptions(temporal: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey'>): TemporalConnectionOptions {
+export function temporalConnectionOptions(
+  temporal: Pick<TemporalSettings, 'address' | 'tls' | 'apiKey'>,
+): TemporalConnectionOptions {
   const { address, tls, apiKey } = temporal;
   if (!tls) return { address };
   const read = (file: string, variable: string): Buffer => {
     try {
       return fs.readFileSync(file);
     } catch (error) {
-      throw new Error(`${variable} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+      throw new Error(
+        `${variable} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+        { cause: error },
+      );
     }
   };
   const options: TLSConfig = {
     ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
     ...(tls.caFile ? { serverRootCACertificate: read(tls.caFile, 'TEMPORAL_TLS_CA_FILE') } : {}),
     ...(tls.certFile && tls.keyFile
-      ? { clientCertPair: { crt: read(tls.certFile, 'TEMPORAL_TLS_CERT_FILE'), key: read(tls.keyFile, 'TEMPORAL_TLS_KEY_FILE') } }
+      ? {
+          clientCertPair: {
+            crt: read(tls.certFile, 'TEMPORAL_TLS_CERT_FILE'),
+            key: read(tls.keyFile, 'TEMPORAL_TLS_KEY_FILE'),
+          },
+        }
       : {}),
   };
   return { address, tls: options, ...(apiKey ? { apiKey } : {}) };
@@ -47,7 +57,10 @@ export function describeTemporalSecurity(temporal: Pick<TemporalSettings, 'tls' 
 }
 
 /** temporalConnectFailure, after asking the TLS handshake itself when the SDK gave no reason. */
-export async function explainConnectFailure(temporal: Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>, error: unknown): Promise<string> {
+export async function explainConnectFailure(
+  temporal: Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>,
+  error: unknown,
+): Promise<string> {
   const message = oneLine(String((error as Error)?.message ?? error), 200);
   let why = message;
   if (/cannot be read/.test(message)) return temporalConnectFailure(temporal, message);
@@ -60,7 +73,10 @@ export async function explainConnectFailure(temporal: Pick<TemporalSettings, 'ad
  * Why the connection failed, in one sentence with the fix. TLS failures are told apart by what the
  * handshake reported, as the same "UNAVAILABLE" covers a server that is down and one that refused us.
  */
-export function temporalConnectFailure(temporal: Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>, why: string): string {
+export function temporalConnectFailure(
+  temporal: Pick<TemporalSettings, 'address' | 'namespace' | 'tls' | 'apiKey'>,
+  why: string,
+): string {
   const { address, tls, apiKey } = temporal;
   const at = `Temporal at ${address}`;
   if (!tls) {
@@ -70,7 +86,11 @@ export function temporalConnectFailure(temporal: Pick<TemporalSettings, 'address
     return `cannot reach ${at} (${why}): start it with \`codex-bridge dev\`, or set TEMPORAL_ADDRESS to a running server`;
   }
   if (/cannot be read/.test(why)) return `${why.replace(/\.$/, '')}: fix the path, or unset the variable`;
-  if (/self[- ]signed|unable to (get|verify)|certificate verify failed|UnknownIssuer|unknown ?issuer|invalid peer certificate|BadSignature/i.test(why)) {
+  if (
+    /self[- ]signed|unable to (get|verify)|certificate verify failed|UnknownIssuer|unknown ?issuer|invalid peer certificate|BadSignature/i.test(
+      why,
+    )
+  ) {
     return `${at} presented a certificate this client does not trust (${why}): set TEMPORAL_TLS_CA_FILE to the CA that signed the server's certificate`;
   }
   if (/hostname|altname|NotValidForName|does not match|not valid for/i.test(why)) {

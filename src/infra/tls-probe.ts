@@ -6,7 +6,10 @@ import * as tls from 'node:tls';
 import type { TemporalSettings } from '../config';
 
 /** Why the handshake failed; "the server speaks TLS" for a plain-text client; undefined if it worked or nothing answers. */
-export function probeTls(temporal: Pick<TemporalSettings, 'address' | 'tls'>, timeoutMs = 3000): Promise<string | undefined> {
+export function probeTls(
+  temporal: Pick<TemporalSettings, 'address' | 'tls'>,
+  timeoutMs = 3000,
+): Promise<string | undefined> {
   const host = temporal.address.slice(0, temporal.address.lastIndexOf(':'));
   const port = Number(temporal.address.slice(temporal.address.lastIndexOf(':') + 1));
   const settings = temporal.tls;
@@ -41,7 +44,13 @@ export function probeTls(temporal: Pick<TemporalSettings, 'address' | 'tls'>, ti
       // verdict arrives as an alert a moment later.
       setTimeout(() => finish(undefined), 2000);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' || (error.code === 'ECONNRESET' && !settings) ? undefined : opensslReason(error.message)));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      finish(
+        error.code === 'ECONNREFUSED' || (error.code === 'ECONNRESET' && !settings)
+          ? undefined
+          : opensslReason(error.message),
+      ),
+    );
     socket.once('close', () => finish(undefined));
   });
 }

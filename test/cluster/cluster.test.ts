@@ -38,29 +38,54 @@ const bridgeEnv = (extra: Record<string, string | undefined> = {}): NodeJS.Proce
 test('codex-bridge init registers the namespace and its search attributes on the new cluster, then finds them present', async () => {
   const first = await cli(['init'], { env: bridgeEnv() });
   expect(first.stderr).toBe('');
-  expect(first.stdout).toBe(`${NAMESPACE}: registered the namespace; added search attributes ${SEARCH_ATTRIBUTES.join(', ')}\n`);
+  expect(first.stdout).toBe(
+    `${NAMESPACE}: registered the namespace; added search attributes ${SEARCH_ATTRIBUTES.join(', ')}\n`,
+  );
   expect(first.code).toBe(0);
   const again = await cli(['init', '--json'], { env: bridgeEnv() });
-  expect(onlyJson(again)).toEqual({ namespace: NAMESPACE, registered: false, added: [], present: [...SEARCH_ATTRIBUTES] });
+  expect(onlyJson(again)).toEqual({
+    namespace: NAMESPACE,
+    registered: false,
+    added: [],
+    present: [...SEARCH_ATTRIBUTES],
+  });
 });
 
 describe('codex-bridge doctor against the mTLS frontend', () => {
   const temporalLines = async (env: NodeJS.ProcessEnv): Promise<DoctorCheck[]> => {
     const run = await cli(['doctor', '--json'], { env });
-    return (onlyJson(run) as { checks: DoctorCheck[] }).checks.filter((c) => c.name === 'temporal' || c.name === 'search attributes');
+    return (onlyJson(run) as { checks: DoctorCheck[] }).checks.filter(
+      (c) => c.name === 'temporal' || c.name === 'search attributes',
+    );
   };
 
   test('the right certificates: ok, over TLS with a client certificate, and the search attributes are there', async () => {
     expect(await temporalLines(bridgeEnv())).toEqual([
-      { name: 'temporal', ok: true, message: `${cluster.address} over TLS (client certificate, private CA, server name localhost), namespace ${NAMESPACE}, task queue codex-bridge` },
+      {
+        name: 'temporal',
+        ok: true,
+        message: `${cluster.address} over TLS (client certificate, private CA, server name localhost), namespace ${NAMESPACE}, task queue codex-bridge`,
+      },
       { name: 'search attributes', ok: true, message: `${SEARCH_ATTRIBUTES.join(', ')} are registered` },
     ]);
   });
 
   test.each([
-    ['no client certificate', { TEMPORAL_TLS_CERT_FILE: undefined, TEMPORAL_TLS_KEY_FILE: undefined }, /requires a client certificate \(.*TLS handshake: tlsv13 alert certificate required\): set TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE$/],
-    ['a client certificate from another CA', 'other-client', /rejected the client certificate in TEMPORAL_TLS_CERT_FILE \(.*TLS handshake: tlsv1 alert unknown ca\): use a certificate signed by the CA the server trusts for clients$/],
-    ['the wrong server CA', { TEMPORAL_TLS_CA_FILE: 'other-ca' }, /presented a certificate this client does not trust \(.*TLS handshake: unable to verify the first certificate\): set TEMPORAL_TLS_CA_FILE to the CA that signed the server's certificate$/],
+    [
+      'no client certificate',
+      { TEMPORAL_TLS_CERT_FILE: undefined, TEMPORAL_TLS_KEY_FILE: undefined },
+      /requires a client certificate \(.*TLS handshake: tlsv13 alert certificate required\): set TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE$/,
+    ],
+    [
+      'a client certificate from another CA',
+      'other-client',
+      /rejected the client certificate in TEMPORAL_TLS_CERT_FILE \(.*TLS handshake: tlsv1 alert unknown ca\): use a certificate signed by the CA the server trusts for clients$/,
+    ],
+    [
+      'the wrong server CA',
+      { TEMPORAL_TLS_CA_FILE: 'other-ca' },
+      /presented a certificate this client does not trust \(.*TLS handshake: unable to verify the first certificate\): set TEMPORAL_TLS_CA_FILE to the CA that signed the server's certificate$/,
+    ],
     ['no TLS at all', 'plain', /requires TLS \(.*the server speaks TLS\): set TEMPORAL_TLS=true/],
   ] as const)('%s: one FAIL sentence saying what to fix', async (_what, change, pattern) => {
     const certs = cluster.certs;
@@ -68,7 +93,12 @@ describe('codex-bridge doctor against the mTLS frontend', () => {
       change === 'other-client'
         ? { TEMPORAL_TLS_CERT_FILE: certs.otherClientCert, TEMPORAL_TLS_KEY_FILE: certs.otherClientKey }
         : change === 'plain'
-          ? { TEMPORAL_TLS_CA_FILE: undefined, TEMPORAL_TLS_CERT_FILE: undefined, TEMPORAL_TLS_KEY_FILE: undefined, TEMPORAL_TLS_SERVER_NAME: undefined }
+          ? {
+              TEMPORAL_TLS_CA_FILE: undefined,
+              TEMPORAL_TLS_CERT_FILE: undefined,
+              TEMPORAL_TLS_KEY_FILE: undefined,
+              TEMPORAL_TLS_SERVER_NAME: undefined,
+            }
           : 'TEMPORAL_TLS_CA_FILE' in change
             ? { TEMPORAL_TLS_CA_FILE: certs.otherCa }
             : change;
@@ -83,12 +113,19 @@ describe('codex-bridge doctor against the mTLS frontend', () => {
 test('three workers on the cluster, one SIGKILLed mid-run: every task ends and every chat is told exactly once', async () => {
   // A namespace of its own, set up by the three workers as they start, all at once.
   const temporalEnv = { ...cluster.env, CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'true' };
-  const env = await FaultEnv.start('cluster', { model: { delayMs: 2000 }, heartbeatTimeoutMs: 5000, temporalEnv, namespace: 'fleet' });
+  const env = await FaultEnv.start('cluster', {
+    model: { delayMs: 2000 },
+    heartbeatTimeoutMs: 5000,
+    temporalEnv,
+    namespace: 'fleet',
+  });
   try {
     const workers = [env.startWorker('worker-a'), env.startWorker('worker-b'), env.startWorker('worker-c')];
     const ready = Date.now() + 60_000;
     for (;;) {
-      const listed = await env.connection.operatorService.listSearchAttributes({ namespace: 'fleet' }).catch(() => undefined);
+      const listed = await env.connection.operatorService
+        .listSearchAttributes({ namespace: 'fleet' })
+        .catch(() => undefined);
       if (listed && SEARCH_ATTRIBUTES.every((name) => name in (listed.customAttributes ?? {}))) break;
       if (Date.now() > ready) throw new Error(`the workers did not set namespace fleet up:\n${env.workerLogTails()}`);
       await sleep(250);
@@ -109,7 +146,9 @@ test('three workers on the cluster, one SIGKILLed mid-run: every task ends and e
     const finishedBy = new Set([...report.outcomes.values()].map((o) => o.codexWorker));
     expect(finishedBy).toEqual(new Set(['worker-a', 'worker-b', 'worker-c']));
     // What worker-a held when it died was retried by a survivor.
-    expect([...report.outcomes.values()].filter((o) => o.codexAttempt > 1 && o.codexWorker !== 'worker-a').length).toBeGreaterThanOrEqual(1);
+    expect(
+      [...report.outcomes.values()].filter((o) => o.codexAttempt > 1 && o.codexWorker !== 'worker-a').length,
+    ).toBeGreaterThanOrEqual(1);
     await env.expectNoAppServersLeft();
   } finally {
     await env.close();
@@ -120,7 +159,8 @@ describe('the end-to-end core cases on the cluster (real codex binary, scripted 
   let h: E2eHarness;
   let worker: InProcessWorker;
   const finished: string[] = [];
-  const inbox = async (taskId: string): Promise<InboxLine[]> => (await readInboxLines(h.config.notifiers.localInbox)).filter((l) => l.task_id === taskId);
+  const inbox = async (taskId: string): Promise<InboxLine[]> =>
+    (await readInboxLines(h.config.notifiers.localInbox)).filter((l) => l.task_id === taskId);
 
   beforeAll(async () => {
     expect((await cli(['init'], { env: bridgeEnv() })).code).toBe(0);
@@ -133,16 +173,32 @@ describe('the end-to-end core cases on the cluster (real codex binary, scripted 
   });
 
   test('start → completed, told once, found through its search attributes in PostgreSQL visibility', async () => {
-    const route = h.model.route('complete', [{ items: [{ type: 'message', text: 'All done.', phase: 'final_answer' }] }]);
-    const { task_id } = await h.service.start({ prompt: `Say done ${route.tag}`, cwd: h.workdir('complete'), notify_target: 'local' });
+    const route = h.model.route('complete', [
+      { items: [{ type: 'message', text: 'All done.', phase: 'final_answer' }] },
+    ]);
+    const { task_id } = await h.service.start({
+      prompt: `Say done ${route.tag}`,
+      cwd: h.workdir('complete'),
+      notify_target: 'local',
+    });
     const final = await h.result(task_id);
     finished.push(task_id);
-    expect(final).toMatchObject({ status: 'completed', notification_status: 'sent', notification_attempts: 1, result: { final_message: 'All done.' } });
-    expect((await inbox(task_id)).map((l) => [l.kind, l.idempotency_key])).toEqual([['completion', `${task_id}:turn-1:completion`]]);
+    expect(final).toMatchObject({
+      status: 'completed',
+      notification_status: 'sent',
+      notification_attempts: 1,
+      result: { final_message: 'All done.' },
+    });
+    expect((await inbox(task_id)).map((l) => [l.kind, l.idempotency_key])).toEqual([
+      ['completion', `${task_id}:turn-1:completion`],
+    ]);
     const found = await eventually(
       async () => {
         const ids: string[] = [];
-        for await (const w of h.client.workflow.list({ query: `NotificationStatus="sent" AND CodexTaskStatus="completed" AND WorkflowId="${task_id}"` })) ids.push(w.workflowId);
+        for await (const w of h.client.workflow.list({
+          query: `NotificationStatus="sent" AND CodexTaskStatus="completed" AND WorkflowId="${task_id}"`,
+        }))
+          ids.push(w.workflowId);
         return ids;
       },
       (ids) => ids.length === 1,
@@ -160,10 +216,23 @@ describe('the end-to-end core cases on the cluster (real codex binary, scripted 
       { items: [{ type: 'exec_command', cmd, callId: 'call_accept' }] },
       { items: [{ type: 'message', text: 'Wrote out.txt.', phase: 'final_answer' }] },
     ]);
-    const { task_id } = await h.service.start({ prompt: `Write hello to out.txt ${route.tag}`, cwd, notify_target: 'local', approval_policy: 'untrusted' });
-    const waiting = await h.waitFor(task_id, (d) => d.status === 'waiting_for_input' && d.pending_requests.length === 1);
+    const { task_id } = await h.service.start({
+      prompt: `Write hello to out.txt ${route.tag}`,
+      cwd,
+      notify_target: 'local',
+      approval_policy: 'untrusted',
+    });
+    const waiting = await h.waitFor(
+      task_id,
+      (d) => d.status === 'waiting_for_input' && d.pending_requests.length === 1,
+    );
     const request = waiting.pending_requests[0]!;
-    await eventually(() => inbox(task_id), (lines) => lines.some((l) => l.kind === 'request'), 20_000, 'the approval message');
+    await eventually(
+      () => inbox(task_id),
+      (lines) => lines.some((l) => l.kind === 'request'),
+      20_000,
+      'the approval message',
+    );
     expect(fs.existsSync(path.join(cwd, 'out.txt'))).toBe(false);
     await h.service.approve(task_id, request.request_id, 'accept');
     const final = await h.result(task_id);

@@ -15,7 +15,11 @@ let connection: Connection;
 const scratch = makeTestEnv().scratch;
 
 beforeAll(async () => {
-  temporal = await startTemporalDevServer({ uiPort: null, searchAttributes: false, logFile: path.join(scratch, 'temporal.log') });
+  temporal = await startTemporalDevServer({
+    uiPort: null,
+    searchAttributes: false,
+    logFile: path.join(scratch, 'temporal.log'),
+  });
   connection = await Connection.connect({ address: temporal.address });
 });
 afterAll(async () => {
@@ -24,8 +28,8 @@ afterAll(async () => {
 });
 
 const registered = async (namespace: string) =>
-  Object.keys((await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {}).filter((name) =>
-    (SEARCH_ATTRIBUTES as readonly string[]).includes(name),
+  Object.keys((await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {}).filter(
+    (name) => (SEARCH_ATTRIBUTES as readonly string[]).includes(name),
   );
 
 test('doctor reports the missing attributes, init adds them and says so, a second init finds them present', async () => {
@@ -39,21 +43,32 @@ test('doctor reports the missing attributes, init adds them and says so, a secon
 
   const first = await cli(['init'], { env });
   expect(first.stderr).toBe('');
-  expect(first.stdout).toBe('default: namespace exists; added search attributes CodexTaskStatus, NotificationStatus, NotifyTarget\n');
+  expect(first.stdout).toBe(
+    'default: namespace exists; added search attributes CodexTaskStatus, NotificationStatus, NotifyTarget\n',
+  );
   expect(first.code).toBe(0);
   expect((await registered('default')).sort()).toEqual([...SEARCH_ATTRIBUTES].sort());
 
   const second = await cli(['init', '--json'], { env });
-  expect(onlyJson(second)).toEqual({ namespace: 'default', registered: false, added: [], present: [...SEARCH_ATTRIBUTES] });
+  expect(onlyJson(second)).toEqual({
+    namespace: 'default',
+    registered: false,
+    added: [],
+    present: [...SEARCH_ATTRIBUTES],
+  });
 
   const after = await cli(['doctor'], { env });
-  expect(after.stdout).toContain('ok   search attributes: CodexTaskStatus, NotificationStatus, NotifyTarget are registered');
+  expect(after.stdout).toContain(
+    'ok   search attributes: CodexTaskStatus, NotificationStatus, NotifyTarget are registered',
+  );
 });
 
 test('init registers a namespace that does not exist, then its search attributes', async () => {
   const env = { ...makeTestEnv().env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'team-a' };
   const run = await cli(['init'], { env });
-  expect(run.stdout).toBe('team-a: registered the namespace; added search attributes CodexTaskStatus, NotificationStatus, NotifyTarget\n');
+  expect(run.stdout).toBe(
+    'team-a: registered the namespace; added search attributes CodexTaskStatus, NotificationStatus, NotifyTarget\n',
+  );
   expect(run.code).toBe(0);
   expect((await registered('team-a')).sort()).toEqual([...SEARCH_ATTRIBUTES].sort());
 });
@@ -67,7 +82,12 @@ test('init against an unreachable server is one sentence on stderr and exit code
 });
 
 test('the worker sets its namespace up on start when CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES is on', async () => {
-  const env = { ...makeTestEnv().env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'team-b', CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'true' };
+  const env = {
+    ...makeTestEnv().env,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: 'team-b',
+    CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'true',
+  };
   const stop = new AbortController();
   const running = cli(['worker'], { env, deps: { signal: stop.signal } });
   try {
@@ -86,7 +106,12 @@ test('the worker sets its namespace up on start when CODEX_BRIDGE_REGISTER_SEARC
   expect(run.code).toBe(0);
   const setUp = run.stderr.split('\n').filter((line) => line.includes('"namespace set up"'));
   expect(setUp).toHaveLength(1);
-  expect(JSON.parse(setUp[0]!)).toMatchObject({ namespace: 'team-b', registered: true, added: [...SEARCH_ATTRIBUTES], present: [] });
+  expect(JSON.parse(setUp[0]!)).toMatchObject({
+    namespace: 'team-b',
+    registered: true,
+    added: [...SEARCH_ATTRIBUTES],
+    present: [],
+  });
 });
 
 test('init --wait keeps trying until a server starting beside it answers; a bad --wait is a usage error', async () => {
@@ -94,10 +119,17 @@ test('init --wait keeps trying until a server starting beside it answers; a bad 
   const env = { ...makeTestEnv().env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
   const waiting = cli(['init', '--wait', '90s'], { env });
   await new Promise((r) => setTimeout(r, 1500));
-  const late = await startTemporalDevServer({ port, uiPort: null, searchAttributes: false, logFile: path.join(scratch, 'late.log') });
+  const late = await startTemporalDevServer({
+    port,
+    uiPort: null,
+    searchAttributes: false,
+    logFile: path.join(scratch, 'late.log'),
+  });
   try {
     const run = await waiting;
-    expect(run.stdout).toBe('default: namespace exists; added search attributes CodexTaskStatus, NotificationStatus, NotifyTarget\n');
+    expect(run.stdout).toBe(
+      'default: namespace exists; added search attributes CodexTaskStatus, NotificationStatus, NotifyTarget\n',
+    );
     expect(run.code).toBe(0);
   } finally {
     await late.stop();

@@ -8,14 +8,38 @@ import { temporalConnectFailure } from '../../src/infra/temporal-connection';
 import { probeTls } from '../../src/infra/tls-probe';
 
 const plain = loadConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233' }).temporal;
-const secured = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'tmprl-key-0123456789', TEMPORAL_NAMESPACE: 'ns.acct' }).temporal;
+const secured = loadConfig({
+  TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+  TEMPORAL_API_KEY: 'tmprl-key-0123456789',
+  TEMPORAL_NAMESPACE: 'ns.acct',
+}).temporal;
 
 test.each([
-  [plain, 'Failed to connect before the deadline', /^cannot reach Temporal at temporal\.internal:7233 \(.*\): start it with `codex-bridge dev`, or set TEMPORAL_ADDRESS/],
-  [plain, 'x; TLS handshake: the server speaks TLS', /^Temporal at temporal\.internal:7233 requires TLS .*: set TEMPORAL_TLS=true/],
-  [secured, 'x; TLS handshake: Hostname/IP does not match certificate\'s altnames', /presented a certificate for another name .*: set TEMPORAL_TLS_SERVER_NAME/],
-  [secured, '16 UNAUTHENTICATED: invalid API key', /refused the API key .*: check TEMPORAL_API_KEY and that it may use namespace ns\.acct$/],
-  [secured, 'Failed to connect before the deadline', /^cannot reach Temporal at ns\.acct\.tmprl\.cloud:7233 over TLS .*TEMPORAL_TLS_\* settings$/],
+  [
+    plain,
+    'Failed to connect before the deadline',
+    /^cannot reach Temporal at temporal\.internal:7233 \(.*\): start it with `codex-bridge dev`, or set TEMPORAL_ADDRESS/,
+  ],
+  [
+    plain,
+    'x; TLS handshake: the server speaks TLS',
+    /^Temporal at temporal\.internal:7233 requires TLS .*: set TEMPORAL_TLS=true/,
+  ],
+  [
+    secured,
+    "x; TLS handshake: Hostname/IP does not match certificate's altnames",
+    /presented a certificate for another name .*: set TEMPORAL_TLS_SERVER_NAME/,
+  ],
+  [
+    secured,
+    '16 UNAUTHENTICATED: invalid API key',
+    /refused the API key .*: check TEMPORAL_API_KEY and that it may use namespace ns\.acct$/,
+  ],
+  [
+    secured,
+    'Failed to connect before the deadline',
+    /^cannot reach Temporal at ns\.acct\.tmprl\.cloud:7233 over TLS .*TEMPORAL_TLS_\* settings$/,
+  ],
 ] as const)('%#: one sentence naming what to fix', (temporal, why, pattern) => {
   const sentence = temporalConnectFailure(temporal, why);
   expect(sentence).toMatch(pattern);
@@ -32,7 +56,9 @@ test('the probe: nothing for a closed port; the handshake error for a listener t
     const reason = await probeTls({ address: `127.0.0.1:${port}`, tls: {} }, 2000);
     expect(reason).toBe('wrong version number');
     // Not "the server speaks TLS": a plain-text client is not told to turn TLS on.
-    expect(temporalConnectFailure(plain, `x; TLS handshake: ${await probeTls({ address: `127.0.0.1:${port}` }, 2000)}`)).toMatch(/^cannot reach Temporal/);
+    expect(
+      temporalConnectFailure(plain, `x; TLS handshake: ${await probeTls({ address: `127.0.0.1:${port}` }, 2000)}`),
+    ).toMatch(/^cannot reach Temporal/);
   } finally {
     server.close();
   }

@@ -25,8 +25,24 @@ function openssl(args: string[], cwd: string): void {
 function makeCa(dir: string, name: string): void {
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`], dir);
   openssl(
-    ['req', '-x509', '-new', '-key', `${name}.key`, '-sha256', '-days', '2', '-subj', `/CN=${name}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', `${name}.pem`],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${name}.key`,
+      '-sha256',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      `${name}.pem`,
+    ],
     dir,
   );
 }
@@ -35,7 +51,27 @@ function makeLeaf(dir: string, ca: string, name: string, extensions: string): vo
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`], dir);
   openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
   fs.writeFileSync(path.join(dir, `${name}.ext`), `${extensions}\n`);
-  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.pem`], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
+    ],
+    dir,
+  );
 }
 
 export function makeClusterCertificates(dir: string): ClusterCertificates {
@@ -43,8 +79,23 @@ export function makeClusterCertificates(dir: string): ClusterCertificates {
   makeCa(dir, 'ca');
   makeCa(dir, 'other-ca');
   // The server's certificate also authenticates its own system worker to the frontend (mTLS).
-  makeLeaf(dir, 'ca', 'server', ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth', 'subjectAltName=DNS:localhost,IP:127.0.0.1'].join('\n'));
-  const client = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth', 'subjectAltName=DNS:codex-bridge'].join('\n');
+  makeLeaf(
+    dir,
+    'ca',
+    'server',
+    [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ].join('\n'),
+  );
+  const client = [
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=clientAuth',
+    'subjectAltName=DNS:codex-bridge',
+  ].join('\n');
   makeLeaf(dir, 'ca', 'client', client);
   makeLeaf(dir, 'other-ca', 'other-client', client);
   const file = (name: string) => path.join(dir, name);

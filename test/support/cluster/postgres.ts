@@ -20,10 +20,13 @@ export interface RunningPostgres {
 /** initdb and postgres from PATH or Debian's /usr/lib/postgresql/<version>/bin, newest first. */
 export function postgresBinDir(): string {
   const debian = '/usr/lib/postgresql';
-  const versions = fs.existsSync(debian) ? fs.readdirSync(debian).filter((v) => fs.existsSync(path.join(debian, v, 'bin', 'initdb'))) : [];
+  const versions = fs.existsSync(debian)
+    ? fs.readdirSync(debian).filter((v) => fs.existsSync(path.join(debian, v, 'bin', 'initdb')))
+    : [];
   versions.sort((a, b) => Number(b) - Number(a));
   if (versions.length > 0) return path.join(debian, versions[0]!, 'bin');
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && fs.existsSync(path.join(dir, 'initdb'))) return dir;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter))
+    if (dir && fs.existsSync(path.join(dir, 'initdb'))) return dir;
   throw new Error('PostgreSQL (initdb) is not installed: run ./scripts/setup --test.');
 }
 
@@ -37,7 +40,12 @@ function unprivilegedUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   for (const name of ['postgres', 'nobody']) {
     try {
-      const id = (flag: string) => Number(execFileSync('id', [flag, name], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
+      const id = (flag: string) =>
+        Number(
+          execFileSync('id', [flag, name], { stdio: ['ignore', 'pipe', 'ignore'] })
+            .toString()
+            .trim(),
+        );
       return { uid: id('-u'), gid: id('-g') };
     } catch {
       /* try the next one */
@@ -53,19 +61,37 @@ export async function startPostgres(options: { logFile?: string } = {}): Promise
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-bridge-pg-'));
   const data = path.join(dir, 'data');
   if (owner) fs.chownSync(dir, owner.uid, owner.gid);
-  const [initdb, initArgs] = asOwner(owner, path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  const [initdb, initArgs] = asOwner(owner, path.join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
   execFileSync(initdb, initArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
 
   const port = await freePort();
   const [postgres, args] = asOwner(owner, path.join(bin, 'postgres'), [
-    '-D', data,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', `unix_socket_directories=${dir}`,
-    '-c', 'max_connections=300',
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${dir}`,
+    '-c',
+    'max_connections=300',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
   ]);
   const proc = new ManagedProcess({ name: 'postgres', command: postgres, args, logFile: options.logFile });
   try {
@@ -73,7 +99,7 @@ export async function startPostgres(options: { logFile?: string } = {}): Promise
   } catch (err) {
     await proc.stop();
     fs.rmSync(dir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${(err as Error).message}.`);
+    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}: ${(err as Error).message}.`, { cause: err });
   }
   const stop = async () => {
     await proc.stop(10_000);

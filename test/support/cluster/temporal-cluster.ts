@@ -94,7 +94,14 @@ async function createSchemas(postgres: RunningPostgres): Promise<void> {
   ] as const) {
     await run(TEMPORAL_SQL_TOOL, [...base, '--db', db, 'create-database']);
     await run(TEMPORAL_SQL_TOOL, [...base, '--db', db, 'setup-schema', '-v', '0.0']);
-    await run(TEMPORAL_SQL_TOOL, [...base, '--db', db, 'update-schema', '-d', path.join(TEMPORAL_SCHEMA_DIR, dir, 'versioned')]);
+    await run(TEMPORAL_SQL_TOOL, [
+      ...base,
+      '--db',
+      db,
+      'update-schema',
+      '-d',
+      path.join(TEMPORAL_SCHEMA_DIR, dir, 'versioned'),
+    ]);
   }
 }
 
@@ -119,8 +126,24 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-function writeServerConfig(dir: string, postgres: RunningPostgres, certs: ClusterCertificates, ports: number[]): string {
-  const [frontend, frontendMembership, frontendHttp, history, historyMembership, matching, matchingMembership, worker, workerMembership, metrics] = ports;
+function writeServerConfig(
+  dir: string,
+  postgres: RunningPostgres,
+  certs: ClusterCertificates,
+  ports: number[],
+): string {
+  const [
+    frontend,
+    frontendMembership,
+    frontendHttp,
+    history,
+    historyMembership,
+    matching,
+    matchingMembership,
+    worker,
+    workerMembership,
+    metrics,
+  ] = ports;
   const datastore = (db: string, maxConns: number) => `
       sql:
         pluginName: postgres12
@@ -213,13 +236,19 @@ async function waitForFrontend(address: string, certs: ClusterCertificates, proc
   try {
     await waitForPort('127.0.0.1', port, START_TIMEOUT_MS, () => proc.alive);
   } catch (err) {
-    throw new Error(`temporal-server did not listen on ${address}: ${(err as Error).message}; see temporal-server.log.`);
+    throw new Error(
+      `temporal-server did not listen on ${address}: ${(err as Error).message}; see temporal-server.log.`,
+      { cause: err },
+    );
   }
   const tls = { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey, serverName: 'localhost' };
   let last: unknown;
   while (Date.now() < deadline && proc.alive) {
     try {
-      const connection = await Connection.connect({ ...temporalConnectionOptions({ address, tls }), connectTimeout: 5000 });
+      const connection = await Connection.connect({
+        ...temporalConnectionOptions({ address, tls }),
+        connectTimeout: 5000,
+      });
       try {
         await connection.workflowService.describeNamespace({ namespace: 'temporal-system' });
         return;
@@ -231,5 +260,7 @@ async function waitForFrontend(address: string, certs: ClusterCertificates, proc
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  throw new Error(`temporal-server at ${address} did not answer over mTLS: ${(last as Error)?.message ?? 'it exited'}.`);
+  throw new Error(
+    `temporal-server at ${address} did not answer over mTLS: ${(last as Error)?.message ?? 'it exited'}.`,
+  );
 }
