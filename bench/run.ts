@@ -17,7 +17,7 @@ import { benchList, type ListResult } from './list-query';
 import { benchOverhead, type OverheadResult } from './overhead';
 import { benchRss, type RssResult } from './rss';
 import { benchStore, renderStore, storeSummary, type StoreResult } from './store';
-import { BARE_TEMPORAL, BRIDGE_CEILING, benchThroughput, type ThroughputRow } from './throughput';
+import { BARE_TEMPORAL, BRIDGE_CEILING, CLUSTER_CEILING_LABEL, benchThroughput, type ThroughputRow } from './throughput';
 
 interface Results {
   latency?: LatencyResult;
@@ -144,6 +144,10 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       const share = bare ? ` (${Math.round((100 * ceiling.tasksPerSecond) / bare.tasksPerSecond)} % of bare Temporal's ${bare.tasksPerSecond.toFixed(1)}/s)` : '';
       summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s${share}`]);
     }
+    const onCluster = r.throughput.find((t) => t.label === CLUSTER_CEILING_LABEL);
+    if (ceiling && onCluster) {
+      summary.push(['… on temporal-server (PostgreSQL, mTLS)', `${onCluster.tasksPerSecond.toFixed(1)} tasks/s (${ratio(onCluster.tasksPerSecond / ceiling.tasksPerSecond)} the dev server's)`]);
+    }
   }
   if (r.rss) summary.push([`worker RSS with ${r.rss.tasks} concurrent Codex turns`, `${mib(r.rss.peakBytes)} peak (idle ${mib(r.rss.idleBytes)})`]);
   if (r.list) {
@@ -227,8 +231,9 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       'Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker\'s real Codex activity ' +
         '(one `codex app-server` process per turn) against a model that answers at once, with the worker\'s activity slots ' +
         '(`maxConcurrentActivityTaskExecutions`; Codex turns, mirror writes and deliveries share them) set as shown. **bridge only**: a stand-in ' +
-        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone. **bare Temporal**: a ' +
-        'workflow running one no-op activity on the same server with the same worker options, started the same way: the machine\'s limit.',
+        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone; then the same on ' +
+        '`temporal-server` (the multi-service binary clusters run, PostgreSQL for persistence and visibility, mTLS on the frontend, started on loopback as in the cluster test scenario). **bare Temporal**: a ' +
+        'workflow running one no-op activity on the dev server with the same worker options, started the same way: the machine\'s limit.',
       '',
     );
     out.push(

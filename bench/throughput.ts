@@ -5,13 +5,21 @@
 //               share those slots;
 //   ceiling     the stand-in Codex activity returning at once, worker defaults: what Temporal,
 //               the store and the workflow alone can carry on this machine; and once more with
-//               the mirror writes going to a no-op store, to attribute the cost;
-//   bare        Temporal alone: a one-activity workflow on the same server, started the same way
+//               the mirror writes going to a no-op store, to attribute the cost; and once more on
+//               temporal-server (PostgreSQL, mTLS), the server production clusters run;
+//   bare        Temporal alone: a one-activity workflow on the dev server, started the same way
 //               (the machine's limit the ceiling is measured against).
 import { randomUUID } from 'node:crypto';
 import { makeCodexEnv } from '../test/support/codex-env';
 import { ScriptedModel } from '../test/support/scripted-model';
-import type { TaskService } from '../src/client/task-service';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TaskService } from '../src/client/task-service';
+import { setUpNamespace } from '../src/infra/namespace-setup';
+import { temporalConnectionOptions } from '../src/infra/temporal-connection';
+import { TaskStore } from '../src/store/task-store';
+import { startTemporalCluster, TEMPORAL_SERVER } from '../test/support/cluster/temporal-cluster';
 import type { BenchEnv } from './lib/bench-env';
 import { DeliveryRecorder } from './lib/bench-env';
 import type { BenchOptions } from './lib/options';
@@ -85,7 +93,45 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
   });
   rows.push({ label: 'bridge only, mirror writes to a no-op store', concurrency: null, ...noMirrorRow });
   log(`throughput, bridge ceiling without the store: ${noMirrorRow.tasksPerSecond.toFixed(1)} tasks/s`);
+
+  const clusterRow = await clusterCeiling(env, opts, log);
+  if (clusterRow) rows.push(clusterRow);
   return rows;
+}
+
+export const CLUSTER_CEILING_LABEL = 'bridge only, temporal-server on PostgreSQL, mTLS';
+
+/**
+ * The same ceiling on the server production clusters run (temporal-server, all services in one
+ * process, PostgreSQL persistence and visibility, mTLS on the frontend), measured right after the
+ * dev server's so both share the machine's state. Skipped, with a line, when the cluster tools
+ * are not installed (./scripts/setup --test builds them).
+ */
+async function clusterCeiling(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<ThroughputRow | undefined> {
+  if (!fs.existsSync(TEMPORAL_SERVER)) {
+    log('throughput on temporal-server skipped: run ./scripts/setup --test to build it');
+    return undefined;
+  }
+  const cluster = await startTemporalCluster({ dir: path.join(env.dir, 'cluster') });
+  const closers: (() => Promise<unknown>)[] = [() => cluster.stop()];
+  try {
+    const config = env.config('ceiling-cluster', { ...cluster.env, TEMPORAL_NAMESPACE: 'codex-bridge' });
+    const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+    closers.push(() => connection.close());
+    await setUpNamespace(connection, config.temporal.namespace);
+    const store = await TaskStore.connect(config.mongo.uri, config.mongo.db);
+    closers.push(() => store.close());
+    const service = new TaskService({ client: new Client({ connection, namespace: config.temporal.namespace }), store, config });
+    const recorder = new DeliveryRecorder();
+    const row = await env.withWorker(config, { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier }, async () => {
+      await runBatch(service, recorder, 20, env.dir, 'warm');
+      return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling-cluster');
+    });
+    log(`throughput, bridge ceiling on temporal-server: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
+    return { label: CLUSTER_CEILING_LABEL, concurrency: null, ...row };
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  }
 }
 
 /** Starts `count` tasks (20 starts in flight at a time) and waits for every notification. */

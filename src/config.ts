@@ -1,5 +1,6 @@
 // Configuration: read from the environment once, validated with one schema.
 // A missing or malformed value fails fast with one sentence naming the variable.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -52,6 +53,32 @@ const jsonStringMap = z
     return z.NEVER;
   });
 
+const booleanFlag = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    if (/^(true|1|yes|on)$/i.test(v)) return true;
+    if (/^(false|0|no|off)$/i.test(v)) return false;
+    ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+    return z.NEVER;
+  });
+
+/** A PEM file the process can read now: a wrong path fails at start, not at the first connection. */
+const pemFile = optionalString.superRefine((file, ctx) => {
+  if (file === undefined) return;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    ctx.addIssue({ code: 'custom', message: code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(error)})` });
+    return;
+  }
+  if (!text.includes('-----BEGIN ')) ctx.addIssue({ code: 'custom', message: 'is not a PEM file (no -----BEGIN line)' });
+});
+
 const duration = (fallbackMs: number) =>
   z
     .string()
@@ -74,6 +101,13 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: hostPort('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default('codex-bridge'),
+  TEMPORAL_TLS: booleanFlag,
+  TEMPORAL_TLS_CA_FILE: pemFile,
+  TEMPORAL_TLS_CERT_FILE: pemFile,
+  TEMPORAL_TLS_KEY_FILE: pemFile,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: booleanFlag,
   MONGODB_URI: z
     .string()
     .trim()
@@ -123,8 +157,30 @@ export const configSchema = z.object({
 export type RawConfig = z.output<typeof configSchema>;
 
 /** The validated configuration, in the shape the code uses. */
+/** How to reach Temporal securely; absent means plain-text gRPC (the dev server). */
+export interface TemporalTls {
+  /** PEM file of the CA that signed the server's certificate; absent means the system's CAs. */
+  caFile?: string;
+  /** PEM files of the client certificate and its key, for mTLS. */
+  certFile?: string;
+  keyFile?: string;
+  /** The name the server's certificate carries, when it differs from the address's host. */
+  serverName?: string;
+}
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  tls?: TemporalTls;
+  /** Sent as a bearer token (Temporal Cloud API keys); implies TLS. */
+  apiKey?: string;
+  /** Whether `worker` registers the namespace's search attributes when they are missing. */
+  registerSearchAttributes: boolean;
+}
+
 export interface Config {
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: TemporalSettings;
   mongo: { uri: string; db: string };
   codex: {
     bin: string | undefined;
@@ -170,7 +226,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('HERMES_WEBHOOK_SECRET is missing: the Hermes gateway webhook route needs its HMAC secret.');
   }
   return {
-    temporal: { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE },
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      taskQueue: c.TEMPORAL_TASK_QUEUE,
+      ...temporalSecurity(c),
+      registerSearchAttributes: c.CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES ?? false,
+    },
     mongo: { uri: c.MONGODB_URI, db: c.MONGODB_DB },
     codex: {
       bin: c.CODEX_BIN,
@@ -200,6 +262,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/** TLS is on when asked for, or when any TLS file, server name or API key is given. */
+function temporalSecurity(c: RawConfig): Pick<TemporalSettings, 'tls' | 'apiKey'> {
+  if ((c.TEMPORAL_TLS_CERT_FILE === undefined) !== (c.TEMPORAL_TLS_KEY_FILE === undefined)) {
+    const missing = c.TEMPORAL_TLS_CERT_FILE === undefined ? 'TEMPORAL_TLS_CERT_FILE' : 'TEMPORAL_TLS_KEY_FILE';
+    throw new ConfigError(`${missing} is missing: a client certificate (TEMPORAL_TLS_CERT_FILE) and its key (TEMPORAL_TLS_KEY_FILE) must be set together.`);
+  }
+  const tls: TemporalTls = {
+    ...(c.TEMPORAL_TLS_CA_FILE !== undefined ? { caFile: c.TEMPORAL_TLS_CA_FILE } : {}),
+    ...(c.TEMPORAL_TLS_CERT_FILE !== undefined ? { certFile: c.TEMPORAL_TLS_CERT_FILE, keyFile: c.TEMPORAL_TLS_KEY_FILE } : {}),
+    ...(c.TEMPORAL_TLS_SERVER_NAME !== undefined ? { serverName: c.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+  const implied = Object.keys(tls).length > 0 || c.TEMPORAL_API_KEY !== undefined;
+  if (c.TEMPORAL_TLS === false && implied) {
+    const why = c.TEMPORAL_API_KEY !== undefined ? 'TEMPORAL_API_KEY is sent only over TLS' : 'the TEMPORAL_TLS_* files and server name need TLS';
+    throw new ConfigError(`TEMPORAL_TLS is false but ${why}: unset TEMPORAL_TLS or the TLS settings.`);
+  }
+  const on = c.TEMPORAL_TLS === true || implied;
+  return { ...(on ? { tls } : {}), ...(c.TEMPORAL_API_KEY !== undefined ? { apiKey: c.TEMPORAL_API_KEY } : {}) };
+}
+
 /** The variables the schema knows (the compose-file test checks against this list). */
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
 
@@ -213,5 +295,5 @@ export function parseDuration(text: string): number | null {
 }
 
 function redactIfSecret(name: string, value: string): string {
-  return /SECRET|TOKEN|PASSWORD/.test(name) ? '***' : value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return /SECRET|TOKEN|PASSWORD|API_KEY/.test(name) ? '***' : value.length > 60 ? `${value.slice(0, 57)}...` : value;
 }

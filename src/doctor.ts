@@ -8,6 +8,7 @@ import { isLoopbackHost, parseHostPort } from './api/bind-address';
 import type { Config } from './config';
 import { SEARCH_ATTRIBUTES } from './infra/tool-paths';
 import { hideUrlPassword } from './logging';
+import { describeTemporalSecurity, explainConnectFailure, temporalConnectionOptions } from './infra/temporal-connection';
 
 export interface DoctorCheck {
   name: string;
@@ -31,7 +32,7 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
   // into (or, by delaying timers, fire) the deadlines below.
   await Promise.all([import('@temporalio/client'), import('mongodb'), import('../activities/codex/codex-binary')]);
   const checks: [string, Check, number][] = [
-    ['temporal', () => checkTemporal(config, timeoutMs), timeoutMs * 2 + 1000],
+    ['temporal', () => checkTemporal(config, timeoutMs), timeoutMs * 3 + 1000],
     ['store', () => checkStore(config, timeoutMs), timeoutMs + 2000],
     ['codex', () => checkCodex(config, options.codexTimeoutMs ?? 15_000), (options.codexTimeoutMs ?? 15_000) + 1000],
     ['api', async () => checkApi(config), 1000],
@@ -64,9 +65,9 @@ export async function checkTemporal(config: Config, timeoutMs: number): Promise<
   const { Connection } = await import('@temporalio/client');
   let connection: import('@temporalio/client').Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: timeoutMs });
   } catch (error) {
-    return [fail('temporal', `cannot reach Temporal at ${address} (${errorText(error)}): start it with \`codex-bridge dev\`, or set TEMPORAL_ADDRESS to a running server`)];
+    return [fail('temporal', await explainConnectFailure(config.temporal, error))];
   }
   try {
     const deadline = () => Date.now() + timeoutMs;
@@ -78,7 +79,9 @@ export async function checkTemporal(config: Config, timeoutMs: number): Promise<
       }
       return [fail('temporal', `Temporal at ${address} did not describe namespace "${namespace}" (${errorText(error)}): check that the server is healthy`)];
     }
-    const result: DoctorCheck[] = [pass('temporal', `${address}, namespace ${namespace}, task queue ${config.temporal.taskQueue}`)];
+    const result: DoctorCheck[] = [
+      pass('temporal', `${address} over ${describeTemporalSecurity(config.temporal)}, namespace ${namespace}, task queue ${config.temporal.taskQueue}`),
+    ];
     try {
       const { customAttributes } = await connection.withDeadline(deadline(), () => connection.operatorService.listSearchAttributes({ namespace }));
       const missing = SEARCH_ATTRIBUTES.filter((name) => !customAttributes || !(name in customAttributes));
@@ -87,7 +90,7 @@ export async function checkTemporal(config: Config, timeoutMs: number): Promise<
           ? pass('search attributes', `${SEARCH_ATTRIBUTES.join(', ')} are registered`)
           : fail(
               'search attributes',
-              `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not registered in namespace ${namespace}: run ${missing
+              `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not registered in namespace ${namespace}: run \`codex-bridge init\`, or ${missing
                 .map((name) => `\`temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword\``)
                 .join(' and ')}`,
             ),

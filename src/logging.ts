@@ -38,6 +38,7 @@ export function registerSecret(value: string | undefined | null): void {
 /** Registers every secret the configuration holds (API token, Feishu, Hermes and webhook secrets). */
 export function registerConfigSecrets(config: Config): void {
   registerSecret(config.api.token);
+  registerSecret(config.temporal.apiKey);
   registerSecret(config.notifiers.feishu.appSecret);
   registerSecret(config.notifiers.hermes.secret);
   registerSecret(config.notifiers.webhook.secret);

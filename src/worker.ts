@@ -5,6 +5,8 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import type { Config } from './config';
 import { TaskStore } from './store/task-store';
 import { freePort } from './infra/free-port';
+import { setUpConfiguredNamespace } from './infra/namespace-setup';
+import { temporalConnectionOptions } from './infra/temporal-connection';
 import { createLogger, createTemporalLogger, registerConfigSecrets, type Logger } from './logging';
 import { getBridgeMetrics, startMetricsServer } from './metrics';
 import { createWorkerMetricsHooks } from './worker-metrics';
@@ -37,7 +39,7 @@ export interface BridgeWorker {
 
 export async function createBridgeWorker(config: Config, options: BridgeWorkerOptions = {}): Promise<BridgeWorker> {
   const owned: (() => Promise<void>)[] = [];
-  const connection = options.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection = options.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   if (!options.connection) owned.push(() => connection.close());
 
   let store = options.deps?.store;
@@ -105,6 +107,11 @@ export async function runWorker(config: Config, options: BridgeWorkerOptions & {
     : undefined;
   if (metricsServer) logger.info('metrics served', { url: metricsServer.url });
 
+  if (config.temporal.registerSearchAttributes) {
+    const setup = await setUpConfiguredNamespace(config.temporal);
+    logger.info('namespace set up', { namespace: setup.namespace, registered: setup.registered, added: setup.added, present: setup.present });
+  }
+
   const { worker, close } = await createBridgeWorker(config, {
     ...options,
     deps: { observer: hooks.observer, onMirrored: hooks.onMirrored, ...options.deps },
@@ -112,7 +119,8 @@ export async function runWorker(config: Config, options: BridgeWorkerOptions & {
   const onAbort = () => worker.shutdown();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await worker.run();
+    // Stopped while the worker was being created: nothing to run (shutdown() needs a running worker).
+    if (!options.signal?.aborted) await worker.run();
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await close();

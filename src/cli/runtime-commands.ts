@@ -1,6 +1,8 @@
 // doctor, worker, serve, dev: the commands that run things. Each imports its module on use, so a
 // module that fails to load (or is missing from a partial build) breaks only its own command.
 import type { Command } from 'commander';
+import { parseDuration } from '../config';
+import { ValidationError } from '../errors';
 import { createLogger } from '../logging';
 import { action, cliConfig, openService, withJson, type CommandContext } from './command-kit';
 import type { Output, ServiceHandle } from './io';
@@ -17,6 +19,24 @@ export function registerRuntimeCommands(program: Command, ctx: CommandContext): 
         const checks = await runDoctor(config);
         out.result({ checks }, checks.map(formatDoctorLine));
         return checks.every((c) => c.ok) ? 0 : 1;
+      }),
+    );
+
+  withJson(
+    program
+      .command('init')
+      .description("set the namespace up for the bridge: register it if missing, add its search attributes (idempotent)")
+      .option('--wait <duration>', 'keep trying to reach Temporal this long (e.g. 2m), for a server starting beside it'),
+  )
+    .addHelpText('after', examples('codex-bridge init', 'TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=codex codex-bridge init --wait 2m --json'))
+    .action(
+      action(ctx, async ({ opts, out }) => {
+        const config = cliConfig(ctx.io);
+        const waitMs = typeof opts.wait === 'string' ? parseDuration(opts.wait) : 0;
+        if (waitMs === null) throw new ValidationError(`--wait must be a duration such as 90s or 2m, not ${JSON.stringify(opts.wait)}.`);
+        const { setUpConfiguredNamespace, describeNamespaceSetup } = await import('../infra/namespace-setup');
+        const setup = await setUpConfiguredNamespace(config.temporal, { connectWaitMs: waitMs });
+        out.result(setup, describeNamespaceSetup(setup));
       }),
     );
 

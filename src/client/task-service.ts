@@ -20,6 +20,7 @@ import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../
 import type { ApprovalDecision, TaskDocument } from '../contract/task';
 import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
+import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { TaskStore, type TaskListFilter, type TaskListPage } from '../store/task-store';
 import { notifyCompleted } from '../watcher/notify-completed';
 import { createNotifier } from '../../activities/notify/registry';
@@ -297,7 +298,7 @@ export class TaskService implements TaskServiceApi {
 export async function createTaskService(config: Config, options: { notifier?: Notifier } = {}): Promise<{ service: TaskService; close(): Promise<void> }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 5000 });
+    connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 5000 });
   } catch (err) {
     throw new UnavailableError(`Temporal at ${config.temporal.address} is unreachable (${oneLine((err as Error).message, 160)}): start it (./scripts/dev) or set TEMPORAL_ADDRESS.`);
   }

@@ -125,6 +125,8 @@ async function startApps(plan: DevPlan, env: NodeJS.ProcessEnv, token: string, s
     MONGODB_URI: store.uri,
     CODEX_BRIDGE_API_ADDR: api.addr,
     CODEX_BRIDGE_API_TOKEN: token,
+    // dev sets the namespace up on its own (a server of yours may lack the search attributes).
+    CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: env.CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES || 'true',
   };
   // Notifications link to the Web UI; the one started here unless the user named another.
   if (temporal.uiUrl !== undefined && !env.CODEX_BRIDGE_UI_URL) childEnv.CODEX_BRIDGE_UI_URL = temporal.uiUrl;

@@ -12,6 +12,8 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   logFile?: string;
   namespace?: string;
+  /** Register the bridge's search attributes at start (default); off to test setting them up. */
+  searchAttributes?: boolean;
 }
 
 export interface RunningTemporal {
@@ -44,7 +46,7 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', '127.0.0.1']));
   args.push(...devServerTuning(options.dbFile));
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
+  if (options.searchAttributes !== false) for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
   // The dev server's own metrics port would be random-but-fixed; a free one avoids clashes.
   args.push('--metrics-port', String(await freePort()));
   // HTTP API port defaults to port+1000 and would clash between parallel servers.

@@ -10,7 +10,7 @@ import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 const ROOT = path.resolve(__dirname, '../..');
 const SEARCH_ATTRIBUTES = ['CodexTaskStatus', 'NotificationStatus', 'NotifyTarget'];
 /** Stand-ins for the variables a user must provide (`${VAR:?…}`). */
-const SAMPLE_VALUES: Record<string, string> = { CODEX_BRIDGE_API_TOKEN: 'sample-token-0123456789' };
+const SAMPLE_VALUES: Record<string, string> = { CODEX_BRIDGE_API_TOKEN: 'sample-token-0123456789', POSTGRES_PASSWORD: 'sample-password-0123' };
 
 type PortSpec = string | number | { target?: number | string; published?: number | string; host_ip?: string };
 interface Service {
@@ -23,6 +23,7 @@ interface Service {
   expose?: (string | number)[];
   healthcheck?: { test?: string | string[] };
   depends_on?: string[] | Record<string, { condition?: string }>;
+  deploy?: { replicas?: number };
 }
 interface Compose {
   services: Record<string, Service>;
@@ -116,10 +117,10 @@ const APPS = ['worker', 'api'] as const;
 const servicesExist: Check = ({ compose }) =>
   ['temporal', 'mongo', 'worker', 'api'].filter((name) => !compose.services?.[name]).map((name) => `service "${name}" is missing`);
 
-const environmentIsKnownAndValid: Check = ({ compose }) => {
+const environmentIsKnownAndValidIn = (apps: readonly string[]): Check => ({ compose }) => {
   const problems: string[] = [];
   const known = new Set<string>(CONFIG_VARIABLES);
-  for (const app of APPS) {
+  for (const app of apps) {
     const env = resolvedEnvironment(app, compose.services[app], problems);
     if (Object.keys(env).length === 0) problems.push(`${app} has no environment`);
     for (const key of Object.keys(env)) if (!known.has(key)) problems.push(`${app}.${key} is not a codex-bridge setting (src/config.ts)`);
@@ -131,6 +132,7 @@ const environmentIsKnownAndValid: Check = ({ compose }) => {
   }
   return problems;
 };
+const environmentIsKnownAndValid = environmentIsKnownAndValidIn(APPS);
 
 const addressesReachTheServices: Check = ({ compose }) => {
   const problems: string[] = [];
@@ -291,11 +293,136 @@ const MUTATIONS: Mutation[] = [
   ['another base image', dockerfileRunsTheCli, (f) => (f.dockerfile = f.dockerfile.replace(/^FROM node:20-bookworm-slim$/m, 'FROM node:22'))],
 ];
 
-describe('each check rejects a file that is wrong in its way', () => {
-  test.each(MUTATIONS)('%s', (_description, check, mutate) => {
-    const files = readFiles();
+function expectEachMutationCaught(mutations: Mutation[], read: () => Files): void {
+  test.each(mutations)('%s', (_description, check, mutate) => {
+    const files = read();
     expect(check(files)).toEqual([]); // the mutation, not something else, makes it fail
     mutate(files);
     expect(check(files)).not.toEqual([]);
   });
+}
+
+describe('each check rejects a file that is wrong in its way', () => expectEachMutationCaught(MUTATIONS, readFiles));
+
+// ---- docker-compose.prod.yml: the production-shaped layout -------------------------------------
+
+const PROD_APPS = ['codex-bridge-init', 'worker', 'api'] as const;
+
+function readProd(): Files {
+  const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.prod.yml'), 'utf8'), { merge: true }) as Compose;
+  return { compose, dockerfile: '' };
+}
+
+const condition = (service: Service | undefined, on: string) => {
+  const deps = service?.depends_on;
+  return deps && !Array.isArray(deps) ? deps[on]?.condition : undefined;
+};
+
+const prodServicesExist: Check = ({ compose }) =>
+  ['postgresql', 'temporal-admin-tools', 'temporal', 'temporal-ui', 'mongo', 'codex-bridge-init', 'worker', 'api']
+    .filter((name) => !compose.services?.[name])
+    .map((name) => `service "${name}" is missing`);
+
+const prodEnvironmentIsKnownAndValid = environmentIsKnownAndValidIn(PROD_APPS);
+
+const prodAddressesReachTheServices: Check = ({ compose }) => {
+  const problems: string[] = [];
+  const s = compose.services;
+  const replSet = flagValues(commandOf(s.mongo), '--replSet')[0];
+  if (!replSet) problems.push('mongo does not run as a replica set (--replSet)');
+  for (const app of [...PROD_APPS, 'temporal-ui']) {
+    const env = resolvedEnvironment(app, s[app], problems);
+    const [tHost, tPort] = hostPort(env.TEMPORAL_ADDRESS ?? '');
+    if (tHost !== 'temporal' || !containerPorts(s.temporal).includes(tPort)) problems.push(`${app}.TEMPORAL_ADDRESS ${env.TEMPORAL_ADDRESS} is not a port of the temporal service`);
+    if (app === 'temporal-ui') continue;
+    const uri = env.MONGODB_URI ?? '';
+    const m = /^mongodb:\/\/([^:/?]+)(?::(\d+))?/.exec(uri);
+    if (m?.[1] !== 'mongo' || !containerPorts(s.mongo).includes(Number(m?.[2] ?? 27017))) problems.push(`${app}.MONGODB_URI ${uri} is not a port of the mongo service`);
+    if (new URLSearchParams(uri.split('?')[1] ?? '').get('replicaSet') !== replSet) problems.push(`${app}.MONGODB_URI does not name mongo's replica set ${replSet}`);
+  }
+  const temporal = resolvedEnvironment('temporal', s.temporal, problems);
+  const sql = resolvedEnvironment('temporal-admin-tools', s['temporal-admin-tools'], problems);
+  const pgPort = containerPorts(s.postgresql);
+  if (temporal.POSTGRES_SEEDS !== 'postgresql' || !pgPort.includes(Number(temporal.DB_PORT))) problems.push('temporal does not point at the postgresql service');
+  if (sql.SQL_HOST !== 'postgresql' || !pgPort.includes(Number(sql.SQL_PORT))) problems.push('the schema setup does not point at the postgresql service');
+  const pg = resolvedEnvironment('postgresql', s.postgresql, problems);
+  for (const [who, user, password] of [['temporal', temporal.POSTGRES_USER, temporal.POSTGRES_PWD], ['schema setup', sql.SQL_USER, sql.SQL_PASSWORD]] as const) {
+    if (user !== pg.POSTGRES_USER || password !== pg.POSTGRES_PASSWORD) problems.push(`the ${who} credentials are not postgresql's`);
+  }
+  return problems;
+};
+
+const prodSchemasAreCreated: Check = ({ compose }) => {
+  const problems: string[] = [];
+  const temporal = resolvedEnvironment('temporal', compose.services.temporal, problems);
+  const sql = resolvedEnvironment('temporal-admin-tools', compose.services['temporal-admin-tools'], problems);
+  if (temporal.DB !== 'postgres12' || sql.SQL_PLUGIN !== 'postgres12') problems.push('temporal and the schema setup do not both use the postgres12 plugin');
+  const script = commandOf(compose.services['temporal-admin-tools']).join(' ');
+  for (const [db, dir] of [[temporal.DBNAME, 'temporal'], [temporal.VISIBILITY_DBNAME, 'visibility']] as const) {
+    const wanted = `--db ${db} update-schema -d /etc/temporal/schema/postgresql/v12/${dir}/versioned`;
+    if (!db || !script.includes(`--db ${db} setup-schema -v 0.0`) || !script.includes(wanted)) problems.push(`the schema setup does not create and update database ${db ?? '(unnamed)'} from the ${dir} schema`);
+  }
+  return problems;
+};
+
+const prodStartsInOrder: Check = ({ compose }) => {
+  const problems: string[] = [];
+  const s = compose.services;
+  if (condition(s['temporal-admin-tools'], 'postgresql') !== 'service_healthy') problems.push('the schema setup does not wait for a healthy postgresql');
+  if (condition(s.temporal, 'temporal-admin-tools') !== 'service_completed_successfully') problems.push('temporal does not wait for the schema setup to finish');
+  if (commandOf(s['codex-bridge-init'])[0] !== 'init') problems.push('codex-bridge-init does not run `init`');
+  for (const app of ['worker', 'api']) {
+    if (condition(s[app], 'codex-bridge-init') !== 'service_completed_successfully') problems.push(`${app} does not wait for codex-bridge-init to finish`);
+    if (condition(s[app], 'mongo') !== 'service_healthy') problems.push(`${app} does not wait for a healthy mongo`);
+  }
+  for (const name of ['postgresql', 'mongo']) if (!s[name]?.healthcheck?.test) problems.push(`${name} has no healthcheck`);
+  if (!/rs\.initiate\(/.test(JSON.stringify(s.mongo?.healthcheck?.test ?? ''))) problems.push("mongo's healthcheck does not initiate the replica set");
+  return problems;
+};
+
+const prodRunsSeveralWorkers: Check = ({ compose }) => ((compose.services.worker?.deploy?.replicas ?? 1) >= 2 ? [] : ['the worker runs as a single replica']);
+
+const prodPublishesOnLoopbackOnly: Check = ({ compose }) =>
+  Object.entries(compose.services).flatMap(([name, service]) =>
+    portMappings(service)
+      .filter((m) => m.published !== undefined && m.hostIp !== '127.0.0.1')
+      .map((m) => `${name} publishes ${m.target} on ${m.hostIp ?? 'every interface'}`),
+  );
+
+const PROD_CHECKS: Record<string, Check> = {
+  'postgresql, the admin tools, temporal, the Web UI, mongo, init, worker and api exist': prodServicesExist,
+  'every bridge environment key is a known setting and validates with loadConfig': prodEnvironmentIsKnownAndValid,
+  'the addresses and credentials point at the services (mongo as a replica set)': prodAddressesReachTheServices,
+  'the admin tools create both PostgreSQL schemas the server is configured for': prodSchemasAreCreated,
+  'schemas before the server, init before the workers and the API, healthy stores': prodStartsInOrder,
+  'the worker runs as several replicas': prodRunsSeveralWorkers,
+  'every published port is on 127.0.0.1': prodPublishesOnLoopbackOnly,
+  "the API's published port is CODEX_BRIDGE_API_ADDR's port, on 127.0.0.1:8787": apiPortIsPublished,
+};
+
+describe('docker-compose.prod.yml', () => {
+  const files = readProd();
+  test.each(Object.entries(PROD_CHECKS))('%s', (_name, check) => {
+    expect(check(files)).toEqual([]);
+  });
 });
+
+const prodEnv = (files: Files, name: string) => files.compose.services[name]!.environment as Record<string, string>;
+
+const PROD_MUTATIONS: Mutation[] = [
+  ['the Web UI removed', prodServicesExist, (f) => delete f.compose.services['temporal-ui']],
+  ['an unknown variable in init', prodEnvironmentIsKnownAndValid, (f) => (prodEnv(f, 'codex-bridge-init').TEMPORAL_HOST = 'temporal')],
+  ['a worker URI without the replica set', prodAddressesReachTheServices, (f) => (prodEnv(f, 'worker').MONGODB_URI = 'mongodb://mongo:27017')],
+  ['the UI talks to another port', prodAddressesReachTheServices, (f) => (prodEnv(f, 'temporal-ui').TEMPORAL_ADDRESS = 'temporal:7243')],
+  ['temporal with another database password', prodAddressesReachTheServices, (f) => (prodEnv(f, 'temporal').POSTGRES_PWD = 'other')],
+  ['visibility schema not created', prodSchemasAreCreated, (f) => {
+    const service = f.compose.services['temporal-admin-tools']!;
+    service.command = (service.command as string[]).map((c) => c.replace(/&&\s*temporal-sql-tool --db temporal_visibility update-schema[^&]*$/, ''));
+  }],
+  ['temporal starts before the schemas exist', prodStartsInOrder, (f) => (f.compose.services.temporal!.depends_on = ['temporal-admin-tools'])],
+  ['worker starts before init finished', prodStartsInOrder, (f) => (f.compose.services.worker!.depends_on = { mongo: { condition: 'service_healthy' } })],
+  ['one worker', prodRunsSeveralWorkers, (f) => delete f.compose.services.worker!.deploy],
+  ['the UI on every interface', prodPublishesOnLoopbackOnly, (f) => (f.compose.services['temporal-ui']!.ports = ['8080:8080'])],
+];
+
+describe('each production-layout check rejects a file that is wrong in its way', () => expectEachMutationCaught(PROD_MUTATIONS, readProd));

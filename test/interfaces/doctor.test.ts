@@ -100,7 +100,7 @@ test('against the test servers and working notifier endpoints every check passes
   const lines = run.stdout.trimEnd().split('\n');
   expect(lines).toEqual(
     expect.arrayContaining([
-      `ok   temporal: ${env.TEMPORAL_ADDRESS}, namespace default, task queue ${env.TEMPORAL_TASK_QUEUE}`,
+      `ok   temporal: ${env.TEMPORAL_ADDRESS} over plain text, namespace default, task queue ${env.TEMPORAL_TASK_QUEUE}`,
       'ok   search attributes: CodexTaskStatus, NotificationStatus, NotifyTarget are registered',
       `ok   store: ${env.MONGODB_URI}, database ${env.MONGODB_DB}`,
       expect.stringMatching(/^ok {3}codex: codex-cli \d+\.\d+\.\d+ \(/),

@@ -38,16 +38,17 @@ test('the configured secrets never appear, wherever they are carried', () => {
     HERMES_WEBHOOK_SECRET: 'hermes-hmac-secret',
     CODEX_BRIDGE_WEBHOOK_SECRET: 'webhook-hmac-secret',
     MONGODB_URI: 'mongodb://bridge:p%40ssw0rd@db:27017',
+    TEMPORAL_API_KEY: 'tmprl-api-key-9876543210',
   });
   registerConfigSecrets(config);
   const log = logger();
   log.info('posting with api-token-abcdef', {
     request: { body: '{"app_secret":"feishu-secret-123456"}', url: 'http://x/?sig=hermes-hmac-secret' },
-    note: ['webhook-hmac-secret', 'mongodb://bridge:p%40ssw0rd@db:27017', 'password p@ssw0rd'],
+    note: ['webhook-hmac-secret', 'mongodb://bridge:p%40ssw0rd@db:27017', 'password p@ssw0rd', 'metadata x-key tmprl-api-key-9876543210'],
     error: new Error('401 for feishu-secret-123456'),
   });
   const text = lines.join('');
-  for (const secret of ['api-token-abcdef', 'feishu-secret-123456', 'hermes-hmac-secret', 'webhook-hmac-secret', 'p%40ssw0rd', 'p@ssw0rd']) {
+  for (const secret of ['api-token-abcdef', 'feishu-secret-123456', 'hermes-hmac-secret', 'webhook-hmac-secret', 'p%40ssw0rd', 'p@ssw0rd', 'tmprl-api-key-9876543210']) {
     expect(text).not.toContain(secret);
   }
   const [line] = parsed();

@@ -12,6 +12,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TaskService } from '../../../src/client/task-service';
 import { loadConfig, type Config } from '../../../src/config';
 import type { TaskDocument } from '../../../src/contract/task';
+import { temporalConnectionOptions } from '../../../src/infra/temporal-connection';
 import { PROJECT_ROOT } from '../../../src/infra/tool-paths';
 import { TaskStore } from '../../../src/store/task-store';
 import { createBridgeWorker } from '../../../src/worker';
@@ -114,7 +115,7 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
     });
     const config = testEnv.config;
 
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const store = await TaskStore.connect(config.mongo.uri, config.mongo.db);

@@ -19,6 +19,7 @@ import { startFerretDb, type RunningStore } from '../../../src/infra/ferretdb-se
 import { freePort } from '../../../src/infra/free-port';
 import { ManagedProcess } from '../../../src/infra/managed-process';
 import { startTemporalDevServer, type RunningTemporal } from '../../../src/infra/temporal-dev-server';
+import { temporalConnectionOptions } from '../../../src/infra/temporal-connection';
 import { PROJECT_ROOT } from '../../../src/infra/tool-paths';
 import { TaskStore } from '../../../src/store/task-store';
 import { makeCodexEnv, processesUsing, type CodexTestEnv } from '../../support/codex-env';
@@ -39,6 +40,10 @@ export interface FaultEnvOptions {
   turnTimeout?: string;
   /** More worker settings (e.g. HERMES_WEBHOOK_TIMEOUT). */
   env?: NodeJS.ProcessEnv;
+  /** A Temporal the test runs itself (its TEMPORAL_* settings, TLS included) instead of a dev server of the scenario's own. */
+  temporalEnv?: Record<string, string>;
+  /** Namespace the tasks run in (default "default"). */
+  namespace?: string;
 }
 
 export interface TaskOutcome {
@@ -109,7 +114,7 @@ export class FaultEnv {
     this.temporalPort = await freePort();
     this.storePort = await freePort();
     [this.temporal, this.store, this.feishu, this.hermes, this.model] = await Promise.all([
-      this.startTemporal(),
+      this.options.temporalEnv ? this.temporal : this.startTemporal(),
       this.startStore(),
       startFakeFeishu(),
       startFakeHermesGateway(),
@@ -119,7 +124,8 @@ export class FaultEnv {
     const queue = `faults-${this.name}-${randomUUID().slice(0, 6)}`;
     this.workerEnv = {
       TEMPORAL_ADDRESS: `127.0.0.1:${this.temporalPort}`,
-      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_NAMESPACE: this.options.namespace ?? 'default',
+      ...this.options.temporalEnv,
       TEMPORAL_TASK_QUEUE: queue,
       MONGODB_URI: this.store.uri,
       MONGODB_DB: 'codex_bridge_faults',
@@ -138,8 +144,8 @@ export class FaultEnv {
       ...this.options.env,
     };
     this.config = loadConfig(this.workerEnv);
-    this.connection = await Connection.connect({ address: this.config.temporal.address, connectTimeout: 30_000 });
-    this.client = new Client({ connection: this.connection, namespace: 'default' });
+    this.connection = await Connection.connect({ ...temporalConnectionOptions(this.config.temporal), connectTimeout: 30_000 });
+    this.client = new Client({ connection: this.connection, namespace: this.config.temporal.namespace });
     this.taskStore = await TaskStore.connect(this.config.mongo.uri, this.config.mongo.db);
     this.service = new TaskService({
       client: this.client,
@@ -346,6 +352,32 @@ export class FaultEnv {
       if (codexWorker) counts.set(codexWorker, (counts.get(codexWorker) ?? 0) + 1);
     }
     return counts;
+  }
+
+  /**
+   * Tasks keep arriving while the workers run (one every `gapMs`), so workers have turns finishing
+   * and starting; `ids` fills as they are started. Await the promise before checking the outcome.
+   */
+  startArrivals(prefix: string, count: number, gapMs: number, ids: string[], channelOf: (i: number) => Channel = () => 'feishu'): Promise<void> {
+    const arrivals = (async () => {
+      for (let i = 0; i < count; i++) {
+        ids.push(await this.startTask(prefix, i, 5, channelOf(i)));
+        await sleep(gapMs);
+      }
+    })();
+    void arrivals.catch(() => undefined); // awaited by the caller; this only keeps an early failure from going unhandled
+    return arrivals;
+  }
+
+  /** Waits (bounded) until `identity` has finished turns of its own and holds more in flight: the moment to kill it. */
+  async waitUntilMidRun(identity: string, ids: string[], timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const byWorker = await this.codexTurnsBy(ids);
+      if ((byWorker.get(identity) ?? 0) >= 1 && this.appServersOf(identity) >= 1) return;
+      if (Date.now() > deadline) throw new Error(`${identity} never had finished and running turns at once: ${JSON.stringify([...byWorker])}\n${this.workerLogTails()}`);
+      await sleep(250);
+    }
   }
 
   /** Waits (bounded) for every app-server of this scenario to be gone. */
