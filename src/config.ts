@@ -87,6 +87,17 @@ export const configSchema = z.object({
   CODEX_BIN: optionalString,
   CODEX_HOME: optionalString,
   CODEX_BRIDGE_CODEX_CONFIG: jsonStringArray,
+  CODEX_BRIDGE_APP_SERVERS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return defaultAppServers();
+      if (!/^\s*\d{1,2}\s*$/.test(v) || Number(v) > 64) {
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number from 0 to 64 (0: a fresh app-server for every turn)' });
+        return z.NEVER;
+      }
+      return Number(v);
+    }),
   CODEX_BRIDGE_ALLOWED_ROOTS: z
     .string()
     .optional()
@@ -131,6 +142,8 @@ export interface Config {
     home: string | undefined;
     configOverrides: string[];
     allowedRoots: string[];
+    /** Long-lived app-servers per worker, shared by its turns; 0: one fresh app-server per turn. */
+    appServers: number;
     turnTimeoutMs: number;
     requestTimeoutMs: number;
   };
@@ -177,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       home: c.CODEX_HOME,
       configOverrides: c.CODEX_BRIDGE_CODEX_CONFIG,
       allowedRoots: c.CODEX_BRIDGE_ALLOWED_ROOTS,
+      appServers: c.CODEX_BRIDGE_APP_SERVERS,
       turnTimeoutMs: c.CODEX_BRIDGE_TURN_TIMEOUT,
       requestTimeoutMs: c.CODEX_BRIDGE_REQUEST_TIMEOUT,
     },
@@ -202,6 +216,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** The variables the schema knows (the compose-file test checks against this list). */
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
+
+/**
+ * Two app-servers, or one per four cores on bigger machines (at most 8). One app-server's runtime
+ * already uses every core, so more processes buy isolation, not speed: a crash fails only the
+ * turns of its process, and two halve that. Each idle process costs memory, so few.
+ */
+export function defaultAppServers(cpus = os.cpus().length): number {
+  return Math.min(8, Math.max(2, Math.floor(cpus / 4)));
+}
 
 /** Parses "90s", "30m", "2h", "1d", "500ms" or a bare number of milliseconds. */
 export function parseDuration(text: string): number | null {

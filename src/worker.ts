@@ -54,6 +54,9 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     owned.push(() => clientConnection.close());
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
     const runner = CodexRunner.fromConfig(config.codex);
+    owned.push(() => runner.close());
+    // Warm the shared app-servers now; a broken Codex setup is reported by each task, as before.
+    void runner.warm().catch(() => undefined);
     runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(client), onProgress: createProgressReporter(client) });
   }
 
