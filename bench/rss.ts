@@ -1,7 +1,8 @@
 // Worker memory: the real `codex-bridge worker` process (bin/codex-bridge.js, configuration from
 // the environment, as deployed) running N Codex turns at once against a model that takes 4 s per
 // answer, so that all N turns are in flight together. VmRSS of the worker process is sampled every
-// 100 ms from /proc/<pid>/status; the app-servers it spawns are separate processes, sampled too.
+// 100 ms from /proc/<pid>/status; the app-servers are separate processes, sampled too (with
+// everything they started). Once with an app-server spawned per turn, once with the pool.
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import type { BenchOptions } from './lib/options';
 import { median, sleep } from './lib/stats';
 
 export interface RssResult {
+  label: string;
   tasks: number;
   rounds: number;
   /** Worker RSS after a warm-up task, idle. */
@@ -32,7 +34,19 @@ export interface RssResult {
 
 const MODEL_DELAY_MS = 4000;
 
-export async function benchRss(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<RssResult> {
+/** The two ways a worker runs app-servers, measured one after the other. */
+const MODES = [
+  { label: 'app-server per turn', env: { CODEX_BRIDGE_APP_SERVERS: '0' } },
+  { label: 'pooled app-servers', env: {} },
+];
+
+export async function benchRss(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<RssResult[]> {
+  const results: RssResult[] = [];
+  for (const mode of MODES) results.push(await benchRssOf(mode.label, mode.env, env, opts, log));
+  return results;
+}
+
+async function benchRssOf(label: string, extraEnv: NodeJS.ProcessEnv, env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<RssResult> {
   const cli = path.join(PROJECT_ROOT, 'bin', 'codex-bridge.js');
   const model = await PacedModel.start({ delayMs: (i) => (i === 0 ? 0 : MODEL_DELAY_MS) });
   const codex = await makeCodexEnv({ modelUrl: model.url });
@@ -40,6 +54,7 @@ export async function benchRss(env: BenchEnv, opts: BenchOptions, log: (line: st
     CODEX_HOME: codex.codexHome,
     CODEX_BRIDGE_CODEX_CONFIG: JSON.stringify(codex.configOverrides),
     CODEX_BRIDGE_ALLOWED_ROOTS: codex.root,
+    ...extraEnv,
   });
   const { service, store } = await env.service(config);
   const worker = new ManagedProcess({
@@ -74,10 +89,10 @@ export async function benchRss(env: BenchEnv, opts: BenchOptions, log: (line: st
           peak = Math.max(peak, vmRss(pid, 'VmRSS'));
           if (tick % 5 === 0) {
             const servers = appServers(codex.codexHome);
-            if (servers.length >= apps) {
-              apps = servers.length;
-              appsBytes = Math.max(appsBytes, servers.reduce((sum, p) => sum + vmRss(p, 'VmRSS'), 0));
-            }
+            apps = Math.max(apps, servers.length);
+            // Everything but the worker that runs with the scenario's CODEX_HOME: app-servers and what they started.
+            const codexSide = processesUsing(codex.codexHome).filter((p) => p !== pid);
+            appsBytes = Math.max(appsBytes, codexSide.reduce((sum, p) => sum + vmRss(p, 'VmRSS'), 0));
           }
           await sleep(100);
         }
@@ -89,10 +104,11 @@ export async function benchRss(env: BenchEnv, opts: BenchOptions, log: (line: st
       peaks.push(peak);
       appPeaks.push(apps);
       appPeakBytes.push(appsBytes);
-      log(`rss round ${r + 1}: worker peak ${(peak / 2 ** 20).toFixed(1)} MiB, ${apps} app-servers at once (${(appsBytes / 2 ** 20).toFixed(0)} MiB together)`);
+      log(`rss (${label}) round ${r + 1}: worker peak ${(peak / 2 ** 20).toFixed(1)} MiB, ${apps} app-servers at once (${(appsBytes / 2 ** 20).toFixed(0)} MiB together)`);
     }
     await sleep(2000);
     return {
+      label,
       tasks: opts.rssTasks,
       rounds: opts.rssRounds,
       idleBytes,

@@ -14,15 +14,15 @@ import { parseOptions, type BenchOptions, type Section } from './lib/options';
 import { mib, ms, ratio, table } from './lib/stats';
 import { benchLatency, type LatencyResult } from './latency';
 import { benchList, type ListResult } from './list-query';
-import { benchOverhead, type OverheadResult } from './overhead';
+import { benchOverhead, OVERHEAD_PATHS, type OverheadPath, type OverheadResult } from './overhead';
 import { benchRss, type RssResult } from './rss';
-import { benchThroughput, type ThroughputRow } from './throughput';
+import { benchThroughput, CODEX_MODES, type ThroughputRow } from './throughput';
 
 interface Results {
   latency?: LatencyResult;
   overhead?: OverheadResult;
   throughput?: ThroughputRow[];
-  rss?: RssResult;
+  rss?: RssResult[];
   list?: ListResult;
   errors: { section: Section; message: string }[];
   seconds: Partial<Record<Section, number>>;
@@ -130,15 +130,24 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       }
     }
   }
-  if (r.overhead) summary.push(['one-message task through the bridge vs raw app-server turn', `median ${ms(r.overhead.bridge.p50)} vs ${ms(r.overhead.raw.p50)} (${ratio(r.overhead.bridge.p50 / r.overhead.raw.p50)})`]);
+  if (r.overhead) {
+    const o = r.overhead;
+    summary.push(['one-message task through the bridge vs raw cold app-server turn', `median ${ms(o.bridgePooled.p50)} vs ${ms(o.raw.p50)} (${ratio(o.bridgePooled.p50 / o.raw.p50)})`]);
+    summary.push(['… with an app-server spawned per turn', `median ${ms(o.bridge.p50)} (${ratio(o.bridge.p50 / o.raw.p50)})`]);
+  }
   if (r.throughput) {
-    const real = r.throughput.filter((t) => t.concurrency !== null);
-    const best = real.reduce<ThroughputRow | undefined>((b, t) => (!b || t.tasksPerSecond > b.tasksPerSecond ? t : b), undefined);
-    if (best) summary.push(['throughput with the real Codex binary (best setting)', `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`]);
+    for (const mode of CODEX_MODES) {
+      const real = r.throughput.filter((t) => t.concurrency !== null && t.label === mode.label);
+      const best = real.reduce<ThroughputRow | undefined>((b, t) => (!b || t.tasksPerSecond > b.tasksPerSecond ? t : b), undefined);
+      if (best) summary.push([`throughput, ${mode.label} (best setting)`, `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`]);
+    }
     const ceiling = r.throughput.find((t) => t.concurrency === null);
     if (ceiling) summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s`]);
   }
-  if (r.rss) summary.push([`worker RSS with ${r.rss.tasks} concurrent Codex turns`, `${mib(r.rss.peakBytes)} peak (idle ${mib(r.rss.idleBytes)})`]);
+  for (const x of r.rss ?? []) {
+    summary.push([`${x.tasks} concurrent Codex turns, ${x.label}: worker RSS`, `${mib(x.peakBytes)} peak (idle ${mib(x.idleBytes)})`]);
+    summary.push([`… all app-server processes together`, `${mib(x.appServersPeakBytes)} (${x.appServersPeak} processes)`]);
+  }
   if (r.list) {
     const at = r.list.seeded;
     const plain = r.list.rows.find((x) => x.docs === at && x.query.includes('no filter'));
@@ -193,16 +202,17 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     out.push('## Per-task overhead of the bridge', '');
     out.push(
       'A one-message task ("ping" → "pong", the scripted model answers at once) with the real `codex app-server`. **raw**: a hand-written ' +
-        'app-server loop (spawn, initialize, thread/start, turn/start, turn/completed, exit) — the protocol and nothing else. **runner**: ' +
-        '`CodexRunner.runTurn` (what the activity runs). **bridge**: `TaskService.start` → Temporal workflow → the real Codex activity on an ' +
-        'in-process worker → notifier called, including the MongoDB mirror writes. Interleaved in rotating order after two warm-up rounds. ' +
-        '(`bench/codex-overhead.ts` measures raw vs runner alone.)',
+        'app-server loop on a cold process (spawn, initialize, thread/start, turn/start, turn/completed, exit) — the protocol and nothing else. ' +
+        '**runner**: `CodexRunner.runTurn` (what the activity runs), with an app-server spawned for the turn (`CODEX_BRIDGE_APP_SERVERS=0`) or on ' +
+        'the pool of warm app-servers (**pooled**, the default). **bridge**: `TaskService.start` → Temporal workflow → the real Codex activity on an ' +
+        'in-process worker → notifier called, including the MongoDB mirror writes; one worker per way of running app-servers. Interleaved in ' +
+        'rotating order after two warm-up rounds. (`bench/codex-overhead.ts` measures raw vs runner alone.)',
       '',
     );
     out.push(
       table(
         ['Path', 'n', 'median', 'p95', 'min', 'max', 'median vs raw'],
-        (['raw', 'runner', 'bridge'] as const).map((k) => [k, String(o[k].n), ms(o[k].p50), ms(o[k].p95), ms(o[k].min), ms(o[k].max), `${ratio(o[k].p50 / o.raw.p50)} (${o[k].p50 >= o.raw.p50 ? '+' : '−'}${ms(Math.abs(o[k].p50 - o.raw.p50))})`]),
+        OVERHEAD_PATHS.map((k) => [OVERHEAD_LABELS[k], String(o[k].n), ms(o[k].p50), ms(o[k].p95), ms(o[k].min), ms(o[k].max), `${ratio(o[k].p50 / o.raw.p50)} (${o[k].p50 >= o.raw.p50 ? '+' : '−'}${ms(Math.abs(o[k].p50 - o.raw.p50))})`]),
       ),
       '',
     );
@@ -212,7 +222,7 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     out.push('## Throughput', '');
     out.push(
       'Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker\'s real Codex activity ' +
-        '(one `codex app-server` process per turn) against a model that answers at once, with the worker\'s activity slots ' +
+        '(a `codex app-server` spawned per turn, or a thread on the worker\'s pool of warm app-servers) against a model that answers at once, with the worker\'s activity slots ' +
         '(`maxConcurrentActivityTaskExecutions`; Codex turns, mirror writes and deliveries share them) set as shown. **bridge only**: a stand-in ' +
         'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone.',
       '',
@@ -226,24 +236,26 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     );
   }
 
-  if (r.rss) {
-    const x = r.rss;
+  if (r.rss?.length) {
+    const xs = r.rss;
+    const x0 = xs[0]!;
     out.push('## Worker memory', '');
     out.push(
-      `The real \`codex-bridge worker\` process (bin/codex-bridge.js, configured from the environment) running ${x.tasks} Codex turns at once ` +
-        `(the model holds each answer 4 s), ${x.rounds} round(s); VmRSS from /proc/<pid>/status every 100 ms. The app-servers are separate processes.`,
+      `The real \`codex-bridge worker\` process (bin/codex-bridge.js, configured from the environment) running ${x0.tasks} Codex turns at once ` +
+        `(the model holds each answer 4 s), ${x0.rounds} round(s) per column, the columns one after the other; VmRSS from /proc/<pid>/status every ` +
+        '100 ms. The app-servers are separate processes: their RSS is summed with everything they started.',
       '',
     );
     out.push(
       table(
-        ['Measure', 'Value'],
+        ['Measure', ...xs.map((x) => x.label)],
         [
-          ['worker RSS, idle after one task', mib(x.idleBytes)],
-          [`worker RSS, peak with ${x.tasks} turns in flight (median of rounds)`, mib(x.peakBytes)],
-          ['worker RSS, idle afterwards', mib(x.afterBytes)],
-          ['worker VmHWM since start (includes bundling the workflow code at start-up)', mib(x.highWaterBytes)],
-          ['app-server processes alive at once (peak)', String(x.appServersPeak)],
-          ['their RSS together at that peak', `${mib(x.appServersPeakBytes)} (${mib(x.appServersPeakBytes / Math.max(1, x.appServersPeak))} each)`],
+          ['worker RSS, idle after one task', ...xs.map((x) => mib(x.idleBytes))],
+          [`worker RSS, peak with ${x0.tasks} turns in flight (median of rounds)`, ...xs.map((x) => mib(x.peakBytes))],
+          ['worker RSS, idle afterwards', ...xs.map((x) => mib(x.afterBytes))],
+          ['worker VmHWM since start (includes bundling the workflow code at start-up)', ...xs.map((x) => mib(x.highWaterBytes))],
+          ['app-server processes alive at once (peak)', ...xs.map((x) => String(x.appServersPeak))],
+          ['their RSS together at the peak (with what they started)', ...xs.map((x) => mib(x.appServersPeakBytes))],
         ],
       ),
       '',
@@ -293,6 +305,14 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
   const markdown = out.join('\n');
   return { markdown, terminal: markdown };
 }
+
+const OVERHEAD_LABELS: Record<OverheadPath, string> = {
+  raw: 'raw (cold app-server)',
+  runner: 'runner, app-server per turn',
+  runnerPooled: 'runner, pooled',
+  bridge: 'bridge, app-server per turn',
+  bridgePooled: 'bridge, pooled',
+};
 
 function version(bin: string, args: string[]): string {
   try {

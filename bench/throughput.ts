@@ -2,7 +2,8 @@
 //   real Codex  the worker's real Codex activity against a scripted model that answers at once,
 //               with the worker's activity slots (maxConcurrentActivityTaskExecutions) set to
 //               1, 2, 4, 8 — the knob an operator has; Codex turns, mirror writes and deliveries
-//               share those slots;
+//               share those slots; each with an app-server spawned per turn and with the pool of
+//               warm app-servers (the default), alternating;
 //   ceiling     the stand-in Codex activity returning at once, worker defaults: what Temporal,
 //               the store and the workflow alone can carry on this machine; and once more with
 //               the mirror writes going to a no-op store, to attribute the cost.
@@ -24,16 +25,23 @@ export interface ThroughputRow {
   tasksPerSecond: number;
 }
 
+/** The two ways a worker runs app-servers. */
+export const CODEX_MODES = [
+  { label: 'real Codex, app-server per turn', env: { CODEX_BRIDGE_APP_SERVERS: '0' } },
+  { label: 'real Codex, pooled app-servers', env: {} },
+] as const;
+
 export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
   const model = await ScriptedModel.start(() => ({ items: [{ type: 'message', text: 'pong', phase: 'final_answer' }] }));
   const codex = await makeCodexEnv({ modelUrl: model.url });
   try {
-    for (const c of opts.throughputConcurrency) {
+    for (const c of opts.throughputConcurrency) for (const mode of CODEX_MODES) {
       const config = env.config(`tput-${c}`, {
         CODEX_HOME: codex.codexHome,
         CODEX_BRIDGE_CODEX_CONFIG: JSON.stringify(codex.configOverrides),
         CODEX_BRIDGE_ALLOWED_ROOTS: codex.root,
+        ...mode.env,
       });
       const { service } = await env.service(config);
       const recorder = new DeliveryRecorder();
@@ -46,8 +54,8 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
         },
         { maxConcurrentActivityTaskExecutions: c },
       );
-      rows.push({ label: 'real Codex', concurrency: c, ...row });
-      log(`throughput, real Codex, ${c} slots: ${row.tasksPerSecond.toFixed(2)} tasks/s`);
+      rows.push({ label: mode.label, concurrency: c, ...row });
+      log(`throughput, ${mode.label}, ${c} slots: ${row.tasksPerSecond.toFixed(2)} tasks/s`);
     }
   } finally {
     await model.close();

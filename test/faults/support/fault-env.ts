@@ -325,9 +325,9 @@ export class FaultEnv {
   }
 
   /** Live app-servers that worker `identity` spawned (its children: they keep their parent pid until it dies). */
-  appServersOf(identity: string): number {
+  appServerPidsOf(identity: string): number[] {
     const pid = this.workers.get(identity)?.pid;
-    if (pid === undefined) return 0;
+    if (pid === undefined) return [];
     return this.appServers().filter((child) => {
       try {
         const stat = fs.readFileSync(`/proc/${child}/stat`, 'utf8');
@@ -335,7 +335,17 @@ export class FaultEnv {
       } catch {
         return false;
       }
-    }).length;
+    });
+  }
+
+  /**
+   * Codex turns in flight on worker `identity`, as far as can be seen from outside: with an
+   * app-server per turn, its app-servers; with pooled app-servers (alive while idle too), the
+   * model's open responses while the worker has any app-server (one worker runs at a time).
+   */
+  appServersOf(identity: string): number {
+    const servers = this.appServerPidsOf(identity).length;
+    return this.workerEnv.CODEX_BRIDGE_APP_SERVERS === '0' ? servers : servers > 0 ? this.model.inFlight : 0;
   }
 
   /** Codex turns that ended (completed or failed), per worker identity, from the workflow histories. */
