@@ -4,6 +4,10 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createRunCodexTurnActivity } from '../../activities/codex/run-codex-turn';
+import type { CodexHeartbeat, CodexTurnResult } from '../../activities/codex/types';
 import { requestInputText, type RecordedRequest, type ScriptStep } from '../support/scripted-model';
 import { scriptedCodexFixture } from './support/scripted-codex';
 
@@ -22,9 +26,10 @@ function hasToolOutput(request: RecordedRequest): boolean {
   return input.slice(lastUser + 1).some((i) => i.type === 'function_call_output');
 }
 
-/** A model that answers by prompt: `run:<cmd>` runs cmd, then answers; `stall` never answers. */
+/** A model that answers by prompt: `run:<cmd>` runs cmd, then answers; `hold:<cmd>` runs cmd, then stalls; `stall` never answers. */
 function byPrompt(request: RecordedRequest): ScriptStep {
   const prompt = promptOf(request);
+  if (prompt.startsWith('hold:')) return hasToolOutput(request) ? { stall: true } : { items: [{ type: 'exec_command', cmd: prompt.slice(5) }] };
   if (prompt.startsWith('run:')) return hasToolOutput(request) ? { items: [{ type: 'message', text: `ran ${prompt}` }] } : { items: [{ type: 'exec_command', cmd: prompt.slice(4) }] };
   if (prompt === 'stall') return { stall: true };
   return { items: [{ type: 'message', text: `answer to ${prompt}` }] };
@@ -209,6 +214,29 @@ test('what a turn started in the background is ended with the turn, not the shar
   expect(alive(pid!)).toBe(true);
   await runner.close();
   expect(env.processes()).toEqual([]);
+});
+
+test('a retry ends what the previous attempt’s turn started, never the shared app-server', async () => {
+  const { model, env, runner, pool } = await pooledRunner(1);
+  const [pid] = pool.pids();
+  const seen: { heartbeat: CodexHeartbeat | null } = { heartbeat: null };
+  // The "crashed" attempt: a turn nobody awaits, which left a sleeper outside its process group.
+  const abandoned = runner.runTurn(env.turnInput({ prompt: 'hold:setsid sleep 300 > /dev/null 2>&1 < /dev/null & echo started' }), {
+    processTag: 'a1a1a1a1-0000-4000-8000-000000000001',
+    onProgress: (hb) => (seen.heartbeat = hb),
+  });
+  abandoned.catch(() => undefined);
+  await model.waitForRequests(2);
+  const sleepers = () => env.processes().filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('sleep'));
+  expect(sleepers()).toHaveLength(1);
+  expect(seen.heartbeat).toMatchObject({ pid, processTag: 'a1a1a1a1-0000-4000-8000-000000000001' });
+
+  const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: seen.heartbeat }, { logger: new DefaultLogger('ERROR') });
+  const result = (await retry.run(createRunCodexTurnActivity(runner), env.turnInput({ prompt: 'again' }))) as CodexTurnResult;
+  expect(result).toMatchObject({ status: 'completed', finalMessage: 'answer to again' });
+  expect(sleepers()).toEqual([]);
+  expect(pool.pids()).toEqual([pid]);
+  expect(alive(pid!)).toBe(true);
 });
 
 describe('a worker that dies leaves no process behind', () => {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { feishuUuid } from '../../../activities/notify/feishu-message';
 import { TaskService } from '../../../src/client/task-service';
-import { loadConfig, type Config } from '../../../src/config';
+import { defaultAppServers, loadConfig, type Config } from '../../../src/config';
 import { completionKey } from '../../../src/domain/idempotency';
 import type { TaskDocument } from '../../../src/domain/task';
 import { isTerminalStatus } from '../../../src/domain/task';
@@ -358,11 +358,22 @@ export class FaultEnv {
     return counts;
   }
 
-  /** Waits (bounded) for every app-server of this scenario to be gone. */
+  /**
+   * App-servers that should not exist: every one whose worker is gone, and of a live worker every
+   * one beyond its pool (with an app-server per turn, all of them once no turn runs).
+   */
+  leftoverAppServers(): number[] {
+    const raw = this.workerEnv.CODEX_BRIDGE_APP_SERVERS;
+    const pool = raw === undefined || raw === '' ? defaultAppServers() : Number(raw);
+    const pooled = new Set([...this.workers.keys()].flatMap((identity) => this.appServerPidsOf(identity).slice(0, pool)));
+    return this.appServers().filter((pid) => !pooled.has(pid));
+  }
+
+  /** Waits (bounded) for every app-server of this scenario that should not exist to be gone. */
   async expectNoAppServersLeft(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.appServers().length > 0 && Date.now() < deadline) await sleep(250);
-    expect(this.appServers()).toEqual([]);
+    while (this.leftoverAppServers().length > 0 && Date.now() < deadline) await sleep(250);
+    expect(this.leftoverAppServers()).toEqual([]);
   }
 
   /** The last lines of every worker's log (for a failure message). */
