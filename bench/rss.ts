@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManagedProcess } from '../src/infra/managed-process';
 import { PROJECT_ROOT } from '../src/infra/tool-paths';
+import { WORKER_NODE_FLAGS } from '../src/worker-memory';
 import type { TaskStore } from '../src/store/task-store';
 import { makeCodexEnv, processesUsing } from '../test/support/codex-env';
 import { PacedModel } from '../test/support/paced-model';
@@ -60,7 +61,7 @@ async function benchRssOf(label: string, extraEnv: NodeJS.ProcessEnv, env: Bench
   const worker = new ManagedProcess({
     name: 'bench-worker',
     command: process.execPath,
-    args: [cli, 'worker'],
+    args: [...WORKER_NODE_FLAGS, cli, 'worker'], // as `codex-bridge dev` starts it
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env.envFor(config) },
     logFile: path.join(env.dir, 'rss-worker.log'),

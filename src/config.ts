@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_HERMES_MAX_SENDS, DEFAULT_HERMES_TIMEOUT_MS } from '../activities/notify/hermes-notifier';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from './worker-memory';
 
 const hostPort = (fallback: string) =>
   z
@@ -66,6 +67,21 @@ const duration = (fallbackMs: number) =>
       return ms;
     });
 
+/** A whole number in [min, max]; unset or empty: the fallback. */
+const wholeNumber = (min: number, max: number, fallback: () => number, hint = '') =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback();
+      const n = Number(v);
+      if (!/^\s*\d+\s*$/.test(v) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}${hint}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 /** One delivery attempt may run 2 minutes (the workflow's limit); a request must end well before. */
 const MAX_NOTIFY_REQUEST_MS = 100_000;
 const NOTIFY_REQUEST_LIMIT = 'must be at most 100s: one delivery attempt is given 2 minutes';
@@ -87,17 +103,8 @@ export const configSchema = z.object({
   CODEX_BIN: optionalString,
   CODEX_HOME: optionalString,
   CODEX_BRIDGE_CODEX_CONFIG: jsonStringArray,
-  CODEX_BRIDGE_APP_SERVERS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return defaultAppServers();
-      if (!/^\s*\d{1,2}\s*$/.test(v) || Number(v) > 64) {
-        ctx.addIssue({ code: 'custom', message: 'must be a whole number from 0 to 64 (0: a fresh app-server for every turn)' });
-        return z.NEVER;
-      }
-      return Number(v);
-    }),
+  CODEX_BRIDGE_APP_SERVERS: wholeNumber(0, 64, () => defaultAppServers(), ' (0: a fresh app-server for every turn)'),
+  CODEX_BRIDGE_WORKFLOW_CACHE: wholeNumber(2, 100_000, () => DEFAULT_MAX_CACHED_WORKFLOWS),
   CODEX_BRIDGE_ALLOWED_ROOTS: z
     .string()
     .optional()
@@ -149,6 +156,8 @@ export interface Config {
   };
   api: { addr: string; token: string | undefined };
   metricsAddr: string | undefined;
+  /** Workflows the worker keeps cached (maxCachedWorkflows). */
+  workflowCacheSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   uiUrl: string | undefined;
   notifiers: {
@@ -196,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     api: { addr: c.CODEX_BRIDGE_API_ADDR, token: c.CODEX_BRIDGE_API_TOKEN },
     metricsAddr: c.CODEX_BRIDGE_METRICS_ADDR,
+    workflowCacheSize: c.CODEX_BRIDGE_WORKFLOW_CACHE,
     logLevel: c.CODEX_BRIDGE_LOG_LEVEL,
     uiUrl: c.CODEX_BRIDGE_UI_URL,
     notifiers: {

@@ -1,6 +1,6 @@
 // The worker: the one place that builds the real dependencies (Codex runner, notifier registry,
 // MongoDB store) and wires them into the activities. No logic lives here.
-import * as path from 'node:path';
+import * as fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
@@ -9,6 +9,8 @@ import { freePort } from './infra/free-port';
 import { createLogger, createTemporalLogger, registerConfigSecrets, type Logger } from './logging';
 import { getBridgeMetrics, startMetricsServer } from './metrics';
 import { createWorkerMetricsHooks } from './worker-metrics';
+import { bundleWorkflowsInChild, WORKFLOWS_PATH } from './workflow-bundle';
+import { applyWorkerV8Flags } from './worker-memory';
 import { createActivities, type ActivityDeps } from '../activities';
 import { CodexRunner } from '../activities/codex/codex-runner';
 import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
@@ -16,8 +18,7 @@ import { createNotifier } from '../activities/notify/registry';
 import { createProgressReporter } from '../activities/progress-reporter';
 import { createRequestRelay } from '../activities/request-relay';
 
-/** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
-export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
+export { WORKFLOWS_PATH };
 
 export interface BridgeWorkerOptions {
   /** Replace real dependencies (tests, benchmarks: a stand-in Codex runner, a fake notifier). */
@@ -77,6 +78,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+    maxCachedWorkflows: config.workflowCacheSize,
     // Cancellation reaches an activity only with a heartbeat response: keep heartbeats frequent so a
     // `cancel` interrupts Codex within seconds (the SDK would otherwise wait up to 80% of the timeout).
     defaultHeartbeatThrottleInterval: '1s',
@@ -97,6 +99,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
  */
 export async function runWorker(config: Config, options: BridgeWorkerOptions & { signal?: AbortSignal; logger?: Logger } = {}): Promise<void> {
   registerConfigSecrets(config);
+  applyWorkerV8Flags();
   const logger = options.logger ?? createLogger({ level: config.logLevel, context: { component: 'worker' } });
   const sdkMetricsAddr = config.metricsAddr ? `127.0.0.1:${await freePort()}` : undefined;
   Runtime.install({
@@ -110,10 +113,19 @@ export async function runWorker(config: Config, options: BridgeWorkerOptions & {
     : undefined;
   if (metricsServer) logger.info('metrics served', { url: metricsServer.url });
 
-  const { worker, close } = await createBridgeWorker(config, {
-    ...options,
-    deps: { observer: hooks.observer, onMirrored: hooks.onMirrored, ...options.deps },
-  });
+  // The Worker reads the bundle file while it is created.
+  const bundleFile = options.workflowBundle ? null : await bundleWorkflowsInChild();
+  let built: BridgeWorker;
+  try {
+    built = await createBridgeWorker(config, {
+      ...options,
+      ...(bundleFile ? { workflowBundle: { codePath: bundleFile } } : {}),
+      deps: { observer: hooks.observer, onMirrored: hooks.onMirrored, ...options.deps },
+    });
+  } finally {
+    if (bundleFile) fs.rmSync(bundleFile, { force: true });
+  }
+  const { worker, close } = built;
   const onAbort = () => worker.shutdown();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
