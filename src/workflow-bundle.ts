@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 
 /** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
@@ -33,8 +33,13 @@ export async function bundleWorkflowsInChild(): Promise<string | null> {
   return out;
 }
 
+/** Bundles the task workflows in this process; the bundler reports only warnings and errors. */
+export function bundleTaskWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietBundlerLogger });
+}
+
 async function main(out: string): Promise<void> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietBundlerLogger });
+  const { code } = await bundleTaskWorkflows();
   fs.writeFileSync(out, code);
 }
 
