@@ -233,7 +233,7 @@ export class CodexRunner {
       turnOver.abort();
       deadline.cancel();
       hooks.signal?.removeEventListener('abort', onAbort);
-      await host.finish({ settled: recorder.outcome !== null || host.isEnded, stuck });
+      await host.finish({ settled: recorder.outcome !== null || host.isEnded, stuck, ranCommands: recorder.result().commands.length > 0 });
     }
   }
 

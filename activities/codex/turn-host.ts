@@ -17,6 +17,12 @@ export interface ThreadSettings {
   model?: string;
 }
 
+export interface TurnEnd {
+  settled: boolean;
+  stuck: boolean;
+  ranCommands: boolean;
+}
+
 type Request = <M extends ClientMethod>(method: M, params: ClientRequests[M]['params']) => Promise<ClientRequests[M]['result']>;
 
 export interface TurnHost {
@@ -34,9 +40,10 @@ export interface TurnHost {
   request: Request;
   /**
    * After the turn: nothing it started may be left. `settled`: the turn is known to be over;
-   * `stuck`: it was asked to stop and did not report it in time.
+   * `stuck`: it was asked to stop and did not report it in time; `ranCommands`: it started
+   * command executions (only those start processes).
    */
-  finish(outcome: { settled: boolean; stuck: boolean }): Promise<void>;
+  finish(outcome: TurnEnd): Promise<void>;
 }
 
 const CLIENT_CAPABILITIES = { experimentalApi: false, requestAttestation: false, optOutNotificationMethods: IGNORED_NOTIFICATIONS };
@@ -178,7 +185,7 @@ export class PooledTurnHost implements TurnHost {
     return thread.id;
   }
 
-  async finish({ settled, stuck }: { settled: boolean; stuck: boolean }): Promise<void> {
+  async finish({ settled, stuck, ranCommands }: TurnEnd): Promise<void> {
     this.unroute?.();
     // Stopped while turn/start was on its way: that turn must not run on unattended.
     if (!settled && this.turnStart) {
@@ -187,7 +194,8 @@ export class PooledTurnHost implements TurnHost {
       });
     }
     try {
-      await killTaggedProcesses(this.processTag, 500);
+      // Scanning /proc takes milliseconds: only when the turn may have started something.
+      if (ranCommands || !settled) await killTaggedProcesses(this.processTag, 500);
     } finally {
       this.pool.release(this.server, stuck);
     }

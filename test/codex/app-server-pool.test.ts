@@ -43,6 +43,15 @@ async function pooledRunner(size: number, script: (request: RecordedRequest) => 
   return { model, env, runner, pool: runner.appServerPool()! };
 }
 
+/** A process's argv joined by NULs; empty once it has gone. */
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -208,7 +217,7 @@ test('what a turn started in the background is ended with the turn, not the shar
   const [pid] = pool.pids();
   const result = await runner.runTurn(env.turnInput({ prompt: 'run:setsid nohup sleep 300 > /dev/null 2>&1 < /dev/null & echo started' }));
   expect(result.commands[0]!.output).toContain('started');
-  const sleepers = () => env.processes().filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('sleep'));
+  const sleepers = () => env.processes().filter((p) => cmdline(p).startsWith('sleep'));
   expect(sleepers()).toEqual([]);
   expect(pool.pids()).toEqual([pid]);
   expect(alive(pid!)).toBe(true);
@@ -227,7 +236,7 @@ test('a retry ends what the previous attempt’s turn started, never the shared 
   });
   abandoned.catch(() => undefined);
   await model.waitForRequests(2);
-  const sleepers = () => env.processes().filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('sleep'));
+  const sleepers = () => env.processes().filter((p) => cmdline(p).startsWith('sleep'));
   expect(sleepers()).toHaveLength(1);
   expect(seen.heartbeat).toMatchObject({ pid, processTag: 'a1a1a1a1-0000-4000-8000-000000000001' });
 
@@ -237,6 +246,18 @@ test('a retry ends what the previous attempt’s turn started, never the shared 
   expect(sleepers()).toEqual([]);
   expect(pool.pids()).toEqual([pid]);
   expect(alive(pid!)).toBe(true);
+});
+
+test('what a person must fix is reported as without a pool, and the pool stays usable', async () => {
+  const { env } = await setUp(byPrompt, ['model_provider="no-such-provider"']);
+  const broken = env.runner({ appServers: 1 });
+  onCleanup(() => broken.close());
+  await expect(broken.runTurn(env.turnInput())).rejects.toMatchObject({ type: 'InvalidCodexConfig', message: expect.stringContaining('no-such-provider') });
+
+  const { env: good, runner } = await pooledRunner(1);
+  await expect(runner.runTurn(good.turnInput({ threadId: '01a2143c-51e5-7733-8a62-62267bbdd6c0' }))).rejects.toMatchObject({ type: 'CodexThreadNotFound' });
+  await expect(runner.runTurn(good.turnInput({ cwd: path.join(good.root, 'gone') }))).rejects.toMatchObject({ type: 'CwdMissing' });
+  expect(await runner.runTurn(good.turnInput({ prompt: 'still there?' }))).toMatchObject({ status: 'completed', finalMessage: 'answer to still there?' });
 });
 
 describe('a worker that dies leaves no process behind', () => {
@@ -250,8 +271,8 @@ describe('a worker that dies leaves no process behind', () => {
     });
     onCleanup(async () => void child.kill('SIGKILL'));
     await model.waitForRequests(1);
-    const appServers = () => env.processes().filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('app-server'));
-    const sleepers = () => env.processes().filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('sleep'));
+    const appServers = () => env.processes().filter((p) => cmdline(p).split('\0').includes('app-server'));
+    const sleepers = () => env.processes().filter((p) => cmdline(p).startsWith('sleep'));
     await until(() => sleepers().length === 2);
     expect(appServers()).toHaveLength(2);
 

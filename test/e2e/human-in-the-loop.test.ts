@@ -146,7 +146,7 @@ test('a worker restart while the task waits for an answer loses nothing: answer 
     throw new Error(`${err.message}\nworker log:\n${first.log()}`);
   });
   await eventually(() => inbox(task_id), (lines) => lines.length === 1, 20_000, 'the approval message');
-  expect(h.codexProcesses([first.pid]).length).toBeGreaterThan(0); // Codex waits for the answer in the worker's app-server
+  expect(h.codexProcesses([first.pid], { pooled: true }).length).toBeGreaterThan(0); // Codex waits for the answer in the worker's app-server
 
   await first.crash();
   const second = h.startChildWorker(restart.env);

@@ -13,6 +13,7 @@ import { TaskService } from '../../../src/client/task-service';
 import { loadConfig, type Config } from '../../../src/config';
 import type { TaskDocument } from '../../../src/domain/task';
 import { PROJECT_ROOT } from '../../../src/infra/tool-paths';
+import { POOL_OWNER_ENV, poolOwnerId } from '../../../activities/codex/process-sweep';
 import { TaskStore } from '../../../src/store/task-store';
 import { createBridgeWorker } from '../../../src/worker';
 import type { Notifier } from '../../../activities/notify/notifier';
@@ -75,8 +76,11 @@ export interface E2eHarness {
   result(taskId: string, timeoutMs?: number): Promise<TaskDocument>;
   /** Polls the workflow's own state until `predicate` holds. */
   waitFor(taskId: string, predicate: (doc: TaskDocument) => boolean, timeoutMs?: number): Promise<TaskDocument>;
-  /** Live processes using this file's CODEX_HOME, except `exclude` (e.g. a running worker). */
-  codexProcesses(exclude?: number[]): number[];
+  /**
+   * Live processes using this file's CODEX_HOME, except `exclude` (e.g. a running worker) and,
+   * unless `pooled`, the pooled app-servers of live workers (they outlive the turns they serve).
+   */
+  codexProcesses(exclude?: number[], options?: { pooled?: boolean }): number[];
   close(): Promise<void>;
 }
 
@@ -189,8 +193,8 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
           await sleep(200);
         }
       },
-      codexProcesses(exclude = []) {
-        return codex.processes().filter((pid) => !exclude.includes(pid));
+      codexProcesses(exclude = [], { pooled = false } = {}) {
+        return codex.processes().filter((pid) => !exclude.includes(pid) && (pooled || !isLiveWorkersAppServer(pid)));
       },
       close,
     };
@@ -271,5 +275,20 @@ export async function eventually<T>(read: () => Promise<T> | T, predicate: (valu
     if (predicate(value)) return value;
     if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
     await sleep(200);
+  }
+}
+
+/**
+ * A pooled app-server of a live worker: expected to outlive the turns it served (it dies with its
+ * worker). Its environment names the worker that owns it.
+ */
+function isLiveWorkersAppServer(pid: number): boolean {
+  try {
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    const owner = environ.find((kv) => kv.startsWith(`${POOL_OWNER_ENV}=`))?.slice(POOL_OWNER_ENV.length + 1);
+    const isAppServer = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').includes('app-server');
+    return isAppServer && owner !== undefined && poolOwnerId(Number(owner.split('-')[0])) === owner;
+  } catch {
+    return false;
   }
 }
