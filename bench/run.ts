@@ -141,6 +141,7 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       const best = real.reduce<ThroughputRow | undefined>((b, t) => (!b || t.tasksPerSecond > b.tasksPerSecond ? t : b), undefined);
       if (best) summary.push([`throughput, ${mode.label} (best setting)`, `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`]);
     }
+    for (const alone of r.throughput.filter((t) => t.label.startsWith('CodexRunner'))) summary.push([`throughput, ${alone.label}`, `${alone.tasksPerSecond.toFixed(1)} turns/s`]);
     const ceiling = r.throughput.find((t) => t.concurrency === null);
     if (ceiling) summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s`]);
   }
@@ -224,13 +225,14 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       'Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker\'s real Codex activity ' +
         '(a `codex app-server` spawned per turn, or a thread on the worker\'s pool of warm app-servers) against a model that answers at once, with the worker\'s activity slots ' +
         '(`maxConcurrentActivityTaskExecutions`; Codex turns, mirror writes and deliveries share them) set as shown. **bridge only**: a stand-in ' +
-        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone.',
+        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone. **CodexRunner alone**: ' +
+        'the same one-message turns straight through `CodexRunner.runTurn`, 20 at a time, no Temporal — what the Codex side can carry.',
       '',
     );
     out.push(
       table(
         ['Codex', 'activity slots', 'tasks', 'seconds', 'tasks/s'],
-        r.throughput.map((t) => [t.label, t.concurrency === null ? 'default' : String(t.concurrency), String(t.tasks), t.seconds.toFixed(1), t.tasksPerSecond.toFixed(2)]),
+        r.throughput.map((t) => [t.label, t.concurrency === null ? 'default' : t.label.startsWith('CodexRunner') ? `— (${t.concurrency} at a time)` : String(t.concurrency), String(t.tasks), t.seconds.toFixed(1), t.tasksPerSecond.toFixed(2)]),
       ),
       '',
     );

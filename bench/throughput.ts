@@ -4,11 +4,15 @@
 //               1, 2, 4, 8 — the knob an operator has; Codex turns, mirror writes and deliveries
 //               share those slots; each with an app-server spawned per turn and with the pool of
 //               warm app-servers (the default), alternating;
+//   runner      CodexRunner.runTurn alone, 20 turns at a time, both ways: what the Codex side can
+//               carry without Temporal;
 //   ceiling     the stand-in Codex activity returning at once, worker defaults: what Temporal,
 //               the store and the workflow alone can carry on this machine; and once more with
 //               the mirror writes going to a no-op store, to attribute the cost.
 import { randomUUID } from 'node:crypto';
-import { makeCodexEnv } from '../test/support/codex-env';
+import { CodexRunner } from '../activities/codex/codex-runner';
+import { loadConfig } from '../src/config';
+import { makeCodexEnv, type CodexTestEnv } from '../test/support/codex-env';
 import { ScriptedModel } from '../test/support/scripted-model';
 import type { TaskService } from '../src/client/task-service';
 import type { BenchEnv } from './lib/bench-env';
@@ -36,6 +40,17 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
   const model = await ScriptedModel.start(() => ({ items: [{ type: 'message', text: 'pong', phase: 'final_answer' }] }));
   const codex = await makeCodexEnv({ modelUrl: model.url });
   try {
+    for (const [label, appServers] of [['CodexRunner alone (no Temporal), app-server per turn', 0], ['CodexRunner alone (no Temporal), pooled app-servers', undefined]] as const) {
+      const runner = new CodexRunner(codex.runnerOptions({ appServers: appServers ?? loadConfig({}).codex.appServers }));
+      try {
+        await runner.warm();
+        const row = await runTurns(runner, codex, opts.throughputTasks, 20);
+        rows.push({ label, concurrency: 20, ...row });
+        log(`throughput, ${label}: ${row.tasksPerSecond.toFixed(1)} turns/s`);
+      } finally {
+        await runner.close();
+      }
+    }
     for (const c of opts.throughputConcurrency) for (const mode of CODEX_MODES) {
       const config = env.config(`tput-${c}`, {
         CODEX_HOME: codex.codexHome,
@@ -84,6 +99,23 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
   rows.push({ label: 'bridge only, mirror writes to a no-op store', concurrency: null, ...noMirrorRow });
   log(`throughput, bridge ceiling without the store: ${noMirrorRow.tasksPerSecond.toFixed(1)} tasks/s`);
   return rows;
+}
+
+/** Runs `count` one-message turns, `parallel` at a time, straight through the runner. */
+async function runTurns(runner: CodexRunner, codex: CodexTestEnv, count: number, parallel: number): Promise<{ tasks: number; seconds: number; tasksPerSecond: number }> {
+  let next = 0;
+  const start = now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        next += 1;
+        const result = await runner.runTurn(codex.turnInput({ prompt: 'ping' }));
+        if (result.status !== 'completed') throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
+      }
+    }),
+  );
+  const seconds = (now() - start) / 1000;
+  return { tasks: count, seconds, tasksPerSecond: count / seconds };
 }
 
 /** Starts `count` tasks (20 starts in flight at a time) and waits for every notification. */

@@ -1,6 +1,7 @@
 // Where a turn runs: an app-server spawned for it (and ended with it), or a thread on a pooled,
 // long-lived app-server. The runner drives both alike; the hosts differ in how the thread is
 // opened, which processes carry the turn's tag, and what ending the turn ends.
+import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { AppServerClient } from './app-server-client';
 import type { ClientMethod, ClientRequests, ServerNotification, ServerRequest } from './app-server-methods';
@@ -163,7 +164,12 @@ export class PooledTurnHost implements TurnHost {
 
   async openThread(threadId: string | null, settings: ThreadSettings): Promise<string> {
     await this.server.ready;
-    const route = { onNotification: (n: ServerNotification) => this.notificationListener(n), onServerRequest: (r: ServerRequest) => this.requestHandler(r) };
+    // The shared process's events run in the context of whoever started it; the turn's handlers
+    // run in the turn's own (the activity's, which its hooks read through Context.current()).
+    const route = {
+      onNotification: AsyncResource.bind((n: ServerNotification) => this.notificationListener(n)),
+      onServerRequest: AsyncResource.bind((r: ServerRequest) => this.requestHandler(r)),
+    };
     const loaded = threadId !== null && this.server.threadTags.has(threadId);
     const config = {
       [`shell_environment_policy.set.${PROCESS_TAG_ENV}`]: this.processTag,

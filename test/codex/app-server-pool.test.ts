@@ -1,6 +1,7 @@
 // CodexRunner with a pool of long-lived app-servers (the real binary, a scripted model on
 // 127.0.0.1): concurrent turns share processes yet keep their own settings, cancellation,
 // approvals, timeout and leftovers; a killed app-server fails only its own turns and is replaced.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -148,6 +149,24 @@ test('approvals reach the task whose turn asked', async () => {
   expect(b.serverRequests).toEqual([expect.objectContaining({ request_id: 'task-b-t1-r1', answer: 'decline' })]);
   expect(fs.existsSync(path.join(env.workDir, 'from-a.txt'))).toBe(true);
   expect(fs.existsSync(path.join(env.workDir, 'from-b.txt'))).toBe(false);
+});
+
+test('a turn’s hooks run in the context of its caller (the activity’s), not of the shared process', async () => {
+  const { env, runner } = await pooledRunner(1); // the process was started outside any turn
+  const context = new AsyncLocalStorage<string>();
+  const seen: (string | undefined)[] = [];
+  const input = env.turnInput({ prompt: 'run:touch ctx.txt', approvalPolicy: 'untrusted', sandbox: 'workspace-write' });
+  await context.run('turn-1', () =>
+    runner.runTurn(input, {
+      onServerRequest: async () => {
+        seen.push(context.getStore());
+        return { decision: 'decline' };
+      },
+      onProgress: () => void seen.push(context.getStore()),
+    }),
+  );
+  expect(seen.length).toBeGreaterThan(2);
+  expect(new Set(seen)).toEqual(new Set(['turn-1']));
 });
 
 test('a SIGKILLed app-server fails only the turns it hosted, and is replaced', async () => {

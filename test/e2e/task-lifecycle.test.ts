@@ -141,7 +141,9 @@ test('a worker SIGKILLed after Codex started a detached command: the retried att
   expect(sleepers()).toHaveLength(1);
   await first.crash();
   await sleep(1_000);
-  expect(sleepers()).toHaveLength(1); // it outlives the worker and its app-server
+  // It outlives the worker and the worker's app-servers (they die with it), until the retried
+  // attempt reaps it — or, sooner, any pool that starts sweeps what a dead worker's pool left.
+  expect(sleepers().length).toBeLessThanOrEqual(1);
 
   const second = h.startChildWorker(child.env);
   const final = await h.result(started.task_id, 150_000).catch((err: Error) => {
