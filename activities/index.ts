@@ -1,7 +1,7 @@
 // The worker's activities, built from their dependencies. The worker is the one place that builds
 // the real ones (Codex runner, notifier registry, MongoDB store); tests inject fakes here.
-import type { TaskDocument } from '../src/domain/task';
-import type { CodexTurnInput, CodexTurnResult } from './codex/types';
+import type { TaskDocument } from '../src/contract/task';
+import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
 import { createDeliverNotificationActivity, type DeliverNotificationInput, type DeliverNotificationResult } from './notify/deliver-notification';
 import type { Notifier } from './notify/notifier';
 
@@ -52,6 +52,3 @@ export function createActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type BridgeActivities = ReturnType<typeof createActivities>;
-export type { DeliverNotificationInput, DeliverNotificationResult };

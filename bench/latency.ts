@@ -1,20 +1,20 @@
-// Completion → notification latency: the bridge's workflow delivery against the seed's poll-based
+// Completion → notification latency: the bridge's workflow delivery against a poll-based
 // watcher, on the same machine, store and stand-in Codex turn, in one run.
 //
 // Bridge: a real task workflow on the in-process worker; the stand-in Codex activity sleeps a fixed
 // time and stamps the moment it returns (the real activity returns when it sees turn/completed);
 // the end is the moment the worker's notifier is called for the completion.
 //
-// Watcher (the seed): the task's mirror document turns terminal with notification `pending` at
-// completion, and `notifyCompleted` (the seed's repair watcher, still in src/watcher) runs every N
-// seconds, delivering what it finds; the end is its notifier call. The simulation skips the seed
+// Watcher (notifying by polling): the task's mirror document turns terminal with notification `pending` at
+// completion, and `notifyCompleted` (the repair watcher in src/watcher) runs every N
+// seconds, delivering what it finds; the end is its notifier call. The simulation skips such a
 // workflow's own hop from "activity returned" to "mirror written", so the watcher figures are a
 // lower bound. Each round's first scan comes after a random part of the interval, so completions
 // land at a random phase of the poll.
 import { randomUUID } from 'node:crypto';
-import type { CodexTurnInput, CodexTurnResult } from '../activities/codex/types';
-import type { TaskDocument } from '../src/domain/task';
-import { newTaskDocument } from '../src/domain/task';
+import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
+import type { TaskDocument } from '../src/contract/task';
+import { newTaskDocument } from '../src/contract/task';
 import { TaskStore } from '../src/store/task-store';
 import { notifyCompleted } from '../src/watcher/notify-completed';
 import { turnResult } from '../test/support/fake-codex';
@@ -34,6 +34,8 @@ export interface LatencyResult {
   standInMs: number;
   /** Store errors the watcher simulation met and retried. */
   watcherStoreErrors: { mirrorRetries: number; failedScans: number };
+  /** Failed attempts of the bridge's mirror activity (each retried by Temporal), by concurrency. */
+  bridgeMirrorFailures: Record<number, number>;
 }
 
 /** A stand-in Codex activity: a fixed-length turn that records when it "saw turn/completed". */
@@ -86,7 +88,18 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     }
   };
 
-  await env.withWorker(config, { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier }, async () => {
+  // The worker's own store, counting the mirror writes that fail (FerretDB/SQLite: SQLITE_BUSY under concurrent writers).
+  const bridgeMirrorFailures: Record<number, number> = {};
+  let level = 0;
+  const mirrorStore = TaskStore.lazy(config.mongo.uri, config.mongo.db);
+  const countingStore = {
+    applyMirror: (doc: TaskDocument) =>
+      mirrorStore.applyMirror(doc).catch((err: unknown) => {
+        bridgeMirrorFailures[level] = (bridgeMirrorFailures[level] ?? 0) + 1;
+        throw err;
+      }),
+  };
+  await env.withWorker(config, { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier, store: countingStore }, async () => {
     // Warm-up: connections, caches, the worker's first workflow tasks.
     for (let i = 0; i < 3; i++) await bridgeRound(5);
     for (const intervalMs of opts.watcherIntervalsMs) await watcherRound(5, intervalMs);
@@ -98,6 +111,8 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     ];
     for (const [c, rounds] of levels) {
       const started = Date.now();
+      level = c;
+      bridgeMirrorFailures[c] = 0;
       for (let r = 0; r < rounds; r++) {
         // Interleaved, so that machine noise hits both approaches alike. At concurrency 1 the
         // watcher takes a sample for every ~3 bridge samples (each of its samples costs seconds).
@@ -108,6 +123,7 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     }
   });
   await watcherStore.close();
+  await mirrorStore.close();
 
   // Attribution: the same bridge rounds with mirror writes going to a no-op store, to show how much
   // of the bridge's latency is the MongoDB-wire store (FerretDB/SQLite here) rather than Temporal.
@@ -137,13 +153,13 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
     rows.push({ mode, concurrency: Number(c), summary: summarize(values) });
   }
   rows.sort((a, b) => a.concurrency - b.concurrency || a.mode.localeCompare(b.mode));
-  return { rows, standInMs: opts.standInMs, watcherStoreErrors: { ...watcherStoreErrors } };
+  return { rows, standInMs: opts.standInMs, watcherStoreErrors: { ...watcherStoreErrors }, bridgeMirrorFailures };
 }
 
 /** Store errors met by the watcher simulation (FerretDB/SQLite answers SQLITE_BUSY under write load). */
 export const watcherStoreErrors = { mirrorRetries: 0, failedScans: 0 };
 
-/** The seed's mirror write was a Temporal activity: retried after 1 s when the store failed. */
+/** A polling design's mirror write is a Temporal activity: retried after 1 s when the store failed. */
 async function mirrorWithRetry(write: () => Promise<unknown>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -157,7 +173,7 @@ async function mirrorWithRetry(write: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/** Runs the seed's watcher every `intervalMs` (fixed rate) until stopped; a failed scan is retried at the next tick, as a cron job would be. */
+/** Runs the watcher every `intervalMs` (fixed rate) until stopped; a failed scan is retried at the next tick, as a cron job would be. */
 function startPoller(store: TaskStore, recorder: DeliveryRecorder, intervalMs: number, firstScanAfterMs: number): { stop(): Promise<void> } {
   let stopped = false;
   let wake: (() => void) | null = null;
@@ -199,7 +215,7 @@ function queuedDoc(taskId: string, cwd: string): TaskDocument {
   return { ...queued, status: 'running', started_at: at, version: 1 };
 }
 
-/** What the seed's workflow mirrored at the end of a turn: terminal, notification left `pending`. */
+/** What a polling design's workflow mirrors at the end of a turn: terminal, notification left `pending`. */
 function finishedDoc(doc: TaskDocument, finishedAtMs: number): TaskDocument {
   const finished_at = new Date(finishedAtMs).toISOString();
   const result = {

@@ -4,7 +4,7 @@
 // that already has the production indexes, as a long-running deployment would; if seeding
 // outlives its budget, the largest size reached is measured and the report says so.
 import { MongoClient } from 'mongodb';
-import type { TaskDocument, TaskStatus } from '../src/domain/task';
+import type { TaskDocument, TaskStatus } from '../src/contract/task';
 import { TaskStore } from '../src/store/task-store';
 import type { BenchEnv } from './lib/bench-env';
 import type { BenchOptions } from './lib/options';
@@ -72,7 +72,7 @@ export async function benchList(env: BenchEnv, opts: BenchOptions, log: (line: s
         const rowEnds = Date.now() + ROW_BUDGET_MS;
         for (let i = 0; times.length < opts.listQueries && (times.length < 3 || Date.now() < rowEnds); i++) {
           const t = now();
-          const docs = await store.list({ ...filter, limit: 50 });
+          const { tasks: docs } = await store.list({ ...filter, limit: 50 });
           const took = now() - t;
           if (i > 0 || took > 2000) times.push(took); // the first query warms up, unless it is slow anyway
           returned = docs.length;
@@ -100,7 +100,7 @@ const STATUSES: [TaskStatus, number][] = [
 ];
 
 /** The i-th task document, as the mirror stores it: deterministic, one turn, a realistic result. */
-function storedDoc(i: number, base: number): Record<string, unknown> & { _id: string } {
+export function storedDoc(i: number, base: number): Record<string, unknown> & { _id: string } {
   const r = ((i * 2654435761) % 1_000_003) / 1_000_003; // a cheap deterministic spread
   let acc = 0;
   const status = (STATUSES.find(([, p]) => (acc += p) > r) ?? STATUSES[0]!)[0];

@@ -16,7 +16,8 @@ import { benchLatency, type LatencyResult } from './latency';
 import { benchList, type ListResult } from './list-query';
 import { benchOverhead, OVERHEAD_PATHS, type OverheadPath, type OverheadResult } from './overhead';
 import { benchRss, type RssResult } from './rss';
-import { benchThroughput, CODEX_MODES, type ThroughputRow } from './throughput';
+import { benchStore, renderStore, storeSummary, type StoreResult } from './store';
+import { BARE_TEMPORAL, BRIDGE_CEILING, benchThroughput, CODEX_MODES, type ThroughputRow } from './throughput';
 
 interface Results {
   latency?: LatencyResult;
@@ -24,6 +25,7 @@ interface Results {
   throughput?: ThroughputRow[];
   rss?: RssResult[];
   list?: ListResult;
+  store?: StoreResult;
   errors: { section: Section; message: string }[];
   seconds: Partial<Record<Section, number>>;
 }
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       ['throughput', async () => void (results.throughput = await benchThroughput(env!, opts, log))],
       ['rss', async () => void (results.rss = await benchRss(env!, opts, log))],
       ['list', async () => void (results.list = await benchList(env!, opts, log))],
+      ['store', async () => void (results.store = await benchStore(env!, opts, log))],
     ];
     for (const [name, run] of sections) {
       if (!opts.only.has(name)) continue;
@@ -104,8 +107,8 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
         ['OS', `${os.type()} ${os.release()} (${os.arch()})`],
         ['Node.js', process.version],
         ['Load average (1/5/15 min) before → after', `${loadBefore.map((l) => l.toFixed(2)).join(' / ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' / ')}`],
-        ['Temporal', `dev server, ${version(TEMPORAL_CLI, ['--version'])}, SQLite file (--db-filename)`],
-        ['Store', `FerretDB ${readOr(path.join(TOOLS_DIR, 'ferretdb.version'))} on SQLite (MongoDB wire protocol)`],
+        ['Temporal', `dev server, ${version(TEMPORAL_CLI, ['--version'])}, SQLite file in WAL mode, synchronous=normal (as the dev launcher and the tests run it)`],
+        ['Store', `FerretDB ${readOr(path.join(TOOLS_DIR, 'ferretdb.version')).split(' ')[0]} on SQLite (MongoDB wire protocol), built with scripts/ferretdb/index-pushdown.patch`],
         ['Codex', `${version(bundledCodexBinary(), ['--version'])} (app-server), scripted model on 127.0.0.1`],
       ],
     ),
@@ -126,7 +129,7 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       summary.push([`completion → notification, ${c} concurrent (bridge)`, `p50 ${ms(bridge.summary.p50)}, p99 ${ms(bridge.summary.p99)}`]);
       for (const interval of opts.watcherIntervalsMs) {
         const w = row(`watcher ${interval / 1000} s`, c);
-        if (w) summary.push([`… seed watcher polling every ${interval / 1000} s`, `p50 ${ms(w.summary.p50)} (${ratio(w.summary.p50 / bridge.summary.p50)} the bridge's)`]);
+        if (w) summary.push([`… polling watcher every ${interval / 1000} s`, `p50 ${ms(w.summary.p50)} (${ratio(w.summary.p50 / bridge.summary.p50)} the bridge's)`]);
       }
     }
   }
@@ -142,8 +145,12 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       if (best) summary.push([`throughput, ${mode.label} (best setting)`, `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`]);
     }
     for (const alone of r.throughput.filter((t) => t.label.startsWith('CodexRunner'))) summary.push([`throughput, ${alone.label}`, `${alone.tasksPerSecond.toFixed(1)} turns/s`]);
-    const ceiling = r.throughput.find((t) => t.concurrency === null);
-    if (ceiling) summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s`]);
+    const ceiling = r.throughput.find((t) => t.label === BRIDGE_CEILING);
+    const bare = r.throughput.find((t) => t.label === BARE_TEMPORAL);
+    if (ceiling) {
+      const share = bare ? ` (${Math.round((100 * ceiling.tasksPerSecond) / bare.tasksPerSecond)} % of bare Temporal's ${bare.tasksPerSecond.toFixed(1)}/s)` : '';
+      summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s${share}`]);
+    }
   }
   for (const x of r.rss ?? []) {
     summary.push([`${x.tasks} concurrent Codex turns, ${x.label}: worker RSS`, `${mib(x.peakBytes)} peak (idle ${mib(x.idleBytes)})`]);
@@ -155,6 +162,8 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     const failed = r.list.rows.find((x) => x.docs === at && x.query.includes('failed'));
     if (plain && failed) summary.push([`\`list\` at ${at.toLocaleString('en-US')} tasks (p50)`, `${ms(plain.summary.p50)}; with status filter ${ms(failed.summary.p50)}`]);
   }
+  const store = r.store && storeSummary(r.store, ms);
+  if (store) summary.push(store);
   out.push('## Summary', '', table(['What', 'Result'], summary), '');
 
   if (r.latency) {
@@ -162,9 +171,9 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     out.push(
       `From the moment the Codex activity returns (the real one returns when it sees \`turn/completed\`; here a stand-in that takes ${r.latency.standInMs} ms ` +
         'and stamps its return) to the moment the notifier is called for that completion. **Bridge**: the real task workflow on an in-process worker ' +
-        '(as shipped: default slots, MongoDB mirror writes on), a recording notifier. **Seed watcher**: the same kind of task, its mirror document turned ' +
-        'terminal with notification `pending` at completion, delivered by `notifyCompleted` (the seed\'s watcher, kept as the repair tool) polling every ' +
-        'N seconds with a random phase — a lower bound for the seed, which also had to write the mirror from its workflow first. Concurrency *c*: *c* tasks ' +
+        '(as shipped: default slots, MongoDB mirror writes on), a recording notifier. **Polling watcher**: the same kind of task, its mirror document turned ' +
+        'terminal with notification `pending` at completion, delivered by `notifyCompleted` (the one-shot watcher, kept as the repair tool) polling every ' +
+        'N seconds with a random phase — a lower bound for a design that notifies by polling, which must also write the mirror from its workflow first. Concurrency *c*: *c* tasks ' +
         'started together per round; rounds of both approaches interleaved.',
       '',
     );
@@ -188,6 +197,10 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
         'task queue, so a slow store delays the delivery activity behind them.',
       '',
     );
+    const failures = Object.entries(r.latency.bridgeMirrorFailures);
+    if (failures.length) {
+      out.push(`Failed mirror-activity attempts in the bridge's rounds (each retried by Temporal): ${failures.map(([c, n]) => `${n} at c=${c}`).join(', ')}.`, '');
+    }
     const errors = r.latency.watcherStoreErrors;
     if (errors.mirrorRetries + errors.failedScans > 0) {
       out.push(
@@ -225,8 +238,9 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       'Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker\'s real Codex activity ' +
         '(a `codex app-server` spawned per turn, or a thread on the worker\'s pool of warm app-servers) against a model that answers at once, with the worker\'s activity slots ' +
         '(`maxConcurrentActivityTaskExecutions`; Codex turns, mirror writes and deliveries share them) set as shown. **bridge only**: a stand-in ' +
-        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone. **CodexRunner alone**: ' +
-        'the same one-message turns straight through `CodexRunner.runTurn`, 20 at a time, no Temporal — what the Codex side can carry.',
+        'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone. **bare Temporal**: a ' +
+        'workflow running one no-op activity on the same server with the same worker options, started the same way: the machine\'s limit. ' +
+        '**CodexRunner alone**: the same one-message turns straight through `CodexRunner.runTurn`, 20 at a time, no Temporal — what the Codex side can carry.',
       '',
     );
     out.push(
@@ -289,13 +303,15 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       const growth = last.summary.p50 / first.summary.p50;
       out.push(
         `From ${first.docs.toLocaleString('en-US')} to ${last.docs.toLocaleString('en-US')} documents (${ratio(last.docs / first.docs)}) the unfiltered query's ` +
-          `p50 grew ${ratio(growth)}. FerretDB 1.24 pushes no sort down to SQLite (only \`$natural\`), so every \`list\` reads and sorts all matching ` +
-          'documents in memory and the indexes do not help; MongoDB answers the same query from the `created_at_desc` / `status_created_at` ' +
-          'indexes. (Its updates are linear in the collection size too, which is what every mirror write costs on this store.)',
+          `p50 grew ${ratio(growth)}. The store is FerretDB built with \`scripts/ferretdb/index-pushdown.patch\`, which answers the newest-first ` +
+          'page from the `created_at_desc` / `status_created_at` indexes, as MongoDB does (stock FerretDB 1.24 reads and sorts every matching ' +
+          'document in memory: see the embedded store section).',
         '',
       );
     }
   }
+
+  if (r.store) out.push(...renderStore(r.store, table, ms, ratio));
 
   out.push('## Section run times', '', table(['Section', 'seconds'], Object.entries(r.seconds).map(([k, v]) => [k, v!.toFixed(0)])), '');
   if (r.errors.length) {

@@ -8,7 +8,9 @@
 //               carry without Temporal;
 //   ceiling     the stand-in Codex activity returning at once, worker defaults: what Temporal,
 //               the store and the workflow alone can carry on this machine; and once more with
-//               the mirror writes going to a no-op store, to attribute the cost.
+//               the mirror writes going to a no-op store, to attribute the cost;
+//   bare        Temporal alone: a one-activity workflow on the same server, started the same way
+//               (the machine's limit the ceiling is measured against).
 import { randomUUID } from 'node:crypto';
 import { CodexRunner } from '../activities/codex/codex-runner';
 import { loadConfig } from '../src/config';
@@ -18,6 +20,7 @@ import type { TaskService } from '../src/client/task-service';
 import type { BenchEnv } from './lib/bench-env';
 import { DeliveryRecorder } from './lib/bench-env';
 import type { BenchOptions } from './lib/options';
+import { benchBareTemporal } from './bare-temporal';
 import { standInCodex } from './latency';
 import { now } from './lib/stats';
 
@@ -34,6 +37,9 @@ export const CODEX_MODES = [
   { label: 'real Codex, app-server per turn', env: { CODEX_BRIDGE_APP_SERVERS: '0' } },
   { label: 'real Codex, pooled app-servers', env: {} },
 ] as const;
+
+export const BARE_TEMPORAL = 'bare Temporal (one no-op activity, no bridge)';
+export const BRIDGE_CEILING = 'bridge only (stand-in Codex, 0 ms)';
 
 export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
@@ -77,6 +83,10 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
     await codex.cleanup();
   }
 
+  const bare = await benchBareTemporal(env, opts.ceilingTasks);
+  rows.push({ label: BARE_TEMPORAL, concurrency: null, ...bare });
+  log(`throughput, bare Temporal: ${bare.tasksPerSecond.toFixed(1)} workflows/s`);
+
   const config = env.config('ceiling');
   const { service } = await env.service(config);
   const recorder = new DeliveryRecorder();
@@ -84,7 +94,7 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
     await runBatch(service, recorder, 20, env.dir, 'warm');
     return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling');
   });
-  rows.push({ label: 'bridge only (stand-in Codex, 0 ms)', concurrency: null, ...row });
+  rows.push({ label: BRIDGE_CEILING, concurrency: null, ...row });
   log(`throughput, bridge ceiling: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
 
   // Attribution: the same with the mirror writes going to a no-op store.

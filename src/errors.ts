@@ -5,9 +5,9 @@ export type BridgeErrorCode = 'validation_error' | 'not_found' | 'conflict' | 'u
 
 export abstract class BridgeError extends Error {
   abstract readonly code: BridgeErrorCode;
-  /** HTTP status of the contract. */
+  /** The HTTP status the API answers with. */
   abstract readonly httpStatus: number;
-  /** CLI exit code of the contract. */
+  /** The CLI's exit code. */
   abstract readonly exitCode: number;
 }
 

@@ -1,10 +1,10 @@
 // The bridge's own worker metrics: terminal tasks by status, deliveries by outcome and channel,
 // and the completion → delivery latency, fed by activity hooks.
 import type { DeliveryObserver } from '../activities';
-import type { TaskDocument } from './domain/task';
-import { isTerminalStatus } from './domain/task';
+import type { TaskDocument } from './contract/task';
+import { isTerminalStatus } from './contract/task';
 import type { BridgeMetrics } from './metrics';
-import { NOTIFICATION_REJECTED } from './domain/failure-types';
+import { NOTIFICATION_REJECTED } from './contract/failure-types';
 
 export interface WorkerMetricsHooks {
   observer: DeliveryObserver;

@@ -1,7 +1,6 @@
 // The worker: the one place that builds the real dependencies (Codex runner, notifier registry,
 // MongoDB store) and wires them into the activities. No logic lives here.
 import * as fs from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { TaskStore } from './store/task-store';
@@ -51,14 +50,13 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
 
   let runCodexTurn: ActivityDeps['runCodexTurn'] | undefined = options.deps?.runCodexTurn;
   if (!runCodexTurn) {
-    const clientConnection = await Connection.connect({ address: config.temporal.address });
-    owned.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    // The relay and the progress reporter reach the task's workflow through each activity's own
+    // client, which shares the worker's connection: no second connection to Temporal.
     const runner = CodexRunner.fromConfig(config.codex);
     owned.push(() => runner.close());
     // Warm the shared app-servers now; a broken Codex setup is reported by each task, as before.
     void runner.warm().catch(() => undefined);
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(client), onProgress: createProgressReporter(client) });
+    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), onProgress: createProgressReporter() });
   }
 
   const activities = createActivities({

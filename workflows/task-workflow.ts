@@ -1,53 +1,46 @@
-// One workflow per task, workflow id = task id. It reads like the seed:
-// start → run Codex → terminal status → notify → mirror.
+// One workflow per task, workflow id = task id: validate → handlers → run the Codex turn → notify
+// → mirror → return the task. The state and its changes live in TaskState (task-state.ts); the
+// activity calls with their retry policies in task-activities.ts.
 import {
-  ActivityCancellationType,
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  TimeoutFailure,
   allHandlersFinished,
   condition,
   isCancellation,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import type { CodexTurnInput, CodexTurnResult } from '../activities/codex/types';
-import type { TaskNotificationView } from '../activities/notify/message';
-import type { NotificationKind } from '../activities/notify/notifier';
-import { CODEX_NON_RETRYABLE_TYPES, INVALID_TASK_INPUT, NOTIFY_NON_RETRYABLE_TYPES } from '../src/domain/failure-types';
-import { completionKey, requestExpiredKey, requestKey } from '../src/domain/idempotency';
-import { describeNotifyTarget, parseNotifyTarget } from '../src/domain/notify-target';
-import type { PendingRequest, TaskDocument, TaskError, TaskStatus, TurnRecord } from '../src/domain/task';
-import { APPROVAL_DECISIONS, isTerminalStatus } from '../src/domain/task';
+import { INVALID_TASK_INPUT } from '../src/contract/failure-types';
+import { completionKey, requestExpiredKey, requestKey } from '../src/contract/idempotency';
+import { parseNotifyTarget } from '../src/contract/notify-target';
+import { isTerminalStatus, type CodexRequest, type TaskDocument } from '../src/contract/task';
 import {
   answerUpdate,
   approveUpdate,
+  askPersonUpdate,
   cancelSignal,
   codexProgressSignal,
   codexServerRequestSignal,
-  getRequestAnswerQuery,
   getTaskQuery,
   setNotifyTargetUpdate,
-  type CodexProgressPayload,
-  type CodexServerRequestPayload,
-  type RequestAnswer,
-} from './messages';
-import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from './search-attributes';
-import type { TaskWorkflowInput } from './task-workflow-input';
-import { oneLine } from '../src/domain/text';
+} from '../src/contract/messages';
+import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../src/contract/search-attributes';
+import { deliver, notificationView, runCodexTurn, startMirror } from './task-activities';
+import { TaskState } from './task-state';
+import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome, type Delivery, type TurnOutcome } from './task-transitions';
+import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
-type Activities = ReturnType<typeof createActivities>;
-
-const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
-const DEFAULT_NOTIFY_DEADLINE_MS = 24 * 60 * 60_000;
 const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
+/**
+ * Fewer history events per task: search attributes upserted once per batch of changes (with the
+ * mirror write) and only when a value changed, not on every change and progress report. Runs
+ * started before this gate keep upserting the way their histories recorded.
+ */
+const COALESCED_SEARCH_ATTRIBUTES = 'coalesced-search-attributes';
 
 export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskDocument> {
   validateInput(input);
@@ -76,67 +69,17 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
 
 /** The task's story; `onCancel` wires both cancellation paths to the one handler it is given. */
 async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void) => void): Promise<TaskDocument> {
-  const task: TaskDocument = { ...input.task, run_id: workflowInfo().runId, pending_requests: [...input.task.pending_requests] };
-  const turnNumber = task.turns.length + 1;
-  const answers = new Map<string, RequestAnswer>();
-  const requestDetails = new Map<string, CodexServerRequestPayload>();
-  // A retried Codex attempt (after a worker died) runs the turn again and may ask, word for word,
-  // what an earlier attempt asked: under its new id it is the same request (see sameEarlierRequest).
-  const aliases = new Map<string, string>();
-  const aliasedPerAttempt = new Set<string>();
+  const coalesced = patched(COALESCED_SEARCH_ATTRIBUTES);
+  const state = new TaskState({ ...input.task, run_id: workflowInfo().runId }, coalesced ? showDetails : publish);
+  const mirror = startMirror(state, coalesced ? { beforeWrite: searchAttributesOnChange(state) } : {});
+  const askingPerson: Promise<void>[] = [];
   let cancelRequested = false;
-  let progress: CodexProgressPayload | null = null;
-  let lastError: string | null = null;
   // What a cancellation interrupts: the Codex turn, or the completion delivery in flight.
   let turnScope: CancellationScope | null = null;
   let deliveryScope: CancellationScope | null = null;
-  const background: Promise<void>[] = [];
-
-  // --- the mirror: every state change bumps `version`; one write in flight, the latest state wins.
-  let mirroredVersion = task.version; // the starter stored this version already
-  let mirrorPumpDone = false;
-  const mirrorActivities = proxyActivities<Activities>({
-    startToCloseTimeout: '20s',
-    // The store may be down for a while: retry until it returns; the main line never waits for it.
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-    summary: 'Mirror task state to MongoDB',
-  });
-  const changed = (): void => {
-    task.version += 1;
-    task.updated_at = new Date().toISOString();
-    refreshWebUi();
-  };
-  const mirrorPump = CancellationScope.nonCancellable(async () => {
-    for (;;) {
-      await condition(() => task.version > mirroredVersion || mirrorPumpDone);
-      if (task.version <= mirroredVersion) return;
-      const snapshot: TaskDocument = JSON.parse(JSON.stringify(task)); // no structuredClone in the workflow sandbox
-      await mirrorActivities.mirrorTask(snapshot);
-      mirroredVersion = snapshot.version;
-    }
-  });
-
-  function refreshWebUi(): void {
-    upsertSearchAttributes([
-      { key: CodexTaskStatusKey, value: task.status },
-      { key: NotificationStatusKey, value: task.notification_status ?? 'none' },
-      { key: NotifyTargetKey, value: task.notify_target ? describeNotifyTarget(task.notify_target) : 'none' },
-    ]);
-    const lines = [
-      `**Status:** ${task.status} (turn ${turnNumber})`,
-      `**Notification:** ${task.notification_status ?? 'not yet'}${task.notify_target ? ` → ${describeNotifyTarget(task.notify_target)}` : ''}`,
-    ];
-    if (progress) {
-      lines.push(`**Codex:** ${progress.items_completed}/${progress.items_started} items done${progress.current_item ? `, now: ${progress.current_item}` : ''}`);
-    }
-    for (const r of task.pending_requests) lines.push(`**Waiting for a person:** ${r.summary} (request ${r.request_id})`);
-    if (lastError) lines.push(`**Last error:** ${lastError}`);
-    setCurrentDetails(lines.join('\n\n'));
-  }
 
   // --- handlers first
-  setHandler(getTaskQuery, () => task);
-  setHandler(getRequestAnswerQuery, (requestId) => answers.get(aliases.get(requestId) ?? requestId) ?? null);
+  setHandler(getTaskQuery, () => state.task);
   onCancel(() => {
     if (cancelRequested) return;
     cancelRequested = true;
@@ -144,266 +87,65 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     // Before this gate a cancellation left a delivery in flight alone; tasks started then replay so.
     if (deliveryScope && patched(CANCEL_INTERRUPTS_DELIVERY)) deliveryScope.cancel();
   });
-  setHandler(
-    setNotifyTargetUpdate,
-    ({ notify_target }) => {
-      task.notify_target = notify_target;
-      if (task.notification_status === 'no_target' && notify_target) task.notification_status = null;
-      changed();
-      return task;
-    },
-    {
-      validator: ({ notify_target }) => {
-        if (notify_target !== null) parseNotifyTarget(notify_target);
-        if (task.notification_status === 'sent' || task.notification_status === 'failed') {
-          throw new Error('The task has already been notified: the target can no longer change.');
-        }
-        if (task.notification_status === 'pending') throw new Error('The notification is being delivered: the target can no longer change.');
-      },
-    },
-  );
-  setHandler(codexProgressSignal, (p) => {
-    progress = p;
-    refreshWebUi();
+  setHandler(setNotifyTargetUpdate, ({ notify_target }) => state.setNotifyTarget(notify_target), {
+    validator: ({ notify_target }) => state.checkNotifyTarget(notify_target),
   });
-  setHandler(codexServerRequestSignal, (request) => {
-    // The activity may hand the same request over again after a retry: the first one counts.
-    if (requestDetails.has(request.request_id) || aliases.has(request.request_id)) return;
-    const same = sameEarlierRequest(request);
-    if (same) {
-      // Asked once: the person answers (or has answered) the request they were told about.
-      aliases.set(request.request_id, same.request_id);
-      return;
-    }
-    requestDetails.set(request.request_id, request);
-    task.pending_requests.push({ request_id: request.request_id, kind: request.kind, summary: request.summary, created_at: new Date().toISOString() });
-    task.status = 'waiting_for_input';
-    changed();
+  setHandler(codexProgressSignal, (progress) => state.showProgress(progress));
+  const receive = (request: CodexRequest): string => {
+    const { answerId, isNew } = state.receiveRequest(request);
     // Handlers run in the workflow's root scope: shield the wait from a Temporal cancellation, which
     // reaches this request through the turn's end instead.
-    background.push(CancellationScope.nonCancellable(() => askPerson(request)));
-  });
-  setHandler(approveUpdate, ({ request_id, decision }) => resolveRequest(request_id, { kind: 'decision', decision, answered_by: 'person' }), {
-    validator: ({ request_id, decision }) => {
-      const pending = requirePending(request_id);
-      if (pending.kind === 'user_input') throw new Error(`Request ${request_id} is a question: answer it instead of approving it.`);
-      if (!(APPROVAL_DECISIONS as readonly string[]).includes(decision)) {
-        throw new Error(`decision must be one of ${APPROVAL_DECISIONS.join(', ')}.`);
-      }
-    },
-  });
-  setHandler(answerUpdate, ({ request_id, answers: given }) => resolveRequest(request_id, { kind: 'answers', answers: given, answered_by: 'person' }), {
-    validator: ({ request_id, answers: given }) => {
-      const pending = requirePending(request_id);
-      if (pending.kind !== 'user_input') throw new Error(`Request ${request_id} is an approval: approve or decline it instead.`);
-      const ok =
-        given !== null &&
-        typeof given === 'object' &&
-        !Array.isArray(given) &&
-        Object.values(given).every((v) => Array.isArray(v) && v.every((s) => typeof s === 'string'));
-      if (!ok) throw new Error('answers must map each question id to a list of strings.');
-    },
-  });
-
-  /**
-   * The request of an earlier activity attempt that `request` repeats, if any. A worker that dies
-   * while Codex waits takes the app-server with it; the retried attempt starts the turn again and
-   * Codex asks again, under a new request id (ids name the attempt). Identical kind, summary and
-   * details (command, cwd, reason / files and diff / questions) make it the same question: it maps
-   * to the earlier request, so the person is not asked twice and an answer given before or after
-   * the restart reaches the new attempt. Each earlier request matches at most once per attempt, so
-   * a command asked twice in one turn is still asked twice. Anything else is a new request.
-   */
-  function sameEarlierRequest(request: CodexServerRequestPayload): CodexServerRequestPayload | undefined {
-    const attempt = request.attempt ?? 1;
-    if (attempt <= 1) return undefined;
-    for (const earlier of requestDetails.values()) {
-      if ((earlier.attempt ?? 1) >= attempt) continue;
-      if (earlier.kind !== request.kind || earlier.summary !== request.summary || earlier.details !== request.details) continue;
-      const key = `${attempt}:${earlier.request_id}`;
-      if (aliasedPerAttempt.has(key)) continue;
-      aliasedPerAttempt.add(key);
-      return earlier;
-    }
-    return undefined;
-  }
-
-  function requirePending(requestId: string): PendingRequest {
-    const pending = task.pending_requests.find((r) => r.request_id === requestId);
-    if (!pending) {
-      throw new Error(
-        answers.has(requestId) ? `Request ${requestId} has already been answered.` : `Request ${requestId} is not pending on task ${task.task_id}.`,
-      );
-    }
-    return pending;
-  }
-
-  function resolveRequest(requestId: string, answer: RequestAnswer): TaskDocument {
-    if (answers.has(requestId)) return task;
-    answers.set(requestId, answer);
-    task.pending_requests = task.pending_requests.filter((r) => r.request_id !== requestId);
-    if (task.pending_requests.length === 0 && task.status === 'waiting_for_input') task.status = 'running';
-    changed();
-    return task;
-  }
-
-  /** Tells the person what is asked, then declines it if nobody answers before the deadline. */
-  async function askPerson(request: CodexServerRequestPayload): Promise<void> {
-    const view = notificationView('request', { request_id: request.request_id, kind: request.kind, summary: request.summary, details: request.details });
-    await CancellationScope.nonCancellable(() => deliver('request', requestKey(task.task_id, request.request_id), view));
-    const answered = await condition(() => answers.has(request.request_id) || isTerminalStatus(task.status), input.request_timeout_ms);
-    if (answered || isTerminalStatus(task.status)) return;
-    const expired: RequestAnswer =
-      request.kind === 'user_input' ? { kind: 'answers', answers: {}, answered_by: 'deadline' } : { kind: 'decision', decision: 'decline', answered_by: 'deadline' };
-    resolveRequest(request.request_id, expired);
-    const expiredView = notificationView('request_expired', { request_id: request.request_id, kind: request.kind, summary: request.summary });
-    await CancellationScope.nonCancellable(() => deliver('request_expired', requestExpiredKey(task.task_id, request.request_id), expiredView));
-  }
-
-  // --- start
-  const turn: TurnRecord = {
-    turn: turnNumber,
-    prompt: input.prompt,
-    status: 'running',
-    result: null,
-    error: null,
-    notification_status: null,
-    notified_at: null,
-    notification_error: null,
-    started_at: new Date().toISOString(),
-    finished_at: null,
+    if (isNew) askingPerson.push(CancellationScope.nonCancellable(() => askPerson(input, state, request)));
+    return answerId;
   };
-  task.status = 'running';
-  task.started_at ??= turn.started_at;
-  task.finished_at = null;
-  task.result = null;
-  task.error = null;
-  task.notification_status = null;
-  task.notified_at = null;
-  task.notification_error = null;
-  task.notification_attempts = 0;
-  task.turns = [...task.turns, turn];
-  changed();
+  // How the previous release handed requests over (it then polled); tasks started then still use it.
+  setHandler(codexServerRequestSignal, (request) => void receive(request));
+  setHandler(
+    askPersonUpdate,
+    (request) => {
+      const answerId = receive(request);
+      return CancellationScope.nonCancellable(async () => {
+        await condition(() => state.answerOf(answerId) !== undefined || isTerminalStatus(state.task.status));
+        return state.answerOf(answerId) ?? null;
+      });
+    },
+    { validator: (_request: CodexRequest) => state.checkTurnRunning() },
+  );
+  setHandler(approveUpdate, ({ request_id, decision }) => state.answerRequest(request_id, { decision, answered_by: 'person' }), {
+    validator: ({ request_id, decision }) => state.checkApproval(request_id, decision),
+  });
+  setHandler(answerUpdate, ({ request_id, answers }) => state.answerRequest(request_id, { answers, answered_by: 'person' }), {
+    validator: ({ request_id, answers }) => state.checkAnswers(request_id, answers),
+  });
 
   // --- run Codex
-  const outcome = await runTurn();
-  task.status = outcome.status;
-  task.error = outcome.error;
-  task.result = outcome.result
-    ? {
-        final_message: outcome.result.finalMessage,
-        summary: summarize(outcome.status, outcome.result),
-        thread_id: outcome.result.threadId,
-        turn_id: outcome.result.turnId,
-        usage: outcome.result.usage,
-        commands: outcome.result.commands,
-        file_changes: outcome.result.fileChanges,
-        diff: outcome.result.diff,
-      }
-    : null;
-  task.finished_at = new Date().toISOString();
-  task.pending_requests = [];
-  if (outcome.error) lastError = outcome.error.message;
-  Object.assign(turn, { status: task.status, result: task.result, error: task.error, finished_at: task.finished_at });
-  changed();
+  state.startTurn(input.prompt);
+  state.finishTurn(await runTurn());
 
   // --- notify (a cancelled workflow still tells the person: nothing below may be cancelled)
   await CancellationScope.nonCancellable(async () => {
-    if (!task.notify_target) {
-      task.notification_status = 'no_target';
-      turn.notification_status = 'no_target';
-      changed();
-      return;
-    }
-    task.notification_status = 'pending';
-    turn.notification_status = 'pending';
-    changed();
-    const delivery = await deliverCompletion();
-    task.notification_attempts = delivery.attempts;
-    if (delivery.ok) {
-      task.notification_status = 'sent';
-      task.notified_at = delivery.at;
-      task.notification_error = null;
-    } else {
-      task.notification_status = 'failed';
-      task.notification_error = delivery.error;
-      lastError = delivery.error;
-    }
-    Object.assign(turn, { notification_status: task.notification_status, notified_at: task.notified_at, notification_error: task.notification_error });
-    changed();
+    if (!state.task.notify_target) return state.notificationSkipped();
+    state.notificationStarted();
+    state.notificationFinished(await deliverCompletion());
   });
 
-  // --- mirror the final state, let handlers finish, done
+  // --- mirror the final state once every request and handler is done
   await CancellationScope.nonCancellable(async () => {
-    await Promise.all(background);
+    await Promise.all(askingPerson);
     await condition(allHandlersFinished);
-    mirrorPumpDone = true;
-    await mirrorPump;
+    await mirror.finish();
   });
-  return task;
+  return state.task;
 
-  // --- helpers that close over the task's state
-
-  async function runTurn(): Promise<{ status: TaskStatus; result: CodexTurnResult | null; error: TaskError | null }> {
-    if (cancelRequested) return { status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'The task was cancelled before Codex started.' } };
-    const heartbeatTimeout = input.heartbeat_timeout_ms ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
-    const waitAllowance = input.server_request_policy === 'ask' ? input.request_timeout_ms : 0;
-    const codex = proxyActivities<Activities>({
-      // The activity enforces the turn timeout itself (and reports `timed_out`); this bound only
-      // catches a turn that cannot even do that.
-      startToCloseTimeout: input.turn_timeout_ms + waitAllowance + 5 * 60_000,
-      heartbeatTimeout,
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...CODEX_NON_RETRYABLE_TYPES] },
-      summary: `Codex turn ${turnNumber}: ${oneLine(input.prompt, 60)}`,
-    });
-    const turnInput: CodexTurnInput = {
-      taskId: task.task_id,
-      turn: turnNumber,
-      prompt: input.prompt,
-      cwd: task.cwd,
-      model: task.model,
-      sandbox: task.sandbox,
-      approvalPolicy: task.approval_policy,
-      threadId: task.turns.length > 1 ? (task.turns[task.turns.length - 2]?.result?.thread_id ?? null) : null,
-      timeoutMs: input.turn_timeout_ms,
-      serverRequestPolicy: input.server_request_policy,
-    };
+  async function runTurn(): Promise<TurnOutcome> {
+    if (cancelRequested) return CANCELLED_BEFORE_START;
     turnScope = new CancellationScope();
     try {
-      const result = await turnScope.run(() => codex.runCodexTurn(turnInput));
-      return { status: turnStatus(result), result, error: result.error };
+      return turnOutcome(await turnScope.run(() => runCodexTurn(input, state)));
     } catch (err) {
-      if (isCancellation(err) || cancelRequested) {
-        return { status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'The task was cancelled; Codex was interrupted.' } };
-      }
-      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT') {
-        // The last attempt's worker went silent (crashed, killed, hung): the turn's own timeout was not reached.
-        const message = 'The worker running Codex stopped heartbeating (it crashed, was killed or hung) on the last of its attempts; the turn was not retried again.';
-        return { status: 'failed', result: null, error: { type: 'CodexWorkerLost', message } };
-      }
-      if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-        return { status: 'timed_out', result: null, error: { type: 'TimedOut', message: `Codex did not finish within ${Math.round(input.turn_timeout_ms / 1000)} s.` } };
-      }
-      const cause = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
-      const type = cause instanceof ApplicationFailure && cause.type ? cause.type : 'CodexActivityFailed';
-      return { status: 'failed', result: null, error: { type, message: cause.message } };
+      return classifyTurnFailure(err, { cancelRequested, turnTimeoutMs: input.turn_timeout_ms });
     } finally {
       turnScope = null;
-    }
-  }
-
-  function turnStatus(result: CodexTurnResult): TaskStatus {
-    switch (result.status) {
-      case 'completed':
-        return 'completed';
-      case 'failed':
-        return 'failed';
-      case 'timed_out':
-        return 'timed_out';
-      case 'interrupted':
-        // Interrupted by our cancel, or by a person answering "cancel" to an approval.
-        return 'cancelled';
     }
   }
 
@@ -413,75 +155,63 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
    * that the task was cancelled: a channel that had already taken the result drops the repeat.
    */
   async function deliverCompletion(): Promise<Delivery> {
-    const key = completionKey(task.task_id, turnNumber);
+    const key = completionKey(state.task.task_id, state.turnNumber);
     deliveryScope = new CancellationScope();
     try {
-      return await deliveryScope.run(() => deliver('completion', key, notificationView('completion')));
+      return await deliveryScope.run(() => deliver(input, state.task, key, notificationView(input, state, 'completion')));
     } catch (err) {
       if (!isCancellation(err)) throw err;
     } finally {
       deliveryScope = null;
     }
-    task.status = 'cancelled';
-    task.error = { type: 'Cancelled', message: 'The task was cancelled while its result was being delivered.' };
-    Object.assign(turn, { status: task.status, error: task.error });
-    changed();
-    return deliver('completion', key, notificationView('completion'));
-  }
-
-  function notificationView(kind: NotificationKind, request?: TaskNotificationView['request']): TaskNotificationView {
-    return {
-      task_id: task.task_id,
-      turn: turnNumber,
-      kind,
-      status: task.status,
-      prompt: input.prompt,
-      cwd: task.cwd,
-      result: task.result,
-      error: task.error,
-      started_at: turn.started_at,
-      finished_at: turn.finished_at,
-      notify_target: task.notify_target,
-      request,
-    };
-  }
-
-  /** One durable delivery: retried with backoff until sent, rejected for good, or out of time. */
-  async function deliver(
-    kind: NotificationKind,
-    idempotencyKey: string,
-    view: TaskNotificationView,
-  ): Promise<Delivery> {
-    if (!task.notify_target) return { ok: false, error: 'no notify target', attempts: 0 };
-    const notify = proxyActivities<Activities>({
-      // Above every channel's per-request timeout (at most 100 s, checked by the config).
-      startToCloseTimeout: '2m',
-      scheduleToCloseTimeout: input.notify_deadline_ms ?? DEFAULT_NOTIFY_DEADLINE_MS,
-      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: [...NOTIFY_NON_RETRYABLE_TYPES] },
-      summary: `Notify ${describeNotifyTarget(task.notify_target)} (${kind})`,
-    });
-    try {
-      const receipt = await notify.deliverNotification({ target: task.notify_target, idempotencyKey, view });
-      // Workflow time, not the worker's clock: deterministic, and what the history shows.
-      return { ok: true, at: new Date().toISOString(), attempts: receipt.attempt };
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const cause = err instanceof ActivityFailure && err.cause ? err.cause : (err as Error);
-      const attempts = attemptsFrom(cause);
-      const message = cause instanceof TimeoutFailure ? 'delivery kept failing until its deadline passed' : cause.message;
-      return { ok: false, error: message, attempts };
-    }
+    state.cancelledWhileDelivering();
+    return deliver(input, state.task, key, notificationView(input, state, 'completion'));
   }
 }
 
-type Delivery = { ok: true; at: string; attempts: number } | { ok: false; error: string; attempts: number };
+/** Search attributes and the Web UI's current details follow every change of the task. */
+function publish(state: TaskState): void {
+  upsertTaskSearchAttributes(state);
+  showDetails(state);
+}
 
-function attemptsFrom(failure: Error): number {
-  if (failure instanceof ApplicationFailure) {
-    const detail = failure.details?.[0] as { attempt?: number } | undefined;
-    if (typeof detail?.attempt === 'number') return detail.attempt;
-  }
-  return 0;
+/** The Web UI's current details (workflow metadata, not a history event). */
+function showDetails(state: TaskState): void {
+  setCurrentDetails(state.details());
+}
+
+/** Upserts the search attributes when one of them differs from what the workflow last set. */
+function searchAttributesOnChange(state: TaskState): () => void {
+  // The first batch always upserts: the run starts as `running`, never as the starter's `queued`.
+  let shown = '';
+  return () => {
+    const now = JSON.stringify(state.searchAttributes());
+    if (now === shown) return;
+    shown = now;
+    upsertTaskSearchAttributes(state);
+  };
+}
+
+function upsertTaskSearchAttributes(state: TaskState): void {
+  const { status, notificationStatus, notifyTarget } = state.searchAttributes();
+  upsertSearchAttributes([
+    { key: CodexTaskStatusKey, value: status },
+    { key: NotificationStatusKey, value: notificationStatus },
+    { key: NotifyTargetKey, value: notifyTarget },
+  ]);
+}
+
+/** Tells the person what is asked, then declines it if nobody answers before the deadline. */
+async function askPerson(input: TaskWorkflowInput, state: TaskState, request: CodexRequest): Promise<void> {
+  const taskId = state.task.task_id;
+  const { request_id, kind, summary, details } = request;
+  const asked = notificationView(input, state, 'request', { request_id, kind, summary, details });
+  await CancellationScope.nonCancellable(() => deliver(input, state.task, requestKey(taskId, request_id), asked));
+  const answered = await condition(() => state.answerOf(request_id) !== undefined || isTerminalStatus(state.task.status), input.request_timeout_ms);
+  if (answered || isTerminalStatus(state.task.status)) return;
+  state.answerRequest(request_id, expiredAnswer(kind));
+  const expired = notificationView(input, state, 'request_expired', { request_id, kind, summary });
+  await CancellationScope.nonCancellable(() => deliver(input, state.task, requestExpiredKey(taskId, request_id), expired));
 }
 
 function validateInput(input: TaskWorkflowInput): void {
@@ -499,12 +229,4 @@ function validateInput(input: TaskWorkflowInput): void {
     }
   }
   if (!(input.turn_timeout_ms > 0) || !(input.request_timeout_ms > 0)) fail('turn_timeout_ms and request_timeout_ms must be positive.');
-}
-
-function summarize(status: TaskStatus, result: CodexTurnResult): string {
-  const parts = [`${status}`];
-  if (result.commands.length) parts.push(`${result.commands.length} command${result.commands.length === 1 ? '' : 's'}`);
-  if (result.fileChanges.length) parts.push(`${result.fileChanges.length} file${result.fileChanges.length === 1 ? '' : 's'} changed`);
-  if (result.finalMessage) parts.push(oneLine(result.finalMessage, 200));
-  return parts.join(' · ');
 }

@@ -20,13 +20,12 @@ import {
   protocolAnswer,
   requestKind,
   summarizeRequest,
-  type PendingServerRequest,
-  type ServerRequestAnswer,
 } from './server-requests';
 import { TurnDeadline } from './turn-deadline';
 import { PooledTurnHost, SpawnedTurnHost, type TurnHost, type ThreadSettings } from './turn-host';
 import { TurnRecorder } from './turn-recorder';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, ServerRequestRecord } from './types';
+import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
   /** The codex binary (CODEX_BIN). Default: the @openai/codex dependency's native binary. */
@@ -62,7 +61,7 @@ export interface RunTurnHooks {
    * Answers approvals and questions (a person, through the workflow). Without it the input's
    * serverRequestPolicy answers. `signal` aborts when the turn ends before an answer came.
    */
-  onServerRequest?(request: PendingServerRequest, signal: AbortSignal): Promise<ServerRequestAnswer>;
+  onServerRequest?(request: CodexRequest, signal: AbortSignal): Promise<RequestAnswer>;
   /**
    * The activity attempt (default 1). Request ids of later attempts say so: a retried turn may ask
    * different things in the same order, and an answer must never land on another question.
@@ -157,7 +156,7 @@ export class CodexRunner {
     if (hooks.signal?.aborted) return emptyResult('interrupted', input, startedAt);
 
     const recorder = new TurnRecorder({ outputLimit: this.options.outputLimit ?? 4000 });
-    const serverRequests: ServerRequestRecord[] = [];
+    const requests: RequestRecord[] = [];
     const turnOver = new AbortController();
     let stopReason: 'timeout' | 'cancel' | null = null;
     let wakeStop!: () => void;
@@ -192,19 +191,19 @@ export class CodexRunner {
     let requestCount = 0;
     host.handleServerRequests(async (request: ServerRequest) => {
       if (!isHandledServerRequest(request)) throw new Error(`codex-bridge does not handle ${request.method}`);
-      const pending: PendingServerRequest = {
+      const asked: CodexRequest = {
         request_id: `${input.taskId}-t${input.turn}${(hooks.attempt ?? 1) > 1 ? `-a${hooks.attempt}` : ''}-r${++requestCount}`,
         kind: requestKind(request),
         summary: summarizeRequest(request, (id) => recorder.startedItem(id)),
         details: describeRequest(request, (id) => recorder.startedItem(id)),
-        params: request.params,
+        attempt: hooks.attempt ?? 1,
       };
-      const record: ServerRequestRecord = { request_id: pending.request_id, kind: pending.kind, summary: pending.summary, answer: 'none', answered_by: 'none' };
-      serverRequests.push(record);
+      const record: RequestRecord = { request_id: asked.request_id, kind: asked.kind, summary: asked.summary, answer: 'none', answered_by: 'none' };
+      requests.push(record);
       report();
-      const answer = await this.askFor(pending, request, input, hooks, deadline, turnOver.signal);
+      const answer = await this.askFor(asked, request, input, hooks, deadline, turnOver.signal);
       record.answer = describeAnswer(answer);
-      record.answered_by = answer.answered_by ?? (hooks.onServerRequest ? 'person' : 'policy');
+      record.answered_by = answer.answered_by;
       return protocolAnswer(request, answer);
     });
 
@@ -227,7 +226,7 @@ export class CodexRunner {
         status: finalStatus(recorder, stopReason),
         ...recorder.result(),
         durationMs: Date.now() - startedAt,
-        serverRequests,
+        requests,
       };
     } finally {
       turnOver.abort();
@@ -270,17 +269,17 @@ export class CodexRunner {
   }
 
   private async askFor(
-    pending: PendingServerRequest,
+    asked: CodexRequest,
     request: HandledServerRequest,
     input: CodexTurnInput,
     hooks: RunTurnHooks,
     deadline: TurnDeadline,
     turnOver: AbortSignal,
-  ): Promise<ServerRequestAnswer> {
+  ): Promise<RequestAnswer> {
     if (!hooks.onServerRequest) return policyAnswer(input.serverRequestPolicy, request);
     const resume = deadline.pause();
     try {
-      return await abortable(hooks.onServerRequest(pending, turnOver), turnOver);
+      return await abortable(hooks.onServerRequest(asked, turnOver), turnOver);
     } catch (err) {
       if (turnOver.aborted) throw err;
       // The hook failed (not the person): the safe answer keeps the turn going.
@@ -337,7 +336,7 @@ function emptyResult(status: CodexTurnStatus, input: CodexTurnInput, startedAt: 
     diff: null,
     durationMs: Date.now() - startedAt,
     error: null,
-    serverRequests: [],
+    requests: [],
   };
 }
 

@@ -1,5 +1,5 @@
 // The Codex errors the activity throws, each as an ApplicationFailure whose `type` is a key of
-// CODEX_ERROR_TYPES (the table itself lives in src/domain/failure-types.ts, which the workflow
+// CODEX_ERROR_TYPES (the table itself lives in src/contract/failure-types.ts, which the workflow
 // imports too); the workflow and the edges branch on the type, never on text.
 //
 // Not errors:
@@ -9,16 +9,11 @@
 // - a turn past its timeout is a `timed_out` result;
 // - a cancelled activity throws Temporal's CancelledFailure (details: [the partial result]).
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { CODEX_ERROR_TYPES } from '../../src/domain/failure-types';
+import { CODEX_ERROR_TYPES } from '../../src/contract/failure-types';
 
 export { CODEX_ERROR_TYPES };
 
 export type CodexErrorType = keyof typeof CODEX_ERROR_TYPES;
-
-/** For a RetryPolicy's nonRetryableErrorTypes. */
-export const NON_RETRYABLE_CODEX_ERROR_TYPES = (Object.keys(CODEX_ERROR_TYPES) as CodexErrorType[]).filter(
-  (type) => !CODEX_ERROR_TYPES[type].retryable,
-);
 
 /** What the runner throws; the activity turns it into an ApplicationFailure of the same type. */
 export class CodexRunError extends Error {
@@ -33,7 +28,7 @@ export class CodexRunError extends Error {
 }
 
 /** The Temporal failure for an error thrown by the runner (anything unknown stays retryable). */
-export function toActivityFailure(err: unknown): Error {
+export function toCodexActivityFailure(err: unknown): Error {
   if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return err;
   if (err instanceof CodexRunError) {
     return ApplicationFailure.create({

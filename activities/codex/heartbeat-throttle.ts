@@ -1,7 +1,7 @@
 // Heartbeats for a Codex turn: at once when something a reader cares about changes (process,
 // thread, turn, a new item), otherwise at most every intervalMs — and also every intervalMs while
 // nothing happens (a long command, a person deciding), so that the heartbeat timeout means "dead".
-import type { CodexHeartbeat } from './types';
+import type { CodexHeartbeat } from '../../src/contract/codex-turn';
 
 export class HeartbeatThrottle {
   private latest: CodexHeartbeat;

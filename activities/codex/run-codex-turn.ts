@@ -4,27 +4,19 @@
 import { createHash } from 'node:crypto';
 import { CancelledFailure } from '@temporalio/common';
 import { Context, type Info } from '@temporalio/activity';
-import type { PendingRequestKind } from '../../src/domain/task';
 import type { CodexRunner } from './codex-runner';
-import { toActivityFailure } from './errors';
+import { toCodexActivityFailure } from './errors';
 import { HeartbeatThrottle } from './heartbeat-throttle';
 import { reapOrphanAppServer } from './orphan-reaper';
 import { killTaggedProcesses, taggedProcesses } from './process-sweep';
-import type { ServerRequestAnswer } from './server-requests';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from './types';
-
-/** Hands a request to the task's workflow and resolves with the person's (or deadline's) answer. */
-export type ServerRequestRelay = (
-  taskId: string,
-  request: { request_id: string; kind: PendingRequestKind; summary: string; details: string },
-  options: { signal?: AbortSignal },
-) => Promise<ServerRequestAnswer>;
+import type { RequestRelay } from '../request-relay';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface RunCodexTurnActivityOptions {
   /** Used when the input's serverRequestPolicy is `ask`; without it such requests are declined. */
-  relay?: ServerRequestRelay;
+  relay?: RequestRelay;
   /** Called with each heartbeat sent (e.g. to mirror progress into the workflow). */
-  onProgress?(taskId: string, heartbeat: CodexHeartbeat): void;
+  onProgress?(taskId: string, heartbeat: CodexHeartbeat, activity: Context): void;
   /** Heartbeat at least this often. Default 2000 ms. */
   heartbeatIntervalMs?: number;
 }
@@ -46,7 +38,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
     const heartbeats = new HeartbeatThrottle(
       (heartbeat) => {
         context.heartbeat(heartbeat);
-        options.onProgress?.(input.taskId, heartbeat);
+        options.onProgress?.(input.taskId, heartbeat, context);
       },
       options.heartbeatIntervalMs ?? 2000,
       { pid: null, processTag: null, threadId: input.threadId, turnId: null, itemsStarted: 0, itemsCompleted: 0, currentItem: null },
@@ -60,7 +52,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
         onProgress: (heartbeat) => heartbeats.update(heartbeat),
         onServerRequest:
           input.serverRequestPolicy === 'ask' && relay
-            ? ({ request_id, kind, summary, details }, signal) => relay(input.taskId, { request_id, kind, summary, details }, { signal })
+            ? (request, signal) => relay(input.taskId, request, { signal, activity: context })
             : undefined,
       });
       if (context.cancellationSignal.aborted) {
@@ -70,7 +62,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       }
       return result;
     } catch (err) {
-      throw toActivityFailure(err);
+      throw toCodexActivityFailure(err);
     } finally {
       heartbeats.stop();
     }

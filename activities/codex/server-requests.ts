@@ -1,8 +1,9 @@
-// Server requests (approvals, questions) in the contract's words, and back: what kind a request
-// is, a one-line summary a person can decide on, the policy's answer, and the protocol's answer.
-import type { ApprovalDecision, PendingRequestKind } from '../../src/domain/task';
+// The app-server's requests (approvals, questions) in the task's words, and back: what kind a
+// request is, a one-line summary a person can decide on, the policy's answer, and the protocol's
+// answer.
+import type { ApprovalDecision, PendingRequestKind, RequestAnswer } from '../../src/contract/task';
 import type { HandledServerRequest, ServerRequest, ServerRequestResults, ThreadItem } from './app-server-methods';
-import type { ServerRequestPolicy, ServerRequestRecord } from './types';
+import type { ServerRequestPolicy } from '../../src/contract/codex-turn';
 
 const KIND_BY_METHOD: Record<HandledServerRequest['method'], PendingRequestKind> = {
   'item/commandExecution/requestApproval': 'command_approval',
@@ -10,23 +11,6 @@ const KIND_BY_METHOD: Record<HandledServerRequest['method'], PendingRequestKind>
   'item/permissions/requestApproval': 'permissions_approval',
   'item/tool/requestUserInput': 'user_input',
 };
-
-/** A server request as the hook sees it. */
-export interface PendingServerRequest {
-  /** Unique within the task: `${taskId}-t${turn}-r${n}` (`-a${attempt}` before `-r` after a retry). */
-  request_id: string;
-  kind: PendingRequestKind;
-  summary: string;
-  /** What a person needs to decide: command and cwd, files and diff excerpt, questions and options. */
-  details: string;
-  /** The app-server's params, for whoever wants more than the text. */
-  params: unknown;
-}
-
-/** An answer in the contract's words: a decision for approvals, answers for questions. */
-export type ServerRequestAnswer =
-  | { decision: ApprovalDecision; answered_by?: ServerRequestRecord['answered_by'] }
-  | { answers: Record<string, string[]>; answered_by?: ServerRequestRecord['answered_by'] };
 
 export function isHandledServerRequest(request: ServerRequest): request is HandledServerRequest {
   return request.method in KIND_BY_METHOD;
@@ -107,7 +91,7 @@ export function describeRequest(request: HandledServerRequest, startedItem: (id:
 }
 
 /** The answer a policy gives without asking anyone. */
-export function policyAnswer(policy: ServerRequestPolicy, request: HandledServerRequest): ServerRequestAnswer {
+export function policyAnswer(policy: ServerRequestPolicy, request: HandledServerRequest): RequestAnswer {
   const accept = policy === 'accept';
   if (request.method === 'item/tool/requestUserInput') {
     const answers: Record<string, string[]> = {};
@@ -125,7 +109,7 @@ const PROTOCOL_DECISIONS = {
 } as const satisfies Record<ApprovalDecision, string>;
 
 /** The protocol's answer. A mismatched answer (answers to an approval…) counts as decline. */
-export function protocolAnswer<R extends HandledServerRequest>(request: R, answer: ServerRequestAnswer): ServerRequestResults[R['method']] {
+export function protocolAnswer<R extends HandledServerRequest>(request: R, answer: RequestAnswer): ServerRequestResults[R['method']] {
   const decision: ApprovalDecision = 'decision' in answer ? answer.decision : 'decline';
   switch (request.method) {
     case 'item/commandExecution/requestApproval':
@@ -150,8 +134,8 @@ export function protocolAnswer<R extends HandledServerRequest>(request: R, answe
   throw new Error(`unhandled server request ${(request as ServerRequest).method}`);
 }
 
-/** How the answer reads in a ServerRequestRecord. */
-export function describeAnswer(answer: ServerRequestAnswer): string {
+/** How the answer reads in a RequestRecord. */
+export function describeAnswer(answer: RequestAnswer): string {
   return 'decision' in answer ? answer.decision : JSON.stringify(answer.answers);
 }
 

@@ -1,9 +1,9 @@
 // Builds a turn's result from the app-server's notifications. `item/completed` is authoritative
 // (`turn/completed.turn.items` is only a summary); items still open when the turn ends (an
 // interrupt while an approval was pending) are reported as aborted.
-import type { CommandRecord, FileChangeRecord, TokenUsage } from '../../src/domain/task';
+import type { CommandRecord, FileChangeRecord, TokenUsage } from '../../src/contract/task';
 import type { CodexErrorInfo, ServerNotification, ThreadItem, TokenUsageBreakdown, TurnError } from './app-server-methods';
-import type { CodexTurnResult } from './types';
+import type { CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface TurnRecorderOptions {
   /** Longest command output kept in a result (head and tail, with a marker between). */

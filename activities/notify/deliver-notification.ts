@@ -2,9 +2,10 @@
 // retries it (same idempotency key every attempt); NotifyErrors become typed failures so the retry
 // policy can stop on the permanent ones.
 import { Context } from '@temporalio/activity';
-import { parseNotifyTarget, type NotifyTarget } from '../../src/domain/notify-target';
-import { toActivityFailure } from './delivery-errors';
-import { buildNotificationMessage, renderPlainText, type TaskNotificationView } from './message';
+import { parseNotifyTarget, type NotifyTarget } from '../../src/contract/notify-target';
+import { toDeliveryFailure } from './delivery-errors';
+import type { TaskNotificationView } from '../../src/contract/notification';
+import { buildNotificationMessage, renderPlainText } from './message';
 import { NotifyError, type DeliveryReceipt, type Notifier } from './notifier';
 
 export interface DeliverNotificationDeps {
@@ -58,7 +59,7 @@ export function createDeliverNotificationActivity(deps: DeliverNotificationDeps)
         // The TS worker flushes this heartbeat before it reports the failure, so the next attempt sees it.
         activity.heartbeat({ deliveryGeneration: err.nextGeneration } satisfies DeliveryHeartbeat);
       }
-      const failure = toActivityFailure(err, { attempt });
+      const failure = toDeliveryFailure(err, { attempt });
       deps.observer?.failed?.(input, err instanceof Error ? err : failure, failure.nonRetryable === true);
       throw failure;
     }

@@ -3,13 +3,10 @@
 // message says what), NotificationDeferred is retried with backoff, or after exactly the delay the
 // channel announced (rate-limit reset) via nextRetryDelay.
 import { ApplicationFailure } from '@temporalio/common';
-import { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED, NOTIFY_NON_RETRYABLE_TYPES } from '../../src/domain/failure-types';
+import { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED } from '../../src/contract/failure-types';
 import { NotifyError } from './notifier';
 
 export { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED };
-
-/** For RetryPolicy.nonRetryableErrorTypes of the delivery activity. */
-export const NON_RETRYABLE_NOTIFICATION_TYPES: readonly string[] = NOTIFY_NON_RETRYABLE_TYPES;
 
 /** Details attached to every delivery failure (the workflow may read them). */
 export interface DeliveryFailureDetails {
@@ -25,7 +22,7 @@ export interface DeliveryFailureDetails {
  * unchanged; anything else (a bug, an unexpected library error) becomes a retryable
  * NotificationDeferred so a transient surprise does not lose the notification.
  */
-export function toActivityFailure(err: unknown, context: { attempt?: number } = {}): ApplicationFailure {
+export function toDeliveryFailure(err: unknown, context: { attempt?: number } = {}): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof NotifyError) {
     const details: DeliveryFailureDetails = { ...context, retryAfterMs: err.retryAfterMs, nextGeneration: err.nextGeneration };

@@ -3,7 +3,7 @@
 // Temporal Web UI. Plain text (not lark_md) for everything that came from Codex or the prompt, so
 // nothing in it can render as a mention (<at id=all>) or a link.
 import { createHash } from 'node:crypto';
-import type { TaskStatus } from '../../src/domain/task';
+import type { TaskStatus } from '../../src/contract/task';
 import type { NotificationMessage } from './notifier';
 
 /** Feishu's uuid (≤ 50 chars) de-duplicates sends for an hour: derived from the key, never random. */

@@ -3,7 +3,7 @@
 // process, and so 99991663 can drop exactly this app's token) and a transport with a timeout
 // (feishu-http.ts). Retry rules live in feishu-errors.ts; the card in feishu-message.ts.
 import { Client, LoggerLevel, type Cache } from '@larksuiteoapi/node-sdk';
-import type { NotifyTarget } from '../../src/domain/notify-target';
+import type { NotifyTarget } from '../../src/contract/notify-target';
 import { classifyFeishuFailure, type FeishuVerdict } from './feishu-errors';
 import { createFeishuHttp } from './feishu-http';
 import { buildFeishuMessage } from './feishu-message';
@@ -20,20 +20,21 @@ export interface FeishuNotifierOptions {
   now?: () => Date;
 }
 
+/** The key type of the SDK's Cache contract (it spells the symbol half as the wrapper type). */
+type CacheKey = Parameters<Cache['get']>[0];
+
 /** The SDK's Cache contract, with clear() for a token Feishu declared invalid. */
 export class FeishuTokenCache implements Cache {
   private readonly values = new Map<string, { value: unknown; expiresAt: number | undefined }>();
 
-  // eslint-disable-next-line @typescript-eslint/ban-types -- the SDK's Cache signature uses Symbol
-  async get(key: string | Symbol, options?: { namespace?: string }): Promise<unknown> {
+  async get(key: CacheKey, options?: { namespace?: string }): Promise<unknown> {
     const entry = this.values.get(cacheKey(key, options));
     if (!entry) return undefined;
     if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) return undefined;
     return entry.value;
   }
 
-  // eslint-disable-next-line @typescript-eslint/ban-types
-  async set(key: string | Symbol, value: unknown, expiresAt?: number, options?: { namespace?: string }): Promise<boolean> {
+  async set(key: CacheKey, value: unknown, expiresAt?: number, options?: { namespace?: string }): Promise<boolean> {
     this.values.set(cacheKey(key, options), { value, expiresAt });
     return true;
   }
@@ -43,8 +44,7 @@ export class FeishuTokenCache implements Cache {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/ban-types
-function cacheKey(key: string | Symbol, options?: { namespace?: string }): string {
+function cacheKey(key: CacheKey, options?: { namespace?: string }): string {
   return `${options?.namespace ?? ''}/${String(key)}`;
 }
 

@@ -16,7 +16,7 @@
 //
 // Headers: X-Request-ID (see hermesRequestId), X-Webhook-Timestamp (unix seconds, the gateway
 // allows ±300 s), X-Webhook-Signature-V2 = hex HMAC-SHA256(secret, `${timestamp}.${rawBody}`).
-import type { NotifyTarget } from '../../src/domain/notify-target';
+import type { NotifyTarget } from '../../src/contract/notify-target';
 import { parseRetryAfter, postRaw, signTimestamped, TransportError } from './http-post';
 import { renderPlainText } from './message';
 import { NotifyError, type DeliveryOptions, type DeliveryReceipt, type NotificationMessage, type Notifier } from './notifier';

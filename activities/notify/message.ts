@@ -3,32 +3,10 @@
 //
 // Pure and deterministic (no clock, no I/O): a retried activity builds exactly the same message,
 // so a channel that compares payloads for the same idempotency key sees no difference.
-import type { PendingRequestKind, TaskError, TaskResult, TaskStatus } from '../../src/domain/task';
-import type { NotificationKind, NotificationMessage } from './notifier';
+import type { TaskNotificationView } from '../../src/contract/notification';
+import type { PendingRequestKind, TaskStatus } from '../../src/contract/task';
+import type { NotificationMessage } from './notifier';
 import { redact } from './redact';
-
-/** Everything the message is built from: a snapshot of the task at the moment of the event. */
-export interface TaskNotificationView {
-  task_id: string;
-  turn: number;
-  kind: NotificationKind;
-  status: TaskStatus;
-  prompt: string;
-  cwd: string;
-  result: TaskResult | null;
-  error: TaskError | null;
-  started_at: string | null;
-  finished_at: string | null;
-  notify_target: string | null;
-  /** Set for `request` and `request_expired`: the question waiting for a person. */
-  request?: {
-    request_id: string;
-    kind: PendingRequestKind;
-    summary: string;
-    /** What exactly is asked: the command and its cwd, the files and a diff excerpt, the questions and options. */
-    details?: string;
-  };
-}
 
 export interface BuildMessageOptions {
   /** CODEX_BRIDGE_UI_URL: base of the Temporal Web UI, e.g. http://127.0.0.1:8233. */

@@ -1,10 +1,9 @@
 // One notifier interface for every channel. A notifier delivers one message to one parsed target
 // and must use the idempotency key so that a retried activity never posts twice.
-import type { NotifyTarget, NotifyTargetKind } from '../../src/domain/notify-target';
-import type { TaskStatus } from '../../src/domain/task';
+import type { NotifyTarget, NotifyTargetKind } from '../../src/contract/notify-target';
+import type { NotificationKind } from '../../src/contract/notification';
+import type { TaskStatus } from '../../src/contract/task';
 
-/** What is being told: a finished turn, a question waiting for a person, or an expired question. */
-export type NotificationKind = 'completion' | 'request' | 'request_expired';
 
 /** The same concise summary goes to every channel; channels only change its presentation. */
 export interface NotificationMessage {

@@ -3,7 +3,7 @@
 // needs no Feishu or Hermes settings; a channel used without its settings fails with a
 // non-retryable NotifyError naming the variable to set.
 import type { Config } from '../../src/config';
-import type { NotifyTargetKind } from '../../src/domain/notify-target';
+import type { NotifyTargetKind } from '../../src/contract/notify-target';
 import { createFeishuNotifier } from './feishu-notifier';
 import { createHermesNotifier } from './hermes-notifier';
 import { createLocalNotifier } from './local-notifier';

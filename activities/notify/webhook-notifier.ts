@@ -12,7 +12,7 @@
 //   X-Codex-Bridge-Timestamp: <unix seconds>
 //   X-Codex-Bridge-Signature: hex HMAC-SHA256(CODEX_BRIDGE_WEBHOOK_SECRET, `${timestamp}.${body}`)
 //     (omitted when no secret is configured)
-import type { NotifyTarget } from '../../src/domain/notify-target';
+import type { NotifyTarget } from '../../src/contract/notify-target';
 import { parseRetryAfter, postRaw, signTimestamped, TransportError } from './http-post';
 import { NotifyError, type DeliveryReceipt, type NotificationMessage, type Notifier } from './notifier';
 import { redactMessage } from './redact';

@@ -5,8 +5,9 @@
 //       [--watcher-intervals 1000,5000] [--stand-in-ms N] [--overhead-samples N]
 //       [--throughput-tasks N] [--throughput-concurrency 1,2,4,8] [--ceiling-tasks N]
 //       [--rss-rounds N] [--rss-tasks N] [--list-docs N] [--list-budget-s N] [--list-queries N]
+//       [--store-docs N] [--store-samples N] [--store-stock-budget-s N]
 
-export const SECTIONS = ['latency', 'overhead', 'throughput', 'rss', 'list'] as const;
+export const SECTIONS = ['latency', 'overhead', 'throughput', 'rss', 'list', 'store'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -29,6 +30,9 @@ export interface BenchOptions {
   listDocs: number;
   listBudgetS: number;
   listQueries: number;
+  storeDocs: number;
+  storeSamples: number;
+  storeStockBudgetS: number;
 }
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions {
@@ -86,6 +90,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     listDocs: int('list-docs', 100_000, 5_000),
     listBudgetS: int('list-budget-s', 600, 120),
     listQueries: int('list-queries', 30, 10),
+    storeDocs: int('store-docs', 100_000, 2_000),
+    storeSamples: int('store-samples', 200, 30),
+    storeStockBudgetS: int('store-stock-budget-s', 10, 3),
   };
 }
 
@@ -96,7 +103,7 @@ const HELP = `codex-bridge benchmarks (npm run bench -- [flags]); every flag als
   --latency-samples-1 N            sequential tasks at concurrency 1 (default 30; the watcher takes every 3rd)
   --latency-rounds-20 N            rounds of 20 concurrent tasks (default 3)
   --latency-rounds-100 N           rounds of 100 concurrent tasks (default 2)
-  --watcher-intervals 1000,5000    poll intervals of the seed-style watcher, ms
+  --watcher-intervals 1000,5000    poll intervals of the polling watcher, ms
   --stand-in-ms N                  duration of the stand-in Codex turn (default 50)
   --overhead-samples N             one-message tasks per path (default 15)
   --throughput-tasks N             real-Codex tasks per concurrency setting (default 32)
@@ -106,4 +113,7 @@ const HELP = `codex-bridge benchmarks (npm run bench -- [flags]); every flag als
   --list-docs N                    task documents for the list benchmark (default 100000)
   --list-budget-s N                give up seeding after this long and measure what is there (default 600)
   --list-queries N                 timed queries per kind and size (default 30)
+  --store-docs N                   task documents for the patched-vs-stock store comparison (default 100000)
+  --store-samples N                timed operations per metric, size and build (default 200)
+  --store-stock-budget-s N         time per metric and size on the stock build, at least one operation (default 10)
 `;

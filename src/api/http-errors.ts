@@ -1,4 +1,4 @@
-// Every error the API answers has the contract's shape {"error":{"code","message"}} and one
+// Every error the API answers has one shape {"error":{"code","message"}} and one
 // sentence. Bad input is always a 4xx: only a fault of the bridge itself becomes a 500, and that
 // one says nothing about internals (the log has the details).
 import { BridgeError } from '../errors';

@@ -1,4 +1,4 @@
-// The contract's routes. Each handler is a thin call into TaskServiceApi: validation happened
+// The API's routes. Each handler is a thin call into TaskServiceApi: validation happened
 // before (schemas.ts), errors are translated after (http-errors.ts).
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -62,7 +62,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       querystring: listQuerySchema,
       response: { 200: taskListSchema, ...errors(400, 401, 503) },
     },
-    handler: async (req) => ({ tasks: await service.list(req.query) }),
+    handler: async (req) => service.list(req.query),
   });
 
   r.get('/v1/tasks/:task_id', {
@@ -123,7 +123,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   r.post('/v1/notify-completed', {
     schema: {
-      summary: "The seed's one-shot watcher: notify terminal tasks still pending",
+      summary: "The one-shot repair watcher: notify terminal tasks still pending",
       tags: ['notifications'],
       body: notifyCompletedBodySchema,
       response: { 200: watcherReportSchema, ...errors(400, 401, 503) },

@@ -3,8 +3,9 @@
 // generated from them. `describeIssue` turns the first problem into one sentence naming the field.
 import * as path from 'node:path';
 import { z } from 'zod';
-import { InvalidNotifyTargetError, parseNotifyTarget } from '../domain/notify-target';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../domain/task';
+import { InvalidNotifyTargetError, parseNotifyTarget } from '../contract/notify-target';
+import { decodeListCursor, type ListCursor } from '../store/list-cursor';
+import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
 
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
@@ -106,11 +107,24 @@ export const limitSchema = z
   .pipe(z.number().int().min(1).max(MAX_LIST_LIMIT))
   .describe(`How many tasks, newest first (1-${MAX_LIST_LIMIT}, default 50).`);
 
+export const listCursorSchema = z
+  .string()
+  .transform((text, ctx): ListCursor => {
+    const cursor = decodeListCursor(text);
+    if (!cursor) {
+      ctx.addIssue({ code: 'custom', message: 'must be the next_cursor of an earlier list' });
+      return z.NEVER;
+    }
+    return cursor;
+  })
+  .describe('Continue after this point: the next_cursor of the previous page.');
+
 export const listQuerySchema = z.strictObject({
   status: taskStatusSchema.optional(),
   notification_status: notificationStatusSchema.optional(),
   notify_target: notifyTargetSchema.optional(),
   limit: limitSchema.optional(),
+  before: listCursorSchema.optional(),
 });
 
 export type StartTaskBody = z.output<typeof startTaskBodySchema>;
@@ -195,7 +209,10 @@ export const taskDocumentSchema = z
   })
   .describe('The task document (also what MongoDB codex_bridge.tasks holds).');
 
-export const taskListSchema = z.object({ tasks: z.array(taskDocumentSchema) });
+export const taskListSchema = z.object({
+  tasks: z.array(taskDocumentSchema),
+  next_cursor: z.string().nullable().describe('Pass as before for the next page; null on the last page.'),
+});
 export const cancelAcceptedSchema = z.object({ task_id: z.string(), status: z.literal('cancelling') });
 export const watcherReportSchema = z.object({
   dry_run: z.boolean(),

@@ -1,5 +1,5 @@
 // The HTTP API for Hermes and scripts: fastify with zod schemas (validation and /openapi.json from
-// one definition), bearer auth first, every error in the contract's shape.
+// one definition), bearer auth first, every error in one shape.
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
@@ -13,7 +13,7 @@ import { bearerAuth } from './auth';
 import { httpUrl, isLoopbackHost, parseHostPort } from './bind-address';
 import { errorBody, toErrorReply } from './http-errors';
 import { registerRoutes, type HealthCheck } from './routes';
-import { TASK_ID_PATTERN } from '../domain/task';
+import { TASK_ID_PATTERN } from '../contract/task';
 import { describeIssues, parseRequest, type DescribeOptions } from './schemas';
 
 /** Largest request body accepted; a 100 000-character prompt fits with room to spare. */
@@ -75,7 +75,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (typeof body === 'string' && body.trim() === '') return done(null, undefined);
-    parseJson(req, body as string, done);
+    void parseJson(req, body as string, done);
   });
 
   app.addHook('onRequest', bearerAuth(options.token));

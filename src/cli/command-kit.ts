@@ -28,7 +28,7 @@ export function withJson(command: Command): Command {
   return command.option('--json', 'print one JSON document on stdout (errors too, as {"error":{"code","message"}})');
 }
 
-/** Wraps a command body: builds its Output, maps a throw to the contract's exit code. */
+/** Wraps a command body: builds its Output, maps a throw to its exit code. */
 export function action(ctx: CommandContext, body: (input: ActionInput) => Promise<number | void>) {
   return async (...params: unknown[]): Promise<void> => {
     const command = params[params.length - 1] as Command;

@@ -1,9 +1,9 @@
 // Human-readable renderings for the CLI: a task as a block, tasks as a table, the watcher's report.
 // --json bypasses all of this and prints the documents as they are.
 import type { WatcherReport } from '../client/task-service-types';
-import { describeNotifyTarget } from '../domain/notify-target';
-import type { TaskDocument } from '../domain/task';
-import { oneLine } from '../domain/text';
+import { describeNotifyTarget } from '../contract/notify-target';
+import type { TaskDocument } from '../contract/task';
+import { oneLine } from '../contract/text';
 
 /** "45s", "3m", "2h", "4d": how long ago `iso` was (future or unparseable times show "-"). */
 export function formatAge(iso: string | null | undefined, now: number = Date.now()): string {

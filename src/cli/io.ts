@@ -32,7 +32,7 @@ export interface CliDeps {
   signal?: AbortSignal;
 }
 
-/** Exit codes of the contract. */
+/** The CLI's exit codes (the README lists them). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, conflict: 4 } as const;
 
 /** A command line that does not make sense (unknown flag, missing argument, bad JSON in a flag). */
@@ -46,7 +46,7 @@ export interface CliFailure {
   message: string;
 }
 
-/** Maps anything a command throws to the contract's exit code, a stable code and one sentence. */
+/** Maps anything a command throws to its exit code, a stable code and one sentence. */
 export function describeFailure(error: unknown): CliFailure {
   if (error instanceof BridgeError) return { exitCode: error.exitCode, code: error.code, message: oneSentence(error.message) };
   if (error instanceof ConfigError) return { exitCode: EXIT.usage, code: 'config_error', message: oneSentence(error.message) };

@@ -1,10 +1,9 @@
 // doctor, worker, serve, dev: the commands that run things. Each imports its module on use, so a
 // module that fails to load (or is missing from a partial build) breaks only its own command.
 import type { Command } from 'commander';
-import type { Config } from '../config';
 import { createLogger } from '../logging';
 import { action, cliConfig, openService, withJson, type CommandContext } from './command-kit';
-import type { CliIo, Output, ServiceHandle } from './io';
+import type { Output, ServiceHandle } from './io';
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 

@@ -12,7 +12,7 @@ import {
   startTaskBodySchema,
   taskParamsSchema,
 } from '../api/schemas';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../domain/task';
+import { APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../contract/task';
 import { action, cliConfig, defined, validate, withJson, withService, type CommandContext } from './command-kit';
 import { formatTaskBlock, formatTaskTable, formatWatcherReport } from './format';
 import { UsageError } from './io';
@@ -29,6 +29,7 @@ const FLAG_LABELS: Record<string, string> = {
   status: '--status',
   notification_status: '--notification-status',
   limit: '--limit',
+  before: '--before',
   decision: '--decision',
   answers: '--answers',
 };
@@ -97,18 +98,22 @@ export function registerTaskCommands(program: Command, ctx: CommandContext): voi
       .option('--status <status>', TASK_STATUSES.join(' | '))
       .option('--notification-status <status>', NOTIFICATION_STATUSES.join(' | '))
       .option('--notify-target <target>', 'only tasks notifying this target')
-      .option('--limit <n>', 'at most this many (1-1000, default 50)'),
+      .option('--limit <n>', 'at most this many (1-1000, default 50)')
+      .option('--before <cursor>', 'the next page: the cursor the previous page printed'),
   )
-    .addHelpText('after', examples('codex-bridge list', 'codex-bridge list --status running --limit 10', 'codex-bridge list --notification-status failed --json'))
+    .addHelpText(
+      'after',
+      examples('codex-bridge list', 'codex-bridge list --status running --limit 10', 'codex-bridge list --notification-status failed --json', 'codex-bridge list --limit 20 --before <cursor>'),
+    )
     .action(
       action(ctx, async ({ opts, out }) => {
         const filter = validate(
           listQuerySchema,
-          defined({ status: opts.status, notification_status: opts.notificationStatus, notify_target: opts.notifyTarget, limit: opts.limit }),
+          defined({ status: opts.status, notification_status: opts.notificationStatus, notify_target: opts.notifyTarget, limit: opts.limit, before: opts.before }),
           FLAG_LABELS,
         );
-        const tasks = await withService(ctx, cliConfig(ctx.io), (s) => s.list(filter));
-        out.result({ tasks }, formatTaskTable(tasks));
+        const page = await withService(ctx, cliConfig(ctx.io), (s) => s.list(filter));
+        out.result(page, [...formatTaskTable(page.tasks), ...(page.next_cursor ? [`More: --before ${page.next_cursor}`] : [])]);
       }),
     );
 
@@ -184,7 +189,7 @@ export function registerTaskCommands(program: Command, ctx: CommandContext): voi
   withJson(
     program
       .command('notify-completed')
-      .description("the seed's one-shot watcher: notify terminal tasks whose notification is still pending")
+      .description("the one-shot repair watcher: notify terminal tasks whose notification is still pending")
       .option('--dry-run', 'show what would be sent; send and write nothing')
       .option('--retry-failed', 'also retry tasks whose notification failed'),
   )

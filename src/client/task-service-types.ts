@@ -1,5 +1,6 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
-import type { ApprovalDecision, ApprovalPolicy, NotificationStatus, SandboxMode, TaskDocument, TaskStatus } from '../domain/task';
+import type { TaskListFilter, TaskListPage } from '../store/task-store';
+import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
 
 export interface StartTaskRequest {
   prompt: string;
@@ -9,14 +10,6 @@ export interface StartTaskRequest {
   sandbox?: SandboxMode;
   approval_policy?: ApprovalPolicy;
   task_id?: string;
-}
-
-export interface ListTasksFilter {
-  status?: TaskStatus;
-  notification_status?: NotificationStatus;
-  notify_target?: string;
-  /** 1..1000, default 50. */
-  limit?: number;
 }
 
 /** Answers to a `requestUserInput`: question id → the chosen or typed answers. */
@@ -46,7 +39,7 @@ export interface WatcherReport {
 export interface TaskServiceApi {
   start(request: StartTaskRequest): Promise<TaskDocument>;
   status(taskId: string): Promise<TaskDocument>;
-  list(filter: ListTasksFilter): Promise<TaskDocument[]>;
+  list(filter: TaskListFilter): Promise<TaskListPage>;
   cancel(taskId: string): Promise<void>;
   approve(taskId: string, requestId: string, decision: ApprovalDecision): Promise<TaskDocument>;
   answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument>;

@@ -4,31 +4,40 @@ import { randomBytes } from 'node:crypto';
 import {
   Client,
   Connection,
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  isGrpcServiceError,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import type { Config } from '../config';
 import { checkCwd } from '../cwd-policy';
-import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../domain/notify-target';
-import type { ApprovalDecision, TaskDocument } from '../domain/task';
-import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../domain/task';
+import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../contract/notify-target';
+import type { ApprovalDecision, TaskDocument } from '../contract/task';
+import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
-import { TaskStore } from '../store/task-store';
+import { TaskStore, type TaskListFilter, type TaskListPage } from '../store/task-store';
 import { notifyCompleted } from '../watcher/notify-completed';
 import { createNotifier } from '../../activities/notify/registry';
 import type { Notifier } from '../../activities/notify/notifier';
-import { answerUpdate, approveUpdate, cancelSignal, getTaskQuery } from '../../workflows/messages';
-import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../../workflows/search-attributes';
-import type { TaskWorkflowInput } from '../../workflows/task-workflow-input';
-import type { ListTasksFilter, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
-import { oneLine } from '../domain/text';
+import { answerUpdate, approveUpdate, cancelSignal, getTaskQuery } from '../contract/messages';
+import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../contract/search-attributes';
+import type * as workflows from '../../workflows';
+import type { TaskWorkflowInput } from '../contract/task-workflow-input';
+import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
+import { oneLine } from '../contract/text';
 
-const WORKFLOW_TYPE = 'codexTaskWorkflow';
+/** The task workflow's type name; the compiler checks that the worker's bundle exports it. */
+const WORKFLOW_TYPE = 'codexTaskWorkflow' satisfies keyof typeof workflows;
+type TaskWorkflow = (typeof workflows)[typeof WORKFLOW_TYPE];
+
+/** gRPC codes meaning Temporal could not be reached in time (grpc-js `status`). */
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
 
 export interface TaskServiceDeps {
   client: Client;
@@ -101,7 +110,7 @@ export class TaskService implements TaskServiceApi {
     }
   }
 
-  async list(filter: ListTasksFilter): Promise<TaskDocument[]> {
+  async list(filter: TaskListFilter): Promise<TaskListPage> {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit must be an integer from 1 to 1000.');
     return this.fromStore(() => this.deps.store.list({ ...filter, limit }));
@@ -202,7 +211,7 @@ export class TaskService implements TaskServiceApi {
       ...this.deps.workflowInput,
     };
     try {
-      return await this.deps.client.workflow.start(WORKFLOW_TYPE, {
+      return await this.deps.client.workflow.start<TaskWorkflow>(WORKFLOW_TYPE, {
         taskQueue: this.config.temporal.taskQueue,
         workflowId: task.task_id,
         args: [input],
@@ -242,11 +251,8 @@ export class TaskService implements TaskServiceApi {
         // The validator refused: unknown, stale or already answered request, or a bad answer.
         throw new ConflictError(oneLine(err.cause?.message ?? err.message, 300));
       }
-      if (/already completed|workflow execution.*(completed|closed)/i.test((err as Error)?.message ?? '')) {
-        throw new ConflictError(`Task ${taskId} has finished: nothing is pending any more.`);
-      }
       // An update to a finished workflow answers NOT_FOUND, but the task exists: its requests are
-      // no longer pending (409), as the contract says, not "no such task" (404).
+      // no longer pending (409), not "no such task" (404).
       if (err instanceof WorkflowNotFoundError && (await this.hasFinished(taskId))) {
         throw new ConflictError(`Task ${taskId} has already finished: its requests can no longer be answered.`);
       }
@@ -278,12 +284,12 @@ export class TaskService implements TaskServiceApi {
   private translate(err: unknown, taskId: string): Error {
     if (err instanceof BridgeError) return err;
     if (err instanceof WorkflowNotFoundError) return new NotFoundError(`Task ${taskId} does not exist.`);
-    const message = (err as Error)?.message ?? String(err);
-    if (/not found/i.test(message) && /workflow|execution/i.test(message)) return new NotFoundError(`Task ${taskId} does not exist.`);
-    if (/UNAVAILABLE|ECONNREFUSED|deadline|connect/i.test(message)) {
-      return new UnavailableError(`Temporal at ${this.config.temporal.address} is unreachable: ${oneLine(message, 200)}; start it or set TEMPORAL_ADDRESS.`);
+    const code = grpcCode(err);
+    if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) {
+      const detail = oneLine((err instanceof ServiceError && err.cause instanceof Error ? err.cause : (err as Error)).message, 200);
+      return new UnavailableError(`Temporal at ${this.config.temporal.address} is unreachable: ${detail}; start it or set TEMPORAL_ADDRESS.`);
     }
-    return err instanceof Error ? err : new Error(message);
+    return err instanceof Error ? err : new Error(String(err));
   }
 }
 
@@ -310,6 +316,13 @@ export async function createTaskService(config: Config, options: { notifier?: No
       await Promise.allSettled([connection.close(), store.close()]);
     },
   };
+}
+
+/** The gRPC status code of a failed Temporal call, bare or wrapped in the client's ServiceError. */
+function grpcCode(err: unknown): number | undefined {
+  if (isGrpcServiceError(err)) return err.code;
+  if (err instanceof ServiceError && isGrpcServiceError(err.cause)) return err.cause.code;
+  return undefined;
 }
 
 function validateTaskId(taskId: string): void {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Config } from '../config';
 import { DATA_DIR, PROJECT_ROOT } from '../infra/tool-paths';
 import { WORKER_NODE_FLAGS } from '../worker-memory';
-import type { DevOptions } from './launcher';
+import type { DevOptions } from './dev-options';
 
 export type TemporalPlan =
   | { kind: 'external'; address: string; uiUrl: string | undefined }

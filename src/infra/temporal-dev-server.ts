@@ -42,7 +42,7 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
   const uiPort = options.uiPort === null ? null : (options.uiPort ?? (await freePort()));
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--log-format', 'json'];
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', '127.0.0.1']));
-  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  args.push(...devServerTuning(options.dbFile));
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
   // The dev server's own metrics port would be random-but-fixed; a free one avoids clashes.
@@ -59,7 +59,7 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
     if (uiPort !== null) await waitForPort('127.0.0.1', uiPort, 30_000, () => proc.alive);
   } catch (err) {
     await proc.stop();
-    throw new Error(`The Temporal dev server did not start on 127.0.0.1:${port}: ${(err as Error).message}.`);
+    throw new Error(`The Temporal dev server did not start on 127.0.0.1:${port}: ${(err as Error).message}.`, { cause: err });
   }
   return {
     address,
@@ -67,6 +67,19 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
     process: proc,
     stop: () => proc.stop(),
   };
+}
+
+/**
+ * The settings every dev server of this project runs with — the dev launcher, the test servers
+ * and the benchmark alike, so their figures compare. With a database file, SQLite runs in WAL mode
+ * with `synchronous=normal`: about twice the workflows per second of the defaults on this kind of
+ * machine. A crash of the server process loses nothing (the WAL is in the file system); a power
+ * loss or kernel crash can lose the last transactions before a checkpoint — for a development
+ * server, the right trade.
+ */
+export function devServerTuning(dbFile: string | undefined): string[] {
+  if (!dbFile) return [];
+  return ['--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
 }
 
 async function waitForFrontend(address: string, deadline: number, isAlive: () => boolean): Promise<void> {

@@ -10,6 +10,8 @@ export const DATA_DIR = path.join(PROJECT_ROOT, '.data');
 export const TEMPORAL_CLI = path.join(TOOLS_DIR, 'py', 'bin', 'temporal');
 export const TEMPORAL_TEST_SERVER = path.join(TOOLS_DIR, 'py', 'bin', 'temporal-test-server');
 export const FERRETDB = path.join(TOOLS_DIR, 'bin', 'ferretdb');
+/** The same FerretDB version without our index pushdown patch (built by `scripts/setup --test`). */
+export const FERRETDB_STOCK = path.join(TOOLS_DIR, 'bin', 'ferretdb-stock');
 
 /** The Keyword search attributes every Temporal server we start registers. */
 export const SEARCH_ATTRIBUTES = ['CodexTaskStatus', 'NotificationStatus', 'NotifyTarget'] as const;

@@ -3,19 +3,32 @@
 // per-task `version` and is applied only when it is newer than what is stored, so a late or repeated
 // write never moves a document backwards.
 import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
-import type { NotificationStatus, TaskDocument, TaskStatus } from '../domain/task';
-import { TERMINAL_TASK_STATUSES } from '../domain/task';
+import type { NotificationStatus, TaskDocument, TaskStatus } from '../contract/task';
+import { TERMINAL_TASK_STATUSES } from '../contract/task';
 import { UnavailableError } from '../errors';
 import { hideUrlPassword } from '../logging';
+import { encodeListCursor, type ListCursor } from './list-cursor';
 
 type StoredTask = Omit<TaskDocument, 'task_id'> & { _id: string };
 
+/** What `list` may filter on (the CLI's flags, the API's query parameters). */
 export interface TaskListFilter {
   status?: TaskStatus;
   notification_status?: NotificationStatus;
   notify_target?: string;
+  /** 1..1000, default 50. */
   limit?: number;
+  before?: ListCursor;
 }
+
+/** One page of the list, newest first; next_cursor is null on the last page. */
+export interface TaskListPage {
+  tasks: TaskDocument[];
+  next_cursor: string | null;
+}
+
+/** The list's order; each equality filter has an index on (field, created_at) to serve it. */
+const NEWEST_FIRST = { created_at: -1, _id: -1 } as const;
 
 export type MirrorOutcome = 'applied' | 'stale';
 
@@ -102,18 +115,30 @@ export class TaskStore {
     return stored ? toDocument(stored) : null;
   }
 
-  /** Newest first. */
-  async list(filter: TaskListFilter = {}): Promise<TaskDocument[]> {
+  /**
+   * Newest first, one page. A page reads its tasks and one more (to know whether another page
+   * follows) along an index, never counting and never skipping: the next page starts after the
+   * cursor, with two range reads instead of one `$or` (which the embedded store cannot serve from
+   * an index) — the rest of the tasks created at the cursor's instant, then the older ones.
+   */
+  async list(filter: TaskListFilter = {}): Promise<TaskListPage> {
+    const limit = filter.limit ?? 50;
     const query: Filter<StoredTask> = {};
     if (filter.status) query.status = filter.status;
     if (filter.notification_status) query.notification_status = filter.notification_status;
     if (filter.notify_target) query.notify_target = filter.notify_target;
-    const docs = await this.tasks
-      .find(query)
-      .sort({ created_at: -1, _id: -1 })
-      .limit(filter.limit ?? 50)
-      .toArray();
-    return docs.map(toDocument);
+    const read = (q: Filter<StoredTask>, n: number) => (n > 0 ? this.tasks.find(q).sort(NEWEST_FIRST).limit(n).toArray() : Promise.resolve([]));
+    let docs: StoredTask[];
+    if (!filter.before) {
+      docs = await read(query, limit + 1);
+    } else {
+      const { created_at, task_id } = filter.before;
+      const sameInstant = await read({ ...query, created_at, _id: { $lt: task_id } }, limit + 1);
+      docs = [...sameInstant, ...(await read({ ...query, created_at: { $lt: created_at } }, limit + 1 - sameInstant.length))];
+    }
+    const tasks = docs.slice(0, limit).map(toDocument);
+    const last = tasks[tasks.length - 1];
+    return { tasks, next_cursor: docs.length > limit && last ? encodeListCursor(last) : null };
   }
 
   /** Terminal tasks whose notification is `pending` (and `failed` when retrying): the watcher's scan. */

@@ -1,16 +1,17 @@
-// The seed's one-shot watcher, kept as the repair tool. Normal delivery does not depend on it: the
+// The one-shot watcher, kept as the repair tool. Normal delivery does not depend on it: the
 // workflow delivers. It scans terminal tasks whose notification is still `pending` (and `failed`
 // with retryFailed), delivers with the same message and idempotency key the workflow uses, and
 // records the outcome. Idempotent: a second run finds nothing left to do.
-import { buildNotificationMessage, type TaskNotificationView } from '../../activities/notify/message';
+import type { TaskNotificationView } from '../contract/notification';
+import { buildNotificationMessage } from '../../activities/notify/message';
 import type { NotificationMessage } from '../../activities/notify/notifier';
-import { completionKey } from '../domain/idempotency';
-import { parseNotifyTarget, type NotifyTarget } from '../domain/notify-target';
-import type { TaskDocument } from '../domain/task';
+import { completionKey } from '../contract/idempotency';
+import { parseNotifyTarget, type NotifyTarget } from '../contract/notify-target';
+import type { TaskDocument } from '../contract/task';
 import type { WatcherReport, WatcherReportItem } from '../client/task-service-types';
 import type { TaskStore } from '../store/task-store';
 
-/** The seed's injectable notifier: `async (target, message) => …`; it also gets the idempotency key. */
+/** The watcher's injectable notifier: `async (target, message) => …`; it also gets the idempotency key. */
 export type WatcherNotifier = (target: NotifyTarget, message: NotificationMessage, idempotencyKey: string) => Promise<unknown>;
 
 export interface NotifyCompletedOptions {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createRunCodexTurnActivity } from '../../activities/codex/run-codex-turn';
-import type { CodexHeartbeat, CodexTurnResult } from '../../activities/codex/types';
+import type { CodexHeartbeat, CodexTurnResult } from '../../src/contract/codex-turn';
 import { requestInputText, type RecordedRequest, type ScriptStep } from '../support/scripted-model';
 import { scriptedCodexFixture } from './support/scripted-codex';
 
@@ -80,7 +80,7 @@ test('concurrent turns on one process keep their own cwd, sandbox, approval poli
     runner.runTurn(env.turnInput({ taskId: 'task-c', prompt: 'run:touch c.txt', cwd: dirs[2]!, sandbox: 'workspace-write', approvalPolicy: 'untrusted', model: 'model-c' }), {
       onServerRequest: async (request) => {
         asked.push(request.request_id);
-        return { decision: 'accept' };
+        return { decision: 'accept', answered_by: 'person' };
       },
     }),
   ]);
@@ -93,7 +93,7 @@ test('concurrent turns on one process keep their own cwd, sandbox, approval poli
   expect(fs.existsSync(path.join(dirs[2]!, 'c.txt'))).toBe(true);
   // Only the untrusted turn asked.
   expect(asked).toEqual(['task-c-t1-r1']);
-  expect([a, b].map((r) => r.serverRequests)).toEqual([[], []]);
+  expect([a, b].map((r) => r.requests)).toEqual([[], []]);
   const first = (prompt: string, cwd: string) => model.requests.find((r) => promptOf(r) === prompt && requestInputText(r).includes(`<cwd>${cwd}</cwd>`))!;
   expect(first('run:pwd', dirs[0]!).body.model).toBe('model-a');
   expect(first('run:pwd', dirs[1]!).body.model).toBe('model-b');
@@ -136,7 +136,7 @@ test('approvals reach the task whose turn asked', async () => {
     onServerRequest: async (request: { request_id: string; summary: string }) => {
       seen[who]!.push(`${request.request_id} ${request.summary}`);
       await new Promise((r) => setTimeout(r, 300)); // both questions are open at once
-      return { decision };
+      return { decision, answered_by: 'person' as const };
     },
   });
   const input = (task: string, file: string) => env.turnInput({ taskId: task, prompt: `run:touch ${file}`, approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' });
@@ -145,8 +145,8 @@ test('approvals reach the task whose turn asked', async () => {
   expect(pool.pids()).toHaveLength(1);
   expect(seen.a).toEqual([expect.stringMatching(/^task-a-t1-r1 Run `.*touch from-a\.txt/)]);
   expect(seen.b).toEqual([expect.stringMatching(/^task-b-t1-r1 Run `.*touch from-b\.txt/)]);
-  expect(a.serverRequests).toEqual([expect.objectContaining({ request_id: 'task-a-t1-r1', answer: 'accept' })]);
-  expect(b.serverRequests).toEqual([expect.objectContaining({ request_id: 'task-b-t1-r1', answer: 'decline' })]);
+  expect(a.requests).toEqual([expect.objectContaining({ request_id: 'task-a-t1-r1', answer: 'accept' })]);
+  expect(b.requests).toEqual([expect.objectContaining({ request_id: 'task-b-t1-r1', answer: 'decline' })]);
   expect(fs.existsSync(path.join(env.workDir, 'from-a.txt'))).toBe(true);
   expect(fs.existsSync(path.join(env.workDir, 'from-b.txt'))).toBe(false);
 });
@@ -160,7 +160,7 @@ test('a turn’s hooks run in the context of its caller (the activity’s), not 
     runner.runTurn(input, {
       onServerRequest: async () => {
         seen.push(context.getStore());
-        return { decision: 'decline' };
+        return { decision: 'decline', answered_by: 'person' };
       },
       onProgress: () => void seen.push(context.getStore()),
     }),

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort } from '../../src/infra/free-port';
 import { CodexRunError } from '../../activities/codex/errors';
-import type { CodexTurnResult } from '../../activities/codex/types';
+import type { CodexTurnResult } from '../../src/contract/codex-turn';
 import { makeCodexEnv, type CodexTestEnv } from '../support/codex-env';
 import { scriptedCodexFixture } from './support/scripted-codex';
 
@@ -23,7 +23,7 @@ test('a one-message turn returns the final message, ids and this turn’s usage'
   ]);
   const result = await env.runner().runTurn(env.turnInput({ prompt: 'Say hello.' }));
 
-  expect(result).toMatchObject<Partial<CodexTurnResult>>({ status: 'completed', finalMessage: 'Hello from the scripted model.', error: null, commands: [], fileChanges: [], diff: null, serverRequests: [] });
+  expect(result).toMatchObject<Partial<CodexTurnResult>>({ status: 'completed', finalMessage: 'Hello from the scripted model.', error: null, commands: [], fileChanges: [], diff: null, requests: [] });
   expect(result.threadId).toMatch(/^[0-9a-f-]{36}$/);
   expect(result.turnId).toMatch(/^[0-9a-f-]{36}$/);
   expect(result.usage).toEqual({ input_tokens: 120, cached_input_tokens: 0, output_tokens: 30, reasoning_output_tokens: 0, total_tokens: 150 });
@@ -183,7 +183,7 @@ test('cancelling while a person is asked aborts the question and records it unan
   expect(result.status).toBe('interrupted');
   expect(asked).toHaveLength(1);
   expect(asked[0]!.aborted).toBe(true);
-  expect(result.serverRequests).toEqual([expect.objectContaining({ request_id: 'task-wait-t1-r1', answer: 'none', answered_by: 'none' })]);
+  expect(result.requests).toEqual([expect.objectContaining({ request_id: 'task-wait-t1-r1', answer: 'none', answered_by: 'none' })]);
   expect(result.commands).toEqual([expect.objectContaining({ status: 'aborted' })]);
   expectNoProcessLeft(env);
 });
@@ -210,7 +210,7 @@ test('untrusted policy: a declined command is recorded and the turn completes', 
   const result = await env.runner().runTurn(input);
 
   expect(result.status).toBe('completed');
-  expect(result.serverRequests).toEqual([
+  expect(result.requests).toEqual([
     { request_id: 'task-decline-t1-r1', kind: 'command_approval', summary: expect.stringContaining('touch created-by-codex.txt'), answer: 'decline', answered_by: 'policy' },
   ]);
   expect(result.commands).toEqual([expect.objectContaining({ status: 'declined', exit_code: null })]);
@@ -233,7 +233,7 @@ test('a person’s answer through onServerRequest is used and recorded; the requ
   });
 
   expect(seen).toEqual([expect.objectContaining({ request_id: 'task-ask-t1-r1', kind: 'command_approval', details: expect.stringContaining('Command:') })]);
-  expect(result.serverRequests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
+  expect(result.requests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
   expect(result.commands[0]).toMatchObject({ status: 'completed', exit_code: 0 });
   expect(fs.existsSync(path.join(env.workDir, 'approved.txt'))).toBe(true);
 });
@@ -241,11 +241,11 @@ test('a person’s answer through onServerRequest is used and recorded; the requ
 test('a "cancel" answer ends the turn interrupted', async () => {
   const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch never.txt' }] }]);
   const result = await env.runner().runTurn(env.turnInput({ approvalPolicy: 'untrusted', sandbox: 'workspace-write' }), {
-    onServerRequest: async () => ({ decision: 'cancel' }),
+    onServerRequest: async () => ({ decision: 'cancel', answered_by: 'person' }),
   });
 
   expect(result.status).toBe('interrupted');
-  expect(result.serverRequests[0]).toMatchObject({ answer: 'cancel', answered_by: 'person' });
+  expect(result.requests[0]).toMatchObject({ answer: 'cancel', answered_by: 'person' });
   expect(fs.existsSync(path.join(env.workDir, 'never.txt'))).toBe(false);
 });
 

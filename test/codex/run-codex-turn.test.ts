@@ -6,9 +6,11 @@ import * as path from 'node:path';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment as BaseMockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { CODEX_ERROR_TYPES, NON_RETRYABLE_CODEX_ERROR_TYPES } from '../../activities/codex/errors';
-import { createRunCodexTurnActivity, type RunCodexTurnActivity, type ServerRequestRelay } from '../../activities/codex/run-codex-turn';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../activities/codex/types';
+import { CODEX_ERROR_TYPES } from '../../activities/codex/errors';
+import { CODEX_NON_RETRYABLE_TYPES } from '../../src/contract/failure-types';
+import { createRunCodexTurnActivity, type RunCodexTurnActivity } from '../../activities/codex/run-codex-turn';
+import type { RequestRelay } from '../../activities/request-relay';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 import { scriptedCodexFixture } from './support/scripted-codex';
 
 // Only errors: the SDK logs every failed attempt, which these tests provoke on purpose.
@@ -84,7 +86,7 @@ test('cancellation interrupts the turn, throws CancelledFailure with the partial
 
 describe('what a person must fix fails the activity as a non-retryable ApplicationFailure', () => {
   test('the table says which types are retried', () => {
-    expect(NON_RETRYABLE_CODEX_ERROR_TYPES).toEqual(['CodexBinaryMissing', 'CwdMissing', 'CwdNotAllowed', 'InvalidCodexConfig', 'CodexThreadNotFound']);
+    expect(CODEX_NON_RETRYABLE_TYPES).toEqual(['CodexBinaryMissing', 'CwdMissing', 'CwdNotAllowed', 'InvalidCodexConfig', 'CodexThreadNotFound', 'InvalidTaskInput']);
     expect(CODEX_ERROR_TYPES.CodexAppServerFailed.retryable).toBe(true);
   });
 
@@ -131,8 +133,8 @@ test('with policy "ask" the relay answers, and heartbeats go on while the person
     { items: [{ type: 'exec_command', cmd: 'touch relayed.txt' }] },
     { items: [{ type: 'message', text: 'done' }] },
   ]);
-  const asked: Parameters<ServerRequestRelay>[] = [];
-  const relay: ServerRequestRelay = async (...args) => {
+  const asked: Parameters<RequestRelay>[] = [];
+  const relay: RequestRelay = async (...args) => {
     asked.push(args);
     await new Promise((r) => setTimeout(r, 5_000));
     return { decision: 'accept', answered_by: 'person' };
@@ -145,10 +147,10 @@ test('with policy "ask" the relay answers, and heartbeats go on while the person
 
   expect(asked).toHaveLength(1);
   expect(asked[0]![0]).toBe('task-relay');
-  expect(asked[0]![1]).toEqual({ request_id: 'task-relay-t1-r1', kind: 'command_approval', summary: expect.stringContaining('touch relayed.txt'), details: expect.stringContaining('Command:') });
+  expect(asked[0]![1]).toEqual({ request_id: 'task-relay-t1-r1', kind: 'command_approval', summary: expect.stringContaining('touch relayed.txt'), details: expect.stringContaining('Command:'), attempt: 1 });
   // The turn's 4 s timeout does not run while the person decides (5 s); 4 s leaves room for a busy machine.
   expect(result.status).toBe('completed');
-  expect(result.serverRequests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
+  expect(result.requests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
   expect(fs.existsSync(path.join(env.workDir, 'relayed.txt'))).toBe(true);
   const duringWait = beats.filter((t, i) => i > 0 && t - beats[0]! > 500);
   expect(duringWait.length).toBeGreaterThanOrEqual(3);
@@ -158,7 +160,7 @@ test('with policy "ask" but no relay, requests are declined; a retry’s request
   const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch nope.txt' }] }, { items: [{ type: 'message', text: 'ok' }] }]);
   const input = env.turnInput({ taskId: 'task-retry', turn: 2, approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' });
   const result = await new MockActivityEnvironment({ attempt: 3 }).turn(createRunCodexTurnActivity(env.runner()), input);
-  expect(result.serverRequests).toEqual([expect.objectContaining({ request_id: 'task-retry-t2-a3-r1', answer: 'decline', answered_by: 'policy' })]);
+  expect(result.requests).toEqual([expect.objectContaining({ request_id: 'task-retry-t2-a3-r1', answer: 'decline', answered_by: 'policy' })]);
 });
 
 describe('orphan reaping', () => {

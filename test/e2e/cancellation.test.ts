@@ -8,9 +8,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readInboxLines } from '../../activities/notify/local-notifier';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import { TEMPORAL_CLI } from '../../src/infra/tool-paths';
-import { getTaskQuery } from '../../workflows/messages';
+import { getTaskQuery } from '../../src/contract/messages';
 import { createE2eHarness, eventually, type E2eHarness, type InProcessWorker } from './support/e2e-harness';
 
 const HEARTBEAT_TIMEOUT_MS = 8_000;

@@ -2,7 +2,7 @@
 // receiver confirmed it has the message. Real tasks (the real codex binary, the real worker and
 // notifier registry) notify fake receivers on 127.0.0.1 that take the request, hang past the
 // notifier's timeout and then fail — once, or every time — or deliver slowly.
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import { createE2eHarness, type E2eHarness, type InProcessWorker } from './support/e2e-harness';
 
 // Feishu and webhook requests give up after 2 s; Hermes requests after 4 s (a gateway answers only

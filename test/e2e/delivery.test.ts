@@ -1,9 +1,9 @@
-// Issue 5 acceptance, end to end: each task runs the REAL codex binary, and its worker (built by
+// Delivery, end to end: each task runs the REAL codex binary, and its worker (built by
 // createBridgeWorker from the configuration) delivers through the REAL notifier channels to fake
 // Feishu / Hermes / webhook servers and the local inbox file, which check credentials and
 // signatures and count what actually reached the chat.
 import { readInboxLines } from '../../activities/notify/local-notifier';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import type { FeishuRecordedRequest } from '../support/fake-feishu';
 import { createE2eHarness, type E2eHarness, type InProcessWorker } from './support/e2e-harness';
 

@@ -1,4 +1,4 @@
-// Issue 7 acceptance, end to end, with the REAL codex binary under approval policy `untrusted`
+// Human in the loop, end to end, with the REAL codex binary under approval policy `untrusted`
 // (commands outside Codex's known-safe list ask first): the person is asked once, in the task's
 // conversation (the local inbox here, written by the real notifier); accept runs the command,
 // decline tells Codex, a second answer is a conflict, an unanswered request expires, a worker
@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readInboxLines, type InboxLine } from '../../activities/notify/local-notifier';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import { ConflictError } from '../../src/errors';
 import { createE2eHarness, eventually, type E2eHarness, type InProcessWorker } from './support/e2e-harness';
 

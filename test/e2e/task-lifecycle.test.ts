@@ -1,4 +1,4 @@
-// Issue 4 acceptance, end to end: a task started through TaskService runs the REAL codex binary
+// A task's lifecycle, end to end: a task started through TaskService runs the REAL codex binary
 // (against a scripted model) in a worker built by createBridgeWorker, reaches `completed`, is
 // notified exactly once, is visible through its search attributes and Web UI summary, and its
 // MongoDB mirror equals the workflow's final state. And a worker SIGKILLed mid-turn: the task

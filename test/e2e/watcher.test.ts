@@ -1,15 +1,14 @@
-// The seed's watcher, kept (issue 5 acceptance): `notifyCompleted({ notifier: async (target,
-// message) => … })` from src/watcher/notify-completed.ts over the REAL TaskStore, with the real
-// Temporal client telling it which workflows still run. The store is seeded with task documents
+// The repair watcher: `notifyCompleted({ notifier: async (target, message) => … })` from
+// src/watcher/notify-completed.ts over the REAL TaskStore, with the real Temporal client telling it which workflows still run. The store is seeded with task documents
 // directly; only the "still running" task has a workflow (one no worker polls, so it stays open).
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { NotificationMessage } from '../../activities/notify/notifier';
-import type { NotifyTarget } from '../../src/domain/notify-target';
-import type { TaskDocument, TaskStatus } from '../../src/domain/task';
+import type { NotifyTarget } from '../../src/contract/notify-target';
+import type { TaskDocument, TaskStatus } from '../../src/contract/task';
 import { TaskStore } from '../../src/store/task-store';
 import { notifyCompleted, type NotifyCompletedOptions } from '../../src/watcher/notify-completed';
-import type { TaskWorkflowInput } from '../../workflows/task-workflow-input';
+import type { TaskWorkflowInput } from '../../src/contract/task-workflow-input';
 import { makeTestEnv, type TestEnv } from '../support/test-env';
 
 let testEnv: TestEnv;

@@ -7,7 +7,7 @@
 // gateway waits for inside the bridge's timeout, and requests that hang past it and then fail
 // (delivery unknown: the retry moves to the next id; `duplicate` is never taken as delivered).
 import { feishuUuid } from '../../activities/notify/feishu-message';
-import { completionKey } from '../../src/domain/idempotency';
+import { completionKey } from '../../src/contract/idempotency';
 import { describeReport, FaultEnv } from './support/fault-env';
 
 const TASKS = 20;

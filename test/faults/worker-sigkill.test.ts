@@ -3,6 +3,7 @@
 // timeout (the next attempt reaps the orphaned app-server); deliveries interrupted by a kill are
 // retried with the same Feishu uuid. Nothing may be lost or said twice.
 import { describeReport, FaultEnv, sleep } from './support/fault-env';
+import { seeded } from '../support/seeded-random';
 
 const TASKS = 50;
 const MAX_KILLS = 10;
@@ -71,14 +72,3 @@ test(`SIGKILL the worker mid-turn up to ${MAX_KILLS} times across ${TASKS} tasks
   }
   await env.expectNoAppServersLeft();
 });
-
-/** A small deterministic generator (mulberry32), so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

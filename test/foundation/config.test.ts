@@ -13,7 +13,7 @@ const expectConfigError = (env: NodeJS.ProcessEnv, pattern: RegExp) => {
   expect(message.split('\n')).toHaveLength(1); // one sentence
 };
 
-test('defaults follow the contract', () => {
+test('defaults are the documented ones', () => {
   const c = loadConfig({ HOME: '/home/u' });
   expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'codex-bridge' });
   expect(c.mongo).toEqual({ uri: 'mongodb://127.0.0.1:27017', db: 'codex_bridge' });

@@ -1,4 +1,4 @@
-// The routes of the contract against a recording fake service: what is passed to the service, what
+// The API's routes against a recording fake service: what is passed to the service, what
 // comes back, how service errors map to statuses, /healthz, /openapi.json and the bind rules.
 import type { FastifyInstance } from 'fastify';
 import { tokenMatches } from '../../src/api/auth';
@@ -67,9 +67,24 @@ test('GET /v1/tasks passes the filters typed (limit as a number) and wraps the l
   const res = await request(app, { method: 'GET', url: '/v1/tasks?status=waiting_for_input&notify_target=local&limit=7', headers: auth });
   expect(res.statusCode).toBe(200);
   expect(fake.callsOf('list')).toEqual([[{ status: 'waiting_for_input', notify_target: 'local', limit: 7 }]]);
-  expect(res.json()).toEqual({ tasks: [] });
+  expect(res.json()).toEqual({ tasks: [], next_cursor: null });
   const all = await request(app, { method: 'GET', url: '/v1/tasks', headers: auth });
   expect(all.json().tasks.map((t: { task_id: string }) => t.task_id)).toEqual(['task-a']);
+});
+
+test('GET /v1/tasks pages on: next_cursor comes back as before, decoded; anything else is a 400 sentence', async () => {
+  fake.tasks.set('task-b', makeTaskDocument({ task_id: 'task-b', created_at: '2000-01-01T00:00:00.000Z' }));
+  const first = await request(app, { method: 'GET', url: '/v1/tasks?limit=1', headers: auth });
+  const { tasks, next_cursor } = first.json();
+  expect(tasks.map((t: { task_id: string }) => t.task_id)).toEqual(['task-a']);
+  expect(typeof next_cursor).toBe('string');
+  await request(app, { method: 'GET', url: `/v1/tasks?limit=1&before=${next_cursor}`, headers: auth });
+  expect(fake.callsOf('list')[1]).toEqual([{ limit: 1, before: { created_at: tasks[0].created_at, task_id: 'task-a' } }]);
+
+  const bad = await request(app, { method: 'GET', url: '/v1/tasks?before=eyJ4IjoxfQ', headers: auth });
+  expect(bad.statusCode).toBe(400);
+  expect(bad.json()).toEqual({ error: { code: 'validation_error', message: 'before must be the next_cursor of an earlier list.' } });
+  expect(fake.callsOf('list')).toHaveLength(2);
 });
 
 test('GET /v1/tasks/:task_id answers the document, and 404 in the error shape for an unknown task', async () => {
@@ -182,7 +197,7 @@ describe('/healthz', () => {
   });
 });
 
-test('/openapi.json is generated from the request schemas and lists every route of the contract', async () => {
+test('/openapi.json is generated from the request schemas and lists every route', async () => {
   const res = await request(app, { method: 'GET', url: '/openapi.json', headers: auth });
   expect(res.statusCode).toBe(200);
   const doc = res.json();
@@ -206,7 +221,7 @@ test('/openapi.json is generated from the request schemas and lists every route 
   expect(startBody.properties.prompt).toMatchObject({ type: 'string', minLength: 1, maxLength: 100000 });
   expect(startBody.properties.sandbox.enum).toEqual(['read-only', 'workspace-write', 'danger-full-access']);
   expect(startBody.additionalProperties).toBe(false);
-  expect(doc.paths['/v1/tasks'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['limit', 'notification_status', 'notify_target', 'status']);
+  expect(doc.paths['/v1/tasks'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['before', 'limit', 'notification_status', 'notify_target', 'status']);
   expect(doc.paths['/healthz'].get.security).toEqual([]);
   expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
 });

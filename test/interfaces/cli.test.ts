@@ -65,6 +65,7 @@ describe('start', () => {
     [['list', '--limit', '5000'], /^codex-bridge: --limit must be at most 1000\.$/],
     [['list', '--limit', 'abc'], /^codex-bridge: --limit must be a whole number from 1 to 1000\.$/],
     [['list', '--status', 'done'], /^codex-bridge: --status must be one of queued/],
+    [['list', '--before', 'not-a-cursor'], /^codex-bridge: --before must be the next_cursor of an earlier list\.$/],
     [['reply', 'task-a', '--prompt', ' '], /^codex-bridge: --prompt must not be blank\.$/],
   ])('%j is a validation error: exit 2, one sentence, no service opened', async (argv, message) => {
     expectRefused(await cli(argv, { service }), message);
@@ -126,6 +127,7 @@ describe('usage errors exit 2 with one sentence', () => {
 });
 
 describe('--json', () => {
+  /* eslint-disable @typescript-eslint/no-explicit-any -- one row per command, each checking its own JSON shape */
   test.each([
     [['status', 'task-a', '--json'], 0, (d: any) => expect(d.task_id).toBe('task-a')],
     [['list', '--json'], 0, (d: any) => expect(d.tasks.map((t: any) => t.task_id)).toEqual(['task-a', 'task-b'])],
@@ -142,6 +144,7 @@ describe('--json', () => {
     expect(run.code).toBe(code);
     check(onlyJson(run));
   });
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 
   test('every command accepts --json and its help shows examples', async () => {
     for (const command of COMMANDS) {
@@ -166,6 +169,19 @@ describe('human output', () => {
     // Columns line up: every column starts at the same offset in every row.
     const starts = (line: string) => [...line.matchAll(/(?<=\s{2})\S/g)].map((m) => m.index);
     expect(starts(lines[1]!)).toEqual(starts(lines[0]!));
+  });
+
+  test('a page with more after it ends with the cursor for the next one, which --before takes back', async () => {
+    const run = await cli(['list', '--limit', '1'], { service });
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const cursor = /^More: --before (\S+)$/.exec(lines[2]!)?.[1];
+    expect(cursor).toBeDefined();
+    const json = onlyJson(await cli(['list', '--limit', '1', '--json'], { service }));
+    expect(json).toMatchObject({ tasks: [{ task_id: 'task-a' }], next_cursor: cursor });
+    const next = await cli(['list', '--limit', '1', '--before', cursor!], { service });
+    expect(next.code).toBe(0);
+    expect(service.callsOf('list')[2]).toEqual([{ limit: 1, before: { created_at: service.tasks.get('task-a')!.created_at, task_id: 'task-a' } }]);
   });
 
   test('an empty list says so', async () => {

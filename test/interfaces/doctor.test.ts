@@ -55,7 +55,7 @@ test('with nothing running: one FAIL line per broken dependency, each saying how
   const run = await cli(['doctor'], { env });
   expect(run.code).toBe(1);
   const lines = run.stdout.trimEnd().split('\n');
-  for (const line of lines) expect(line).toMatch(/^(ok  |FAIL) [a-z ]+: \S/);
+  for (const line of lines) expect(line).toMatch(/^(ok {2}|FAIL) [a-z ]+: \S/);
   expect(lines).toEqual(
     expect.arrayContaining([
       expect.stringMatching(new RegExp(`^FAIL temporal: cannot reach Temporal at 127\\.0\\.0\\.1:${temporalPort} .*: start it with \`codex-bridge dev\`, or set TEMPORAL_ADDRESS`)),
@@ -63,8 +63,8 @@ test('with nothing running: one FAIL line per broken dependency, each saying how
       expect.stringMatching(/^FAIL codex: \/nonexistent\/codex --version failed \(no such file\): set CODEX_BIN to a working codex binary/),
       expect.stringMatching(/^FAIL hermes: http:\/\/127\.0\.0\.1:\d+\/webhooks\/codex does not answer .*fix HERMES_WEBHOOK_URL$/),
       expect.stringMatching(/^FAIL local inbox: .*plain-file\/inbox\.jsonl is not writable \(.*plain-file is not a directory\): .*set CODEX_BRIDGE_LOCAL_INBOX/),
-      expect.stringMatching(/^ok   feishu: not configured/),
-      expect.stringMatching(/^ok   api: 127\.0\.0\.1:8787, loopback only/),
+      expect.stringMatching(/^ok {3}feishu: not configured/),
+      expect.stringMatching(/^ok {3}api: 127\.0\.0\.1:8787, loopback only/),
     ]),
   );
   // No search-attribute line when Temporal itself is unreachable: one cause, one line.
@@ -103,7 +103,7 @@ test('against the test servers and working notifier endpoints every check passes
       `ok   temporal: ${env.TEMPORAL_ADDRESS}, namespace default, task queue ${env.TEMPORAL_TASK_QUEUE}`,
       'ok   search attributes: CodexTaskStatus, NotificationStatus, NotifyTarget are registered',
       `ok   store: ${env.MONGODB_URI}, database ${env.MONGODB_DB}`,
-      expect.stringMatching(/^ok   codex: codex-cli \d+\.\d+\.\d+ \(/),
+      expect.stringMatching(/^ok {3}codex: codex-cli \d+\.\d+\.\d+ \(/),
       `ok   local inbox: ${path.join(scratch, 'inbox.jsonl')} will be created on the first local notification`,
       `ok   feishu: app cli_test got a tenant access token from ${feishu}`,
       `ok   hermes: ${hermes}/webhooks/codex answers (HTTP 405), secret set`,

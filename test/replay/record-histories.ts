@@ -1,12 +1,13 @@
-// Regenerates the committed workflow histories that the replay test replays: real runs in the
-// Temporal test server (success, notifier retries, cancel, no target, approval, follow-up turn).
-// Run: ./scripts/record-histories   (after changing the workflow on purpose)
+// Records the workflow histories that the replay test replays: real runs in the Temporal test
+// server (success, notifier retries, cancel, no target, approval, follow-up turn), written to
+// histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
+// changes what a run records; first move the current recordings into a subfolder of histories/
+// named for the release they come from, so that tasks started on it are still checked.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { createRequestRelay } from '../../activities/request-relay';
 import { FakeNotifier } from '../support/fake-notifier';
-import { fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
+import { askPerson, fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
 import { createWorkflowHarness } from '../support/workflow-harness';
 
 export const HISTORIES_DIR = path.join(__dirname, 'histories');
@@ -19,14 +20,13 @@ test('record workflow histories', async () => {
   };
   try {
     fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-    const relay = createRequestRelay(h.env.client, 50);
     await h.withWorker(
       {
         notifier: new FakeNotifier().failNext(2, { retryable: true, message: 'HTTP 500' }).notifier,
         runCodexTurn: fakeCodex(async (input) => {
           if (input.prompt === 'cancel me') return runUntilCancelled(input);
           if (input.prompt === 'ask me') {
-            const a = await relay(input.taskId, { request_id: 'req-1', kind: 'command_approval', summary: 'Run ls', details: '$ ls' }, {});
+            const a = await askPerson(input, { request_id: 'req-1', kind: 'command_approval', summary: 'Run ls', details: '$ ls' });
             return turnResult(input, { finalMessage: JSON.stringify(a) });
           }
           return turnResult(input);

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { bundledCodexBinary } from '../../activities/codex/codex-binary';
 import { CodexRunner, type CodexRunnerOptions } from '../../activities/codex/codex-runner';
-import type { CodexTurnInput } from '../../activities/codex/types';
+import type { CodexTurnInput } from '../../src/contract/codex-turn';
 
 export const MOCK_MODEL = 'mock-model';
 

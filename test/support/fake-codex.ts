@@ -1,7 +1,9 @@
 // A stand-in for the Codex activity in workflow tests: scripted results, or a turn that runs until
 // it is cancelled (heartbeating, as the real activity does).
 import { Context } from '@temporalio/activity';
-import type { CodexTurnInput, CodexTurnResult } from '../../activities/codex/types';
+import type { CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
+import { createRequestRelay } from '../../activities/request-relay';
+import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
 
 export function turnResult(input: CodexTurnInput, overrides: Partial<CodexTurnResult> = {}): CodexTurnResult {
   return {
@@ -15,7 +17,7 @@ export function turnResult(input: CodexTurnInput, overrides: Partial<CodexTurnRe
     diff: null,
     durationMs: 5,
     error: null,
-    serverRequests: [],
+    requests: [],
     ...overrides,
   };
 }
@@ -46,4 +48,15 @@ export async function runUntilCancelled(input: CodexTurnInput): Promise<CodexTur
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
     void input;
   }
+}
+
+/** Asks a person through the task's workflow, as the real activity does, from inside a fake turn. */
+export function askPerson(input: CodexTurnInput, request: Omit<CodexRequest, 'attempt'>): Promise<RequestAnswer> {
+  const activity = Context.current();
+  return createRequestRelay()(input.taskId, { ...request, attempt: activity.info.attempt }, { signal: activity.cancellationSignal, activity });
+}
+
+/** An answer as one word: the decision, or the answers as JSON. */
+export function answerText(answer: RequestAnswer): string {
+  return 'decision' in answer ? answer.decision : JSON.stringify(answer.answers);
 }

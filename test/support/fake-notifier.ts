@@ -1,7 +1,7 @@
 // The design's fake notifier: records every delivery and can be told to fail, so workflow tests
 // check the notification lifecycle without any chat platform.
 import { NotifyError, type DeliveryReceipt, type NotificationMessage, type Notifier } from '../../activities/notify/notifier';
-import { formatNotifyTarget, type NotifyTarget } from '../../src/domain/notify-target';
+import { formatNotifyTarget, type NotifyTarget } from '../../src/contract/notify-target';
 
 export interface RecordedDelivery {
   target: string;

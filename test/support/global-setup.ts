@@ -15,7 +15,6 @@ interface Started {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __codexBridgeTestServers: Started | undefined;
 }
 
@@ -24,7 +23,7 @@ export default async function globalSetup(): Promise<void> {
   const started: Started = { scratch };
   globalThis.__codexBridgeTestServers = started;
   const [temporal, store] = await Promise.all([
-    process.env.TEMPORAL_ADDRESS ? undefined : startTemporalDevServer({ uiPort: null, logFile: path.join(scratch, 'temporal.log') }),
+    process.env.TEMPORAL_ADDRESS ? undefined : startTemporalDevServer({ uiPort: null, dbFile: path.join(scratch, 'temporal.db'), logFile: path.join(scratch, 'temporal.log') }),
     process.env.MONGODB_URI ? undefined : startFerretDb({ dataDir: path.join(scratch, 'store'), logFile: path.join(scratch, 'ferretdb.log') }),
   ]);
   started.temporal = temporal;

@@ -7,12 +7,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TaskService } from '../../src/client/task-service';
 import type { Config } from '../../src/config';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import { TaskStore } from '../../src/store/task-store';
 import { createBridgeWorker } from '../../src/worker';
 import type { ActivityDeps } from '../../activities';
 import { SEARCH_ATTRIBUTES } from '../../src/infra/tool-paths';
-import { getTaskQuery } from '../../workflows/messages';
+import { getTaskQuery } from '../../src/contract/messages';
 import { makeTestEnv, timeSkippingServerPath, type TestEnv } from './test-env';
 import { bundleTaskWorkflows } from './workflow-bundle';
 

@@ -3,12 +3,11 @@
 // that the MongoDB mirror ends equal to the workflow's own final state.
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TaskDocument } from '../../src/domain/task';
+import type { TaskDocument } from '../../src/contract/task';
 import { ConflictError, ValidationError } from '../../src/errors';
-import { setNotifyTargetUpdate } from '../../workflows/messages';
-import { createRequestRelay } from '../../activities/request-relay';
+import { setNotifyTargetUpdate } from '../../src/contract/messages';
 import { FakeNotifier } from '../support/fake-notifier';
-import { fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
+import { answerText, askPerson, fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
 import { createWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
 let h: WorkflowHarness;
@@ -165,11 +164,9 @@ test('a target added while the task runs is the one notified', async () => {
 
 test('an approval is asked in the chat, answered by an update, and reaches the turn; a second answer is refused', async () => {
   const notifier = new FakeNotifier();
-  const relay = createRequestRelay(h.env.client, 50);
   const codex = fakeCodex(async (input) => {
-    const answer = await relay(input.taskId, { request_id: 'req-1', kind: 'command_approval', summary: 'Run `npm test`', details: '$ npm test (in /repo)' }, {});
-    const decision = answer.kind === 'decision' ? answer.decision : 'none';
-    return turnResult(input, { finalMessage: `decision was ${decision}` });
+    const answer = await askPerson(input, { request_id: 'req-1', kind: 'command_approval', summary: 'Run `npm test`', details: '$ npm test (in /repo)' });
+    return turnResult(input, { finalMessage: `decision was ${answerText(answer)}` });
   });
   const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
     const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted' });
@@ -188,14 +185,33 @@ test('an approval is asked in the chat, answered by an update, and reaches the t
   expect(notifier.calls[0]!.message.text).toMatch(/req-1/);
 });
 
+test('asking again under the same request id attaches to the same update: one message, one answer', async () => {
+  const notifier = new FakeNotifier();
+  const request = { request_id: 'req-2', kind: 'user_input' as const, summary: 'Which branch?', details: '[q1] Which branch?' };
+  const codex = fakeCodex(async (input) => {
+    const [first, second] = await Promise.all([askPerson(input, request), askPerson(input, request)]);
+    return turnResult(input, { finalMessage: `${answerText(first)} / ${answerText(second)}` });
+  });
+  const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
+    const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted' });
+    const waiting = await h.waitFor(task_id, (d) => d.status === 'waiting_for_input');
+    expect(waiting.pending_requests.map((r) => r.request_id)).toEqual(['req-2']);
+    await h.service.answer(task_id, 'req-2', { q1: ['main'] });
+    return h.result(task_id);
+  });
+  expect(final.result?.final_message).toBe('{"q1":["main"]} / {"q1":["main"]}');
+  expect(notifier.calls.filter((c) => c.message.kind === 'request')).toHaveLength(1);
+  const { events } = await h.env.client.workflow.getHandle(final.task_id).fetchHistory();
+  expect(events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'askPerson')).toHaveLength(1);
+});
+
 test('a request nobody answers is declined at its deadline and the person is told', async () => {
   const deadlineHarness = await createWorkflowHarness({ CODEX_BRIDGE_REQUEST_TIMEOUT: '2s' });
   try {
     const notifier = new FakeNotifier();
-    const relay = createRequestRelay(deadlineHarness.env.client, 50);
     const codex = fakeCodex(async (input) => {
-      const answer = await relay(input.taskId, { request_id: 'req-9', kind: 'command_approval', summary: 'Run rm', details: '$ rm -rf build' }, {});
-      return turnResult(input, { finalMessage: `answered ${answer.kind === 'decision' ? answer.decision : '?'} by ${answer.answered_by}` });
+      const answer = await askPerson(input, { request_id: 'req-9', kind: 'command_approval', summary: 'Run rm', details: '$ rm -rf build' });
+      return turnResult(input, { finalMessage: `answered ${answerText(answer)} by ${answer.answered_by}` });
     });
     const final = await deadlineHarness.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
       const { task_id } = await deadlineHarness.service.start({ prompt: 'p', cwd: deadlineHarness.workdir, notify_target: 'local', approval_policy: 'untrusted' });

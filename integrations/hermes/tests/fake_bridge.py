@@ -1,4 +1,4 @@
-"""A faithful stand-in for `codex-bridge serve`: the contract's routes, bearer-token check and error
+"""A faithful stand-in for `codex-bridge serve`: the same routes, bearer-token check and error
 shape, on 127.0.0.1 in a thread. It keeps tasks in memory and records every request it receives."""
 
 from __future__ import annotations

@@ -82,9 +82,9 @@ def test_required_arguments_are_the_contract_ones() -> None:
 
 
 def _typescript_list(name: str) -> list[str]:
-    source = (REPO_ROOT / "src" / "domain" / "task.ts").read_text(encoding="utf-8")
+    source = (REPO_ROOT / "src" / "contract" / "task.ts").read_text(encoding="utf-8")
     found = re.search(rf"export const {name} = \[([^\]]*)\] as const", source)
-    assert found, f"src/domain/task.ts no longer exports {name}; update this test with the new source of truth"
+    assert found, f"src/contract/task.ts no longer exports {name}; update this test with the new source of truth"
     return re.findall(r"'([^']*)'", found.group(1))
 
 
@@ -107,9 +107,9 @@ def _typescript_constant(module: str, name: str) -> str:
 
 def test_id_forms_and_prompt_limit_are_the_apis_own() -> None:
     # The API's patterns are JavaScript regex literals; these use the same syntax in Python.
-    assert _typescript_constant("domain/task", "TASK_ID_PATTERN") == f"/{tools.TASK_ID_PATTERN}/"
+    assert _typescript_constant("contract/task", "TASK_ID_PATTERN") == f"/{tools.TASK_ID_PATTERN}/"
     assert _typescript_constant("api/schemas", "REQUEST_ID_PATTERN") == f"/{tools.REQUEST_ID_PATTERN}/"
-    assert int(_typescript_constant("domain/task", "MAX_PROMPT_LENGTH").replace("_", "")) == tools.MAX_PROMPT_LENGTH
+    assert int(_typescript_constant("contract/task", "MAX_PROMPT_LENGTH").replace("_", "")) == tools.MAX_PROMPT_LENGTH
     for name in TOOL_NAMES:
         props = parameters(name)["properties"]
         if "task_id" in props:

@@ -22,9 +22,9 @@ export class RoutedModel {
   private constructor(readonly model: ScriptedModel) {}
 
   static async start(): Promise<RoutedModel> {
-    let routed!: RoutedModel;
-    const model = await ScriptedModel.start((request) => routed.step(request));
-    routed = new RoutedModel(model);
+    const routing: { to?: RoutedModel } = {};
+    const model = await ScriptedModel.start((request) => routing.to!.step(request));
+    const routed = (routing.to = new RoutedModel(model));
     return routed;
   }
 

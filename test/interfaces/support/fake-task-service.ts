@@ -1,9 +1,11 @@
 // A TaskServiceApi that records every call and answers from an in-memory map, so the edges (CLI,
 // HTTP API) can be tested for what they send and how they translate answers and errors.
-import type { ListTasksFilter, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
-import type { ApprovalDecision, TaskDocument } from '../../../src/domain/task';
-import { newTaskDocument } from '../../../src/domain/task';
+import type { TaskListFilter, TaskListPage } from '../../../src/store/task-store';
+import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
+import type { ApprovalDecision, TaskDocument } from '../../../src/contract/task';
+import { newTaskDocument } from '../../../src/contract/task';
 import { ConflictError, NotFoundError } from '../../../src/errors';
+import { encodeListCursor } from '../../../src/store/list-cursor';
 
 export interface RecordedCall {
   method: keyof TaskServiceApi;
@@ -40,14 +42,16 @@ export class FakeTaskService implements TaskServiceApi {
     return this.get(taskId);
   }
 
-  async list(filter: ListTasksFilter): Promise<TaskDocument[]> {
+  async list(filter: TaskListFilter): Promise<TaskListPage> {
     this.record('list', filter);
-    return [...this.tasks.values()]
+    const tasks = [...this.tasks.values()]
       .filter((t) => (filter.status ? t.status === filter.status : true))
       .filter((t) => (filter.notification_status ? t.notification_status === filter.notification_status : true))
       .filter((t) => (filter.notify_target ? t.notify_target === filter.notify_target : true))
-      .sort((a, b) => b.created_at.localeCompare(a.created_at))
-      .slice(0, filter.limit ?? 50);
+      .sort((a, b) => b.created_at.localeCompare(a.created_at));
+    const page = tasks.slice(0, filter.limit ?? 50);
+    const last = page[page.length - 1];
+    return { tasks: page, next_cursor: tasks.length > page.length && last ? encodeListCursor(last) : null };
   }
 
   async cancel(taskId: string): Promise<void> {

@@ -2,7 +2,7 @@
 // them (attempt numbers, heartbeat details across attempts, nextRetryDelay, non-retryable types).
 import { proxyActivities } from '@temporalio/workflow';
 import type { DeliverNotificationInput, DeliverNotificationResult } from '../../../activities/notify/deliver-notification';
-import { NOTIFY_NON_RETRYABLE_TYPES } from '../../../src/domain/failure-types';
+import { NOTIFY_NON_RETRYABLE_TYPES } from '../../../src/contract/failure-types';
 
 const { deliverNotification } = proxyActivities<{ deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> }>({
   startToCloseTimeout: '10s',

@@ -1,6 +1,6 @@
 // Task snapshots for notification tests: one per outcome, overridable field by field.
-import type { TaskNotificationView } from '../../../activities/notify/message';
-import type { CommandRecord, FileChangeRecord, TaskResult } from '../../../src/domain/task';
+import type { TaskNotificationView } from '../../../src/contract/notification';
+import type { CommandRecord, FileChangeRecord, TaskResult } from '../../../src/contract/task';
 
 export function command(cmd: string, exit_code: number | null, status = exit_code === 0 ? 'completed' : 'failed'): CommandRecord {
   return { command: cmd, exit_code, status, output: '', duration_ms: 10 };

@@ -2,7 +2,7 @@
 // else): replaying the committed histories against it must fail.
 import { sleep } from '@temporalio/workflow';
 import { codexTaskWorkflow as original } from '../../../workflows/task-workflow';
-import type { TaskWorkflowInput } from '../../../workflows/task-workflow-input';
+import type { TaskWorkflowInput } from '../../../src/contract/task-workflow-input';
 
 export async function codexTaskWorkflow(input: TaskWorkflowInput) {
   await sleep(10);

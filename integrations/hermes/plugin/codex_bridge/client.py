@@ -19,7 +19,7 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8787"
 DEFAULT_TIMEOUT_SECONDS = 30.0
 USER_AGENT = "codex-bridge-hermes-plugin/0.1.0"
 
-# Contract statuses → the error code used when a body does not carry the contract's error shape
+# HTTP statuses → the error code used when a body does not carry the API's error shape
 # (e.g. a proxy or a framework default page answered instead of the bridge).
 _CODE_BY_STATUS = {
     400: "validation_error",
@@ -164,7 +164,7 @@ class BridgeClient:
         if isinstance(parsed, dict):
             error = parsed.get("error")
             if isinstance(error, dict):
-                # The contract's shape: {"error": {"code", "message"}}.
+                # The API's error shape: {"error": {"code", "message"}}.
                 code = str(error.get("code") or code)
                 message = error.get("message")
             elif isinstance(parsed.get("message"), str):

@@ -24,7 +24,7 @@ NON_CHAT_PLATFORMS = frozenset({
     "msgraph_webhook", "tool", "tui", "webhook",
 })
 
-# The bridge's notify_target grammar (src/domain/notify-target.ts): a platform is a lowercase name,
+# The bridge's notify_target grammar (src/contract/notify-target.ts): a platform is a lowercase name,
 # ids are 1-128 of these characters — in particular no ':' (the field separator).
 _PLATFORM = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _ID = re.compile(r"^[A-Za-z0-9_.@!+=\-]{1,128}$")

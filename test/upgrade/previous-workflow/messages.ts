@@ -1,8 +1,7 @@
-// Signals, updates and queries of a task workflow. The client, the activities and the CLI import
-// these same constants, so message names and payloads are typed end to end. The README lists them
-// with JSON payloads for `temporal workflow signal|update|query`.
+// The task workflow's messages as they were released before the askPerson update (see
+// task-workflow.ts beside this file).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, PendingRequestKind, TaskDocument } from '../src/domain/task';
+import type { ApprovalDecision, PendingRequestKind, TaskDocument } from '../../../src/contract/task';
 
 /** Stop the task: the Codex turn is interrupted, its process reaped, and the cancellation notified. */
 export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');

@@ -1,7 +1,7 @@
 // The input of one run of codexTaskWorkflow. The first run carries a fresh `queued` document; a
 // follow-up (`reply`) starts a new run of the same workflow id carrying the finished document.
-import type { TaskDocument } from '../src/domain/task';
-import type { ServerRequestPolicy } from '../activities/codex/types';
+import type { TaskDocument } from './task';
+import type { ServerRequestPolicy } from './codex-turn';
 
 export interface TaskWorkflowInput {
   /** The task as it stands when this run starts (status `queued`, or terminal for a follow-up). */

@@ -16,7 +16,7 @@ export function isTerminalStatus(status: TaskStatus): status is TerminalTaskStat
 }
 
 /**
- * The seed's notification lifecycle:
+ * The notification lifecycle of a task:
  * - `pending`: a target exists, delivery not yet confirmed;
  * - `sent`: delivered (`notified_at` says when);
  * - `failed`: delivery given up (`notification_error` says why);
@@ -32,18 +32,43 @@ export type SandboxMode = (typeof SANDBOX_MODES)[number];
 export const APPROVAL_POLICIES = ['never', 'on-request', 'untrusted'] as const;
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
 
-/** Answers to a pending approval, in the contract's words. */
+/** The answers a person can give to a pending approval. */
 export const APPROVAL_DECISIONS = ['accept', 'accept_for_session', 'decline', 'cancel'] as const;
 export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
 
 export type PendingRequestKind = 'command_approval' | 'file_change_approval' | 'permissions_approval' | 'user_input';
 
+/** An approval or question waiting for a person, as the task document lists it. */
 export interface PendingRequest {
   request_id: string;
   kind: PendingRequestKind;
   summary: string;
   created_at: string;
 }
+
+/** An approval or question as Codex asks it, handed from the Codex activity to the workflow. */
+export interface CodexRequest {
+  /** Unique within the task: `${taskId}-t${turn}-r${n}` (`-a${attempt}` before `-r` after a retry). */
+  request_id: string;
+  kind: PendingRequestKind;
+  /** One line for lists and chat titles. */
+  summary: string;
+  /** What a person needs to decide: command and cwd, files and diff excerpt, questions and options. */
+  details: string;
+  /**
+   * The activity attempt that asked (absent: 1). A later attempt's request that repeats an earlier
+   * attempt's word for word is the same request: the workflow maps it to the earlier id.
+   */
+  attempt?: number;
+}
+
+/** Who answered a request: the turn's policy, a person, or the deadline (which declines). */
+export type RequestAnsweredBy = 'policy' | 'person' | 'deadline';
+
+/** The answer to a CodexRequest: a decision for an approval, answers for a question. */
+export type RequestAnswer =
+  | { decision: ApprovalDecision; answered_by: RequestAnsweredBy }
+  | { answers: Record<string, string[]>; answered_by: RequestAnsweredBy };
 
 export interface CommandRecord {
   command: string;
@@ -97,7 +122,7 @@ export interface TurnRecord {
   finished_at: string | null;
 }
 
-/** The contract's task document: what MongoDB holds and status/list/API return. */
+/** The task document: what MongoDB holds and status/list/API return. */
 export interface TaskDocument {
   task_id: string;
   workflow_id: string;

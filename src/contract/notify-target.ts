@@ -1,4 +1,4 @@
-// The notify_target grammar of the contract, parsed once into a typed value.
+// The notify_target grammar (the README's target table), parsed once into a typed value.
 // Pure (no Node APIs): the workflow validates its input with it too.
 
 export type NotifyTarget =
@@ -14,7 +14,7 @@ export class InvalidNotifyTargetError extends Error {
 }
 
 const GRAMMAR = 'local, feishu:<chat_id>, hermes:<platform>:<chat_id>[:<thread_id>] or webhook:<http(s) url>';
-const ID = /^[A-Za-z0-9_.@!+=\-]{1,128}$/;
+const ID = /^[A-Za-z0-9_.@!+=-]{1,128}$/;
 const PLATFORM = /^[a-z][a-z0-9_]{0,31}$/;
 const HTTP_URL = /^https?:\/\/[^\s/?#:@]+(:\d{1,5})?([/?#][^\s]*)?$/i;
 const MAX_TARGET_LENGTH = 2048;

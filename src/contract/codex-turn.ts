@@ -5,9 +5,10 @@ import type {
   CommandRecord,
   FileChangeRecord,
   PendingRequestKind,
+  RequestAnsweredBy,
   SandboxMode,
   TokenUsage,
-} from '../../src/domain/task';
+} from './task';
 
 /** How server requests (approvals, questions) are answered while the turn runs. */
 export type ServerRequestPolicy =
@@ -36,15 +37,15 @@ export interface CodexTurnInput {
 
 export type CodexTurnStatus = 'completed' | 'failed' | 'interrupted' | 'timed_out';
 
-/** A server request the turn received and how it was answered. */
-export interface ServerRequestRecord {
+/** A request (approval, question) the turn received and how it was answered. */
+export interface RequestRecord {
   request_id: string;
   kind: PendingRequestKind;
   summary: string;
-  /** The decision or answer given, in the contract's words (accept, decline, answers JSON…); `none` if unanswered. */
+  /** The decision or answer given (accept, decline, answers JSON…); `none` if unanswered. */
   answer: string;
   /** `none`: the turn ended (interrupted, timed out) before anyone answered. */
-  answered_by: 'policy' | 'person' | 'deadline' | 'none';
+  answered_by: RequestAnsweredBy | 'none';
 }
 
 export interface CodexTurnResult {
@@ -61,7 +62,7 @@ export interface CodexTurnResult {
   durationMs: number;
   /** Codex's own error text for a failed turn. */
   error: { type: string; message: string } | null;
-  serverRequests: ServerRequestRecord[];
+  requests: RequestRecord[];
 }
 
 /** Heartbeat details: what the Web UI shows and what the next attempt needs to reap an orphan. */

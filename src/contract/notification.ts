@@ -1,0 +1,29 @@
+// What the workflow hands the delivery activity: a snapshot of the task at the moment of an event.
+// The activity builds the message from it (activities/notify/message.ts).
+import type { PendingRequestKind, TaskError, TaskResult, TaskStatus } from './task';
+
+/** What is being told: a finished turn, a question waiting for a person, or an expired question. */
+export type NotificationKind = 'completion' | 'request' | 'request_expired';
+
+/** Everything the message is built from: a snapshot of the task at the moment of the event. */
+export interface TaskNotificationView {
+  task_id: string;
+  turn: number;
+  kind: NotificationKind;
+  status: TaskStatus;
+  prompt: string;
+  cwd: string;
+  result: TaskResult | null;
+  error: TaskError | null;
+  started_at: string | null;
+  finished_at: string | null;
+  notify_target: string | null;
+  /** Set for `request` and `request_expired`: the question waiting for a person. */
+  request?: {
+    request_id: string;
+    kind: PendingRequestKind;
+    summary: string;
+    /** What exactly is asked: the command and its cwd, the files and a diff excerpt, the questions and options. */
+    details?: string;
+  };
+}

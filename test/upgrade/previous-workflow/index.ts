@@ -1,0 +1,2 @@
+// The bundle entry of the previous task workflow (see task-workflow.ts).
+export { codexTaskWorkflow } from './task-workflow';
