@@ -22,8 +22,14 @@ export type OverheadResult = Record<OverheadPath, Summary>;
 
 const WARMUP = 2;
 
-export async function benchOverhead(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<OverheadResult> {
-  const model = await ScriptedModel.start(() => ({ items: [{ type: 'message', text: 'pong', phase: 'final_answer' }] }));
+export async function benchOverhead(
+  env: BenchEnv,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<OverheadResult> {
+  const model = await ScriptedModel.start(() => ({
+    items: [{ type: 'message', text: 'pong', phase: 'final_answer' }],
+  }));
   const codex = await makeCodexEnv({ modelUrl: model.url });
   try {
     const runner = new CodexRunner(codex.runnerOptions({ appServers: 0 }));
@@ -47,12 +53,20 @@ export async function benchOverhead(env: BenchEnv, opts: BenchOptions, log: (lin
     const viaRunner = (r: CodexRunner) => () =>
       timed(async () => {
         const result = await r.runTurn(codex.turnInput({ prompt: 'ping' }));
-        if (result.status !== 'completed') throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
+        if (result.status !== 'completed')
+          throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
       });
     const viaBridge = (s: typeof service) => () =>
       timed(async () => {
         const task_id = `overhead-${randomUUID().slice(0, 8)}`;
-        await s.start({ task_id, prompt: 'ping', cwd: codex.workDir, notify_target: 'local', sandbox: 'danger-full-access', approval_policy: 'never' });
+        await s.start({
+          task_id,
+          prompt: 'ping',
+          cwd: codex.workDir,
+          notify_target: 'local',
+          sandbox: 'danger-full-access',
+          approval_policy: 'never',
+        });
         await recorder.wait(task_id, 120_000);
       });
     const paths: Record<OverheadPath, () => Promise<number>> = {
@@ -62,7 +76,10 @@ export async function benchOverhead(env: BenchEnv, opts: BenchOptions, log: (lin
       bridge: viaBridge(service),
       bridgePooled: viaBridge(pooledService),
     };
-    const samples = Object.fromEntries(OVERHEAD_PATHS.map((p) => [p, [] as number[]])) as Record<OverheadPath, number[]>;
+    const samples = Object.fromEntries(OVERHEAD_PATHS.map((p) => [p, [] as number[]])) as Record<
+      OverheadPath,
+      number[]
+    >;
     const order = [...OVERHEAD_PATHS];
     // Two workers, one per way of running app-servers, each with the real worker dependencies
     // (Codex runner, relay, progress reporter, MongoDB store) except the notifier, which records.

@@ -47,7 +47,13 @@ export async function benchRss(env: BenchEnv, opts: BenchOptions, log: (line: st
   return results;
 }
 
-async function benchRssOf(label: string, extraEnv: NodeJS.ProcessEnv, env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<RssResult> {
+async function benchRssOf(
+  label: string,
+  extraEnv: NodeJS.ProcessEnv,
+  env: BenchEnv,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<RssResult> {
   const cli = path.join(PROJECT_ROOT, 'bin', 'codex-bridge.js');
   const model = await PacedModel.start({ delayMs: (i) => (i === 0 ? 0 : MODEL_DELAY_MS) });
   const codex = await makeCodexEnv({ modelUrl: model.url });
@@ -70,7 +76,17 @@ async function benchRssOf(label: string, extraEnv: NodeJS.ProcessEnv, env: Bench
     const pid = worker.pid!;
     const startTasks = async (n: number, prefix: string) => {
       const ids = Array.from({ length: n }, (_, i) => `${prefix}-${i}-${randomUUID().slice(0, 6)}`);
-      await Promise.all(ids.map((task_id) => service.start({ task_id, prompt: 'hold on', cwd: codex.workDir, notify_target: 'local', sandbox: 'danger-full-access' })));
+      await Promise.all(
+        ids.map((task_id) =>
+          service.start({
+            task_id,
+            prompt: 'hold on',
+            cwd: codex.workDir,
+            notify_target: 'local',
+            sandbox: 'danger-full-access',
+          }),
+        ),
+      );
       return ids;
     };
     await waitNotified(store, await startTasks(1, 'rss-warm'), 120_000, () => worker.alive);
@@ -93,7 +109,10 @@ async function benchRssOf(label: string, extraEnv: NodeJS.ProcessEnv, env: Bench
             apps = Math.max(apps, servers.length);
             // Everything but the worker that runs with the scenario's CODEX_HOME: app-servers and what they started.
             const codexSide = processesUsing(codex.codexHome).filter((p) => p !== pid);
-            appsBytes = Math.max(appsBytes, codexSide.reduce((sum, p) => sum + vmRss(p, 'VmRSS'), 0));
+            appsBytes = Math.max(
+              appsBytes,
+              codexSide.reduce((sum, p) => sum + vmRss(p, 'VmRSS'), 0),
+            );
           }
           await sleep(100);
         }
@@ -105,7 +124,9 @@ async function benchRssOf(label: string, extraEnv: NodeJS.ProcessEnv, env: Bench
       peaks.push(peak);
       appPeaks.push(apps);
       appPeakBytes.push(appsBytes);
-      log(`rss (${label}) round ${r + 1}: worker peak ${(peak / 2 ** 20).toFixed(1)} MiB, ${apps} app-servers at once (${(appsBytes / 2 ** 20).toFixed(0)} MiB together)`);
+      log(
+        `rss (${label}) round ${r + 1}: worker peak ${(peak / 2 ** 20).toFixed(1)} MiB, ${apps} app-servers at once (${(appsBytes / 2 ** 20).toFixed(0)} MiB together)`,
+      );
     }
     await sleep(2000);
     return {
@@ -153,7 +174,8 @@ async function waitNotified(store: TaskStore, ids: string[], timeoutMs: number, 
     for (const id of [...pending]) {
       const doc = await store.get(id);
       if (doc?.notification_status === 'sent') pending.delete(id);
-      else if (doc?.notification_status === 'failed') throw new Error(`task ${id} could not be notified: ${doc.notification_error}`);
+      else if (doc?.notification_status === 'failed')
+        throw new Error(`task ${id} could not be notified: ${doc.notification_error}`);
     }
     if (pending.size === 0) return;
     if (!alive()) throw new Error('the worker process exited; see rss-worker.log in the bench directory');

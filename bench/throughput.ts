@@ -41,13 +41,24 @@ export const CODEX_MODES = [
 export const BARE_TEMPORAL = 'bare Temporal (one no-op activity, no bridge)';
 export const BRIDGE_CEILING = 'bridge only (stand-in Codex, 0 ms)';
 
-export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<ThroughputRow[]> {
+export async function benchThroughput(
+  env: BenchEnv,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
-  const model = await ScriptedModel.start(() => ({ items: [{ type: 'message', text: 'pong', phase: 'final_answer' }] }));
+  const model = await ScriptedModel.start(() => ({
+    items: [{ type: 'message', text: 'pong', phase: 'final_answer' }],
+  }));
   const codex = await makeCodexEnv({ modelUrl: model.url });
   try {
-    for (const [label, appServers] of [['CodexRunner alone (no Temporal), app-server per turn', 0], ['CodexRunner alone (no Temporal), pooled app-servers', undefined]] as const) {
-      const runner = new CodexRunner(codex.runnerOptions({ appServers: appServers ?? loadConfig({}).codex.appServers }));
+    for (const [label, appServers] of [
+      ['CodexRunner alone (no Temporal), app-server per turn', 0],
+      ['CodexRunner alone (no Temporal), pooled app-servers', undefined],
+    ] as const) {
+      const runner = new CodexRunner(
+        codex.runnerOptions({ appServers: appServers ?? loadConfig({}).codex.appServers }),
+      );
       try {
         await runner.warm();
         const row = await runTurns(runner, codex, opts.throughputTasks, 20);
@@ -57,27 +68,28 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
         await runner.close();
       }
     }
-    for (const c of opts.throughputConcurrency) for (const mode of CODEX_MODES) {
-      const config = env.config(`tput-${c}`, {
-        CODEX_HOME: codex.codexHome,
-        CODEX_BRIDGE_CODEX_CONFIG: JSON.stringify(codex.configOverrides),
-        CODEX_BRIDGE_ALLOWED_ROOTS: codex.root,
-        ...mode.env,
-      });
-      const { service } = await env.service(config);
-      const recorder = new DeliveryRecorder();
-      const row = await env.withWorker(
-        config,
-        { notifier: recorder.notifier },
-        async () => {
-          await runBatch(service, recorder, 2, codex.workDir, 'warm'); // spawn paths, JIT, connections
-          return runBatch(service, recorder, opts.throughputTasks, codex.workDir, `tput-${c}`);
-        },
-        { maxConcurrentActivityTaskExecutions: c },
-      );
-      rows.push({ label: mode.label, concurrency: c, ...row });
-      log(`throughput, ${mode.label}, ${c} slots: ${row.tasksPerSecond.toFixed(2)} tasks/s`);
-    }
+    for (const c of opts.throughputConcurrency)
+      for (const mode of CODEX_MODES) {
+        const config = env.config(`tput-${c}`, {
+          CODEX_HOME: codex.codexHome,
+          CODEX_BRIDGE_CODEX_CONFIG: JSON.stringify(codex.configOverrides),
+          CODEX_BRIDGE_ALLOWED_ROOTS: codex.root,
+          ...mode.env,
+        });
+        const { service } = await env.service(config);
+        const recorder = new DeliveryRecorder();
+        const row = await env.withWorker(
+          config,
+          { notifier: recorder.notifier },
+          async () => {
+            await runBatch(service, recorder, 2, codex.workDir, 'warm'); // spawn paths, JIT, connections
+            return runBatch(service, recorder, opts.throughputTasks, codex.workDir, `tput-${c}`);
+          },
+          { maxConcurrentActivityTaskExecutions: c },
+        );
+        rows.push({ label: mode.label, concurrency: c, ...row });
+        log(`throughput, ${mode.label}, ${c} slots: ${row.tasksPerSecond.toFixed(2)} tasks/s`);
+      }
   } finally {
     await model.close();
     await codex.cleanup();
@@ -90,10 +102,14 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
   const config = env.config('ceiling');
   const { service } = await env.service(config);
   const recorder = new DeliveryRecorder();
-  const row = await env.withWorker(config, { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier }, async () => {
-    await runBatch(service, recorder, 20, env.dir, 'warm');
-    return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling');
-  });
+  const row = await env.withWorker(
+    config,
+    { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier },
+    async () => {
+      await runBatch(service, recorder, 20, env.dir, 'warm');
+      return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling');
+    },
+  );
   rows.push({ label: BRIDGE_CEILING, concurrency: null, ...row });
   log(`throughput, bridge ceiling: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
 
@@ -102,17 +118,26 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
   const noMirrorService = (await env.service(noMirror)).service;
   const noMirrorRecorder = new DeliveryRecorder();
   const noopStore = { applyMirror: async () => 'applied' as const };
-  const noMirrorRow = await env.withWorker(noMirror, { runCodexTurn: standInCodex(0, new Map()), notifier: noMirrorRecorder.notifier, store: noopStore }, async () => {
-    await runBatch(noMirrorService, noMirrorRecorder, 20, env.dir, 'warm');
-    return runBatch(noMirrorService, noMirrorRecorder, opts.ceilingTasks, env.dir, 'ceiling-nm');
-  });
+  const noMirrorRow = await env.withWorker(
+    noMirror,
+    { runCodexTurn: standInCodex(0, new Map()), notifier: noMirrorRecorder.notifier, store: noopStore },
+    async () => {
+      await runBatch(noMirrorService, noMirrorRecorder, 20, env.dir, 'warm');
+      return runBatch(noMirrorService, noMirrorRecorder, opts.ceilingTasks, env.dir, 'ceiling-nm');
+    },
+  );
   rows.push({ label: 'bridge only, mirror writes to a no-op store', concurrency: null, ...noMirrorRow });
   log(`throughput, bridge ceiling without the store: ${noMirrorRow.tasksPerSecond.toFixed(1)} tasks/s`);
   return rows;
 }
 
 /** Runs `count` one-message turns, `parallel` at a time, straight through the runner. */
-async function runTurns(runner: CodexRunner, codex: CodexTestEnv, count: number, parallel: number): Promise<{ tasks: number; seconds: number; tasksPerSecond: number }> {
+async function runTurns(
+  runner: CodexRunner,
+  codex: CodexTestEnv,
+  count: number,
+  parallel: number,
+): Promise<{ tasks: number; seconds: number; tasksPerSecond: number }> {
   let next = 0;
   const start = now();
   await Promise.all(
@@ -120,7 +145,8 @@ async function runTurns(runner: CodexRunner, codex: CodexTestEnv, count: number,
       while (next < count) {
         next += 1;
         const result = await runner.runTurn(codex.turnInput({ prompt: 'ping' }));
-        if (result.status !== 'completed') throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
+        if (result.status !== 'completed')
+          throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
       }
     }),
   );
@@ -142,7 +168,14 @@ async function runBatch(
   const starters = Array.from({ length: Math.min(20, count) }, async () => {
     while (next < ids.length) {
       const task_id = ids[next++]!;
-      await service.start({ task_id, prompt: 'ping', cwd, notify_target: 'local', sandbox: 'danger-full-access', approval_policy: 'never' });
+      await service.start({
+        task_id,
+        prompt: 'ping',
+        cwd,
+        notify_target: 'local',
+        sandbox: 'danger-full-access',
+        approval_policy: 'never',
+      });
     }
   });
   await Promise.all(starters);

@@ -11,7 +11,10 @@ const hostPort = (fallback: string) =>
     .string()
     .trim()
     .default(fallback)
-    .refine((v) => /^[^\s:]+:\d{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535, 'must be host:port, e.g. 127.0.0.1:7233');
+    .refine(
+      (v) => /^[^\s:]+:\d{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535,
+      'must be host:port, e.g. 127.0.0.1:7233',
+    );
 
 const optionalString = z
   .string()
@@ -43,13 +46,21 @@ const jsonStringMap = z
     if (v === undefined || v.trim() === '') return {} as Record<string, string>;
     try {
       const parsed: unknown = JSON.parse(v);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((x) => typeof x === 'string')) {
+      if (
+        parsed &&
+        typeof parsed === 'object' &&
+        !Array.isArray(parsed) &&
+        Object.values(parsed).every((x) => typeof x === 'string')
+      ) {
         return parsed as Record<string, string>;
       }
     } catch {
       /* reported below */
     }
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON object of strings, e.g. {"telegram":"http://127.0.0.1:8644/webhooks/codex"}' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a JSON object of strings, e.g. {"telegram":"http://127.0.0.1:8644/webhooks/codex"}',
+    });
     return z.NEVER;
   });
 
@@ -61,7 +72,10 @@ const duration = (fallbackMs: number) =>
       if (v === undefined || v.trim() === '') return fallbackMs;
       const ms = parseDuration(v);
       if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 90s, 30m, 2h or a number of milliseconds' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a duration such as 90s, 30m, 2h or a number of milliseconds',
+        });
         return z.NEVER;
       }
       return ms;
@@ -108,7 +122,13 @@ export const configSchema = z.object({
   CODEX_BRIDGE_ALLOWED_ROOTS: z
     .string()
     .optional()
-    .transform((v) => (v ?? '').split(path.delimiter).map((p) => p.trim()).filter((p) => p !== '').map((p) => path.resolve(p))),
+    .transform((v) =>
+      (v ?? '')
+        .split(path.delimiter)
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+        .map((p) => path.resolve(p)),
+    ),
   CODEX_BRIDGE_API_ADDR: hostPort('127.0.0.1:8787'),
   CODEX_BRIDGE_API_TOKEN: optionalString,
   CODEX_BRIDGE_METRICS_ADDR: z
@@ -133,7 +153,10 @@ export const configSchema = z.object({
   HERMES_WEBHOOK_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
   HERMES_WEBHOOK_SECRET: optionalString,
   HERMES_WEBHOOK_ROUTES: jsonStringMap,
-  HERMES_WEBHOOK_TIMEOUT: duration(DEFAULT_HERMES_TIMEOUT_MS).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
+  HERMES_WEBHOOK_TIMEOUT: duration(DEFAULT_HERMES_TIMEOUT_MS).refine(
+    (ms) => ms <= MAX_NOTIFY_REQUEST_MS,
+    NOTIFY_REQUEST_LIMIT,
+  ),
   HERMES_WEBHOOK_MAX_SENDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_HERMES_MAX_SENDS),
   CODEX_BRIDGE_NOTIFY_TIMEOUT: duration(10_000).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
 });
@@ -163,7 +186,13 @@ export interface Config {
   notifiers: {
     localInbox: string;
     feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string };
-    hermes: { url: string | undefined; secret: string | undefined; routes: Record<string, string>; timeoutMs: number; maxSends: number };
+    hermes: {
+      url: string | undefined;
+      secret: string | undefined;
+      routes: Record<string, string>;
+      timeoutMs: number;
+      maxSends: number;
+    };
     webhook: { secret: string | undefined };
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
     timeoutMs: number;
@@ -180,7 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'configuration');
-    const shown = env[name] === undefined ? 'is missing' : `is invalid (${JSON.stringify(redactIfSecret(name, env[name]!))})`;
+    const shown =
+      env[name] === undefined ? 'is missing' : `is invalid (${JSON.stringify(redactIfSecret(name, env[name]!))})`;
     throw new ConfigError(`${name} ${shown}: ${issue.message}.`);
   }
   const c = parsed.data;
@@ -210,7 +240,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uiUrl: c.CODEX_BRIDGE_UI_URL,
     notifiers: {
       localInbox: c.CODEX_BRIDGE_LOCAL_INBOX,
-      feishu: { appId: c.FEISHU_APP_ID, appSecret: c.FEISHU_APP_SECRET, baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, '') },
+      feishu: {
+        appId: c.FEISHU_APP_ID,
+        appSecret: c.FEISHU_APP_SECRET,
+        baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, ''),
+      },
       hermes: {
         url: c.HERMES_WEBHOOK_URL,
         secret: c.HERMES_WEBHOOK_SECRET,

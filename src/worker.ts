@@ -56,7 +56,10 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     owned.push(() => runner.close());
     // Warm the shared app-servers now; a broken Codex setup is reported by each task, as before.
     void runner.warm().catch(() => undefined);
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), onProgress: createProgressReporter() });
+    runCodexTurn = createRunCodexTurnActivity(runner, {
+      relay: createRequestRelay(),
+      onProgress: createProgressReporter(),
+    });
   }
 
   const activities = createActivities({
@@ -73,7 +76,9 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
     maxCachedWorkflows: config.workflowCacheSize,
@@ -95,7 +100,10 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
  * `codex-bridge worker`: installs the process-wide Temporal runtime (JSON-line logs; Prometheus
  * metrics when CODEX_BRIDGE_METRICS_ADDR is set), then runs until the signal aborts.
  */
-export async function runWorker(config: Config, options: BridgeWorkerOptions & { signal?: AbortSignal; logger?: Logger } = {}): Promise<void> {
+export async function runWorker(
+  config: Config,
+  options: BridgeWorkerOptions & { signal?: AbortSignal; logger?: Logger } = {},
+): Promise<void> {
   registerConfigSecrets(config);
   applyWorkerV8Flags();
   const logger = options.logger ?? createLogger({ level: config.logLevel, context: { component: 'worker' } });

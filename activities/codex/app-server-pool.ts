@@ -33,7 +33,8 @@ export class AppServerPool {
   readonly owner = poolOwnerId();
 
   constructor(readonly options: AppServerPoolOptions) {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new Error(`an app-server pool needs at least one process, got ${options.size}`);
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new Error(`an app-server pool needs at least one process, got ${options.size}`);
   }
 
   /**
@@ -47,8 +48,14 @@ export class AppServerPool {
     const live = [...this.servers].filter((s) => !s.isEnded && !s.retiring);
     let chosen = threadId === null ? undefined : live.find((s) => s.threadTags.has(threadId));
     if (!chosen) {
-      const leastBusy = live.reduce<SharedAppServer | undefined>((best, s) => (best === undefined || s.activeTurns < best.activeTurns ? s : best), undefined);
-      chosen = leastBusy !== undefined && (leastBusy.activeTurns === 0 || live.length >= this.options.size) ? leastBusy : this.spawn();
+      const leastBusy = live.reduce<SharedAppServer | undefined>(
+        (best, s) => (best === undefined || s.activeTurns < best.activeTurns ? s : best),
+        undefined,
+      );
+      chosen =
+        leastBusy !== undefined && (leastBusy.activeTurns === 0 || live.length >= this.options.size)
+          ? leastBusy
+          : this.spawn();
     }
     chosen.activeTurns += 1;
     return chosen;
@@ -102,7 +109,10 @@ export class AppServerPool {
       await server.close(this.options.killGraceMs ?? 2000); // what it started, in its group and tagged
       // Replace a process that crashed after it had started properly (not one that cannot start:
       // that would loop), so the next turn finds a warm one.
-      const started = await server.ready.then(() => true, () => false);
+      const started = await server.ready.then(
+        () => true,
+        () => false,
+      );
       if (wasServing && started && !this.closed) this.spawn();
     });
     return server;

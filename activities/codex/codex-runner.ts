@@ -25,7 +25,13 @@ import { TurnDeadline } from './turn-deadline';
 import { PooledTurnHost, SpawnedTurnHost, type TurnHost, type ThreadSettings } from './turn-host';
 import { TurnRecorder } from './turn-recorder';
 import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
+import type {
+  CodexHeartbeat,
+  CodexTurnInput,
+  CodexTurnResult,
+  CodexTurnStatus,
+  RequestRecord,
+} from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
   /** The codex binary (CODEX_BIN). Default: the @openai/codex dependency's native binary. */
@@ -84,14 +90,22 @@ export interface RunTurnHooks {
  * model asks for one. The rest keeps the model the only outbound connection.
  */
 export const APP_SERVER_FLAGS: readonly string[] = [
-  '--disable', 'unbounded_connection_retries',
-  '--disable', 'shell_snapshot',
-  '--disable', 'plugins',
-  '--disable', 'apps',
-  '-c', 'analytics.enabled=false',
-  '-c', 'feedback.enabled=false',
-  '-c', 'check_for_update_on_startup=false',
-  '-c', 'web_search="disabled"',
+  '--disable',
+  'unbounded_connection_retries',
+  '--disable',
+  'shell_snapshot',
+  '--disable',
+  'plugins',
+  '--disable',
+  'apps',
+  '-c',
+  'analytics.enabled=false',
+  '-c',
+  'feedback.enabled=false',
+  '-c',
+  'check_for_update_on_startup=false',
+  '-c',
+  'web_search="disabled"',
 ];
 
 const CLIENT_INFO = { name: 'codex-bridge', title: 'codex-bridge', version: packageVersion() };
@@ -118,7 +132,12 @@ export class CodexRunner {
     if (!this.pool) {
       const command = this.appServerCommand();
       assertExecutable(command.bin);
-      this.pool = new AppServerPool({ size: this.options.appServers, command, clientInfo: CLIENT_INFO, killGraceMs: this.options.killGraceMs });
+      this.pool = new AppServerPool({
+        size: this.options.appServers,
+        command,
+        clientInfo: CLIENT_INFO,
+        killGraceMs: this.options.killGraceMs,
+      });
     }
     return this.pool;
   }
@@ -136,7 +155,11 @@ export class CodexRunner {
   /** What runTurn spawns (also used by the overhead benchmark, for a like-for-like baseline). */
   appServerCommand(): { bin: string; args: string[]; env: NodeJS.ProcessEnv } {
     const bin = this.options.bin ?? bundledCodexBinary();
-    const args = ['app-server', ...APP_SERVER_FLAGS, ...(this.options.configOverrides ?? []).flatMap((kv) => ['-c', kv])];
+    const args = [
+      'app-server',
+      ...APP_SERVER_FLAGS,
+      ...(this.options.configOverrides ?? []).flatMap((kv) => ['-c', kv]),
+    ];
     const env = { ...(this.options.env ?? process.env) };
     if (this.options.codexHome !== undefined) env.CODEX_HOME = this.options.codexHome;
     return { bin, args, env };
@@ -170,14 +193,26 @@ export class CodexRunner {
 
     const host: TurnHost = pool
       ? new PooledTurnHost(pool, input.threadId, hooks.processTag)
-      : new SpawnedTurnHost({ ...command, cwd, processTag: hooks.processTag, clientInfo: CLIENT_INFO, killGraceMs: this.options.killGraceMs ?? 2000 });
+      : new SpawnedTurnHost({
+          ...command,
+          cwd,
+          processTag: hooks.processTag,
+          clientInfo: CLIENT_INFO,
+          killGraceMs: this.options.killGraceMs ?? 2000,
+        });
     const deadline = new TurnDeadline(input.timeoutMs, () => stop('timeout'));
     const onAbort = () => stop('cancel');
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const pid = host.pid;
     const report = () => {
       try {
-        hooks.onProgress?.({ pid, processTag: host.processTag, threadId: recorder.threadId, turnId: recorder.turnId, ...recorder.progress() });
+        hooks.onProgress?.({
+          pid,
+          processTag: host.processTag,
+          threadId: recorder.threadId,
+          turnId: recorder.turnId,
+          ...recorder.progress(),
+        });
       } catch {
         // Progress is best effort: a failing heartbeat must not end the turn.
       }
@@ -198,7 +233,13 @@ export class CodexRunner {
         details: describeRequest(request, (id) => recorder.startedItem(id)),
         attempt: hooks.attempt ?? 1,
       };
-      const record: RequestRecord = { request_id: asked.request_id, kind: asked.kind, summary: asked.summary, answer: 'none', answered_by: 'none' };
+      const record: RequestRecord = {
+        request_id: asked.request_id,
+        kind: asked.kind,
+        summary: asked.summary,
+        answer: 'none',
+        answered_by: 'none',
+      };
       requests.push(record);
       report();
       const answer = await this.askFor(asked, request, input, hooks, deadline, turnOver.signal);
@@ -211,7 +252,12 @@ export class CodexRunner {
     try {
       if (pid !== null) hooks.onSpawn?.(pid);
       report();
-      const settings: ThreadSettings = { cwd, approvalPolicy: input.approvalPolicy, sandbox: input.sandbox, ...(input.model ? { model: input.model } : {}) };
+      const settings: ThreadSettings = {
+        cwd,
+        approvalPolicy: input.approvalPolicy,
+        sandbox: input.sandbox,
+        ...(input.model ? { model: input.model } : {}),
+      };
       const conversation = this.converse(host, recorder, input, settings, outcomeSeen, report);
       conversation.catch(() => undefined); // its failure is read below, or irrelevant once stopped
       const ended = host.ended.then((err) => Promise.reject(err));
@@ -232,7 +278,11 @@ export class CodexRunner {
       turnOver.abort();
       deadline.cancel();
       hooks.signal?.removeEventListener('abort', onAbort);
-      await host.finish({ settled: recorder.outcome !== null || host.isEnded, stuck, ranCommands: recorder.result().commands.length > 0 });
+      await host.finish({
+        settled: recorder.outcome !== null || host.isEnded,
+        stuck,
+        ranCommands: recorder.result().commands.length > 0,
+      });
     }
   }
 
@@ -247,7 +297,10 @@ export class CodexRunner {
     const threadId = await host.openThread(input.threadId, settings);
     recorder.threadId = threadId;
     report();
-    const { turn } = await host.request('turn/start', { threadId, input: [{ type: 'text', text: input.prompt, text_elements: [] }] });
+    const { turn } = await host.request('turn/start', {
+      threadId,
+      input: [{ type: 'text', text: input.prompt, text_elements: [] }],
+    });
     recorder.begin(threadId, turn.id);
     if (recorder.outcome) return 'outcome';
     report();
@@ -260,9 +313,13 @@ export class CodexRunner {
    */
   private async interrupt(host: TurnHost, recorder: TurnRecorder, outcomeSeen: Promise<'outcome'>): Promise<boolean> {
     if (host.isEnded || recorder.threadId === null || recorder.turnId === null) return true;
-    const sent = host.request('turn/interrupt', { threadId: recorder.threadId, turnId: recorder.turnId }).catch(() => undefined);
+    const sent = host
+      .request('turn/interrupt', { threadId: recorder.threadId, turnId: recorder.turnId })
+      .catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'grace'>((resolve) => (timer = setTimeout(() => resolve('grace'), this.options.interruptGraceMs ?? 2000)));
+    const grace = new Promise<'grace'>(
+      (resolve) => (timer = setTimeout(() => resolve('grace'), this.options.interruptGraceMs ?? 2000)),
+    );
     const how = await Promise.race([Promise.all([sent, outcomeSeen]), host.ended, grace]);
     clearTimeout(timer);
     return how !== 'grace';
@@ -293,7 +350,8 @@ export class CodexRunner {
     try {
       return checkCwd(cwd, this.options.allowedRoots ?? []);
     } catch (err) {
-      if (err instanceof CwdPolicyError) throw new CodexRunError(err.problem === 'missing' ? 'CwdMissing' : 'CwdNotAllowed', err.message);
+      if (err instanceof CwdPolicyError)
+        throw new CodexRunError(err.problem === 'missing' ? 'CwdMissing' : 'CwdNotAllowed', err.message);
       throw err;
     }
   }
@@ -301,19 +359,47 @@ export class CodexRunner {
   /** The error runTurn throws when the conversation broke before the turn ended. */
   private translate(err: unknown, host: TurnHost, input: CodexTurnInput, recorder: TurnRecorder): Error {
     if (err instanceof AppServerSpawnError) {
-      return new CodexRunError('CodexBinaryMissing', `The Codex binary ${host.bin} could not be started (${err.errno ?? err.message}): set CODEX_BIN to a working codex binary.`, { cause: err });
+      return new CodexRunError(
+        'CodexBinaryMissing',
+        `The Codex binary ${host.bin} could not be started (${err.errno ?? err.message}): set CODEX_BIN to a working codex binary.`,
+        { cause: err },
+      );
     }
-    if (err instanceof AppServerRequestError && err.method.startsWith('thread/') && /failed to load configuration/i.test(err.serverMessage)) {
-      return new CodexRunError('InvalidCodexConfig', `Codex rejected its configuration (${err.serverMessage}): fix CODEX_BRIDGE_CODEX_CONFIG, the task's model or CODEX_HOME/config.toml.`, { cause: err });
+    if (
+      err instanceof AppServerRequestError &&
+      err.method.startsWith('thread/') &&
+      /failed to load configuration/i.test(err.serverMessage)
+    ) {
+      return new CodexRunError(
+        'InvalidCodexConfig',
+        `Codex rejected its configuration (${err.serverMessage}): fix CODEX_BRIDGE_CODEX_CONFIG, the task's model or CODEX_HOME/config.toml.`,
+        { cause: err },
+      );
     }
-    if (err instanceof AppServerRequestError && err.method === 'thread/resume' && /no rollout found/i.test(err.serverMessage)) {
-      return new CodexRunError('CodexThreadNotFound', `Codex has no thread ${input.threadId} to continue in this CODEX_HOME (${err.serverMessage}): start a new task instead of replying.`, { cause: err });
+    if (
+      err instanceof AppServerRequestError &&
+      err.method === 'thread/resume' &&
+      /no rollout found/i.test(err.serverMessage)
+    ) {
+      return new CodexRunError(
+        'CodexThreadNotFound',
+        `Codex has no thread ${input.threadId} to continue in this CODEX_HOME (${err.serverMessage}): start a new task instead of replying.`,
+        { cause: err },
+      );
     }
     if (err instanceof AppServerExitedError && recorder.threadId === null && /^Error: /m.test(err.stderrTail)) {
-      return new CodexRunError('InvalidCodexConfig', `codex app-server refused to start (${stderrSummary(err.stderrTail)}): fix CODEX_BRIDGE_CODEX_CONFIG or CODEX_HOME/config.toml.`, { cause: err });
+      return new CodexRunError(
+        'InvalidCodexConfig',
+        `codex app-server refused to start (${stderrSummary(err.stderrTail)}): fix CODEX_BRIDGE_CODEX_CONFIG or CODEX_HOME/config.toml.`,
+        { cause: err },
+      );
     }
     const message = err instanceof Error ? err.message : String(err);
-    return new CodexRunError('CodexAppServerFailed', `The Codex app-server failed${recorder.turnId ? ' mid-turn' : ' before the turn started'}: ${message}`, { cause: err });
+    return new CodexRunError(
+      'CodexAppServerFailed',
+      `The Codex app-server failed${recorder.turnId ? ' mid-turn' : ' before the turn started'}: ${message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -360,7 +446,10 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    return (
+      (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ??
+      '0.0.0'
+    );
   } catch {
     return '0.0.0';
   }

@@ -40,7 +40,8 @@ export async function reapOrphanAppServer(heartbeatDetails: unknown, graceMs = 5
 function isThatAppServer(pid: number, tag: string | null): boolean {
   if (!isLive(pid)) return false;
   try {
-    if (tag !== null) return fs.readFileSync(`/proc/${pid}/environ`).includes(Buffer.from(`${PROCESS_TAG_ENV}=${tag}\0`));
+    if (tag !== null)
+      return fs.readFileSync(`/proc/${pid}/environ`).includes(Buffer.from(`${PROCESS_TAG_ENV}=${tag}\0`));
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);

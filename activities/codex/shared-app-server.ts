@@ -41,14 +41,25 @@ export class SharedAppServer {
   private readonly watchdog: ChildProcess | undefined;
 
   constructor(options: SharedAppServerOptions) {
-    const client = new AppServerClient({ bin: options.bin, args: options.args, env: options.env, cwd: options.cwd, processTag: options.processTag });
+    const client = new AppServerClient({
+      bin: options.bin,
+      args: options.args,
+      env: options.env,
+      cwd: options.cwd,
+      processTag: options.processTag,
+    });
     this.client = client;
     this.watchdog = startWatchdog(this.client.pid);
     void this.client.exited.then(() => this.watchdog?.kill('SIGKILL'));
     this.client.onNotification((n) => this.dispatch(n));
     this.client.handleServerRequests((request) => {
       const params = request.params as { threadId?: unknown; conversationId?: unknown };
-      const threadId = typeof params.threadId === 'string' ? params.threadId : typeof params.conversationId === 'string' ? params.conversationId : undefined;
+      const threadId =
+        typeof params.threadId === 'string'
+          ? params.threadId
+          : typeof params.conversationId === 'string'
+            ? params.conversationId
+            : undefined;
       const route = threadId === undefined ? undefined : this.routes.get(threadId);
       if (!route) return Promise.reject(new Error(`no codex-bridge turn is waiting on thread ${threadId ?? '(none)'}`));
       return route.onServerRequest(request);
@@ -56,7 +67,11 @@ export class SharedAppServer {
     this.ready = (async () => {
       await client.request('initialize', {
         clientInfo: options.clientInfo,
-        capabilities: { experimentalApi: false, requestAttestation: false, optOutNotificationMethods: IGNORED_NOTIFICATIONS },
+        capabilities: {
+          experimentalApi: false,
+          requestAttestation: false,
+          optOutNotificationMethods: IGNORED_NOTIFICATIONS,
+        },
       });
       client.notify('initialized');
     })();
@@ -96,7 +111,8 @@ export class SharedAppServer {
       this.lastUsage.delete(notification.params.threadId);
       return;
     }
-    if (notification.method === 'thread/tokenUsage/updated') this.lastUsage.set(notification.params.threadId, notification);
+    if (notification.method === 'thread/tokenUsage/updated')
+      this.lastUsage.set(notification.params.threadId, notification);
     const threadId = (notification.params as { threadId?: unknown } | undefined)?.threadId;
     if (typeof threadId === 'string') this.routes.get(threadId)?.onNotification(notification);
   }

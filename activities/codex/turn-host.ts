@@ -24,7 +24,10 @@ export interface TurnEnd {
   ranCommands: boolean;
 }
 
-type Request = <M extends ClientMethod>(method: M, params: ClientRequests[M]['params']) => Promise<ClientRequests[M]['result']>;
+type Request = <M extends ClientMethod>(
+  method: M,
+  params: ClientRequests[M]['params'],
+) => Promise<ClientRequests[M]['result']>;
 
 export interface TurnHost {
   readonly pid: number | null;
@@ -47,7 +50,11 @@ export interface TurnHost {
   finish(outcome: TurnEnd): Promise<void>;
 }
 
-const CLIENT_CAPABILITIES = { experimentalApi: false, requestAttestation: false, optOutNotificationMethods: IGNORED_NOTIFICATIONS };
+const CLIENT_CAPABILITIES = {
+  experimentalApi: false,
+  requestAttestation: false,
+  optOutNotificationMethods: IGNORED_NOTIFICATIONS,
+};
 
 /** A fresh app-server for one turn, in its own process group; the turn's end is the process's. */
 export class SpawnedTurnHost implements TurnHost {
@@ -64,7 +71,13 @@ export class SpawnedTurnHost implements TurnHost {
       killGraceMs: number;
     },
   ) {
-    this.client = new AppServerClient({ bin: options.bin, args: options.args, env: options.env, cwd: options.cwd, processTag: options.processTag });
+    this.client = new AppServerClient({
+      bin: options.bin,
+      args: options.args,
+      env: options.env,
+      cwd: options.cwd,
+      processTag: options.processTag,
+    });
   }
 
   get pid(): number | null {
@@ -126,7 +139,8 @@ export class PooledTurnHost implements TurnHost {
     processTag: string | undefined,
   ) {
     this.server = pool.acquire(threadId);
-    this.processTag = (threadId !== null ? this.server.threadTags.get(threadId) : undefined) ?? processTag ?? randomUUID();
+    this.processTag =
+      (threadId !== null ? this.server.threadTags.get(threadId) : undefined) ?? processTag ?? randomUUID();
   }
 
   get pid(): number | null {
@@ -196,7 +210,8 @@ export class PooledTurnHost implements TurnHost {
     // Stopped while turn/start was on its way: that turn must not run on unattended.
     if (!settled && this.turnStart) {
       void this.turnStart.then((started) => {
-        if (started && !this.server.isEnded) this.server.client.request('turn/interrupt', started).catch(() => undefined);
+        if (started && !this.server.isEnded)
+          this.server.client.request('turn/interrupt', started).catch(() => undefined);
       });
     }
     try {

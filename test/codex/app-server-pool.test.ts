@@ -30,8 +30,12 @@ function hasToolOutput(request: RecordedRequest): boolean {
 /** A model that answers by prompt: `run:<cmd>` runs cmd, then answers; `hold:<cmd>` runs cmd, then stalls; `stall` never answers. */
 function byPrompt(request: RecordedRequest): ScriptStep {
   const prompt = promptOf(request);
-  if (prompt.startsWith('hold:')) return hasToolOutput(request) ? { stall: true } : { items: [{ type: 'exec_command', cmd: prompt.slice(5) }] };
-  if (prompt.startsWith('run:')) return hasToolOutput(request) ? { items: [{ type: 'message', text: `ran ${prompt}` }] } : { items: [{ type: 'exec_command', cmd: prompt.slice(4) }] };
+  if (prompt.startsWith('hold:'))
+    return hasToolOutput(request) ? { stall: true } : { items: [{ type: 'exec_command', cmd: prompt.slice(5) }] };
+  if (prompt.startsWith('run:'))
+    return hasToolOutput(request)
+      ? { items: [{ type: 'message', text: `ran ${prompt}` }] }
+      : { items: [{ type: 'exec_command', cmd: prompt.slice(4) }] };
   if (prompt === 'stall') return { stall: true };
   return { items: [{ type: 'message', text: `answer to ${prompt}` }] };
 }
@@ -72,19 +76,49 @@ async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void
 
 test('concurrent turns on one process keep their own cwd, sandbox, approval policy and model', async () => {
   const { model, env, runner, pool } = await pooledRunner(1);
-  const dirs = ['a', 'b', 'c'].map((d) => fs.mkdirSync(path.join(env.workDir, d), { recursive: true }) ?? path.join(env.workDir, d));
+  const dirs = ['a', 'b', 'c'].map((d) => path.join(env.workDir, d));
+  for (const dir of dirs) fs.mkdirSync(dir);
   const asked: string[] = [];
   const [a, b, c] = await Promise.all([
-    runner.runTurn(env.turnInput({ taskId: 'task-a', prompt: 'run:pwd', cwd: dirs[0]!, sandbox: 'danger-full-access', approvalPolicy: 'never', model: 'model-a' })),
-    runner.runTurn(env.turnInput({ taskId: 'task-b', prompt: 'run:pwd', cwd: dirs[1]!, sandbox: 'read-only', approvalPolicy: 'never', model: 'model-b' })),
-    runner.runTurn(env.turnInput({ taskId: 'task-c', prompt: 'run:touch c.txt', cwd: dirs[2]!, sandbox: 'workspace-write', approvalPolicy: 'untrusted', model: 'model-c' }), {
-      onServerRequest: async (request) => {
-        asked.push(request.request_id);
-        return { decision: 'accept', answered_by: 'person' };
+    runner.runTurn(
+      env.turnInput({
+        taskId: 'task-a',
+        prompt: 'run:pwd',
+        cwd: dirs[0]!,
+        sandbox: 'danger-full-access',
+        approvalPolicy: 'never',
+        model: 'model-a',
+      }),
+    ),
+    runner.runTurn(
+      env.turnInput({
+        taskId: 'task-b',
+        prompt: 'run:pwd',
+        cwd: dirs[1]!,
+        sandbox: 'read-only',
+        approvalPolicy: 'never',
+        model: 'model-b',
+      }),
+    ),
+    runner.runTurn(
+      env.turnInput({
+        taskId: 'task-c',
+        prompt: 'run:touch c.txt',
+        cwd: dirs[2]!,
+        sandbox: 'workspace-write',
+        approvalPolicy: 'untrusted',
+        model: 'model-c',
+      }),
+      {
+        onServerRequest: async (request) => {
+          asked.push(request.request_id);
+          return { decision: 'accept', answered_by: 'person' };
+        },
       },
-    }),
+    ),
   ]);
 
+  expect([a, b, c].map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
   expect(pool.pids()).toHaveLength(1);
   // (The last line: a shell start-up file may complain first, e.g. about a read-only home.)
   const lastLine = (r: typeof a) => r.commands[0]!.output.trim().split('\n').pop();
@@ -94,7 +128,8 @@ test('concurrent turns on one process keep their own cwd, sandbox, approval poli
   // Only the untrusted turn asked.
   expect(asked).toEqual(['task-c-t1-r1']);
   expect([a, b].map((r) => r.requests)).toEqual([[], []]);
-  const first = (prompt: string, cwd: string) => model.requests.find((r) => promptOf(r) === prompt && requestInputText(r).includes(`<cwd>${cwd}</cwd>`))!;
+  const first = (prompt: string, cwd: string) =>
+    model.requests.find((r) => promptOf(r) === prompt && requestInputText(r).includes(`<cwd>${cwd}</cwd>`))!;
   expect(first('run:pwd', dirs[0]!).body.model).toBe('model-a');
   expect(first('run:pwd', dirs[1]!).body.model).toBe('model-b');
   expect(first('run:touch c.txt', dirs[2]!).body.model).toBe('model-c');
@@ -139,8 +174,18 @@ test('approvals reach the task whose turn asked', async () => {
       return { decision, answered_by: 'person' as const };
     },
   });
-  const input = (task: string, file: string) => env.turnInput({ taskId: task, prompt: `run:touch ${file}`, approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' });
-  const [a, b] = await Promise.all([runner.runTurn(input('task-a', 'from-a.txt'), ask('a', 'accept')), runner.runTurn(input('task-b', 'from-b.txt'), ask('b', 'decline'))]);
+  const input = (task: string, file: string) =>
+    env.turnInput({
+      taskId: task,
+      prompt: `run:touch ${file}`,
+      approvalPolicy: 'untrusted',
+      sandbox: 'workspace-write',
+      serverRequestPolicy: 'ask',
+    });
+  const [a, b] = await Promise.all([
+    runner.runTurn(input('task-a', 'from-a.txt'), ask('a', 'accept')),
+    runner.runTurn(input('task-b', 'from-b.txt'), ask('b', 'decline')),
+  ]);
 
   expect(pool.pids()).toHaveLength(1);
   expect(seen.a).toEqual([expect.stringMatching(/^task-a-t1-r1 Run `.*touch from-a\.txt/)]);
@@ -172,8 +217,15 @@ test('a turn’s hooks run in the context of its caller (the activity’s), not 
 test('a SIGKILLed app-server fails only the turns it hosted, and is replaced', async () => {
   const { model, env, runner, pool } = await pooledRunner(2);
   const spawned: number[] = [];
-  const turns = Array.from({ length: 4 }, () => runner.runTurn(env.turnInput({ prompt: 'stall', timeoutMs: 60_000 }), { onSpawn: (pid) => spawned.push(pid) }));
-  const outcomes = turns.map((t) => t.then((r) => r, (e: unknown) => e));
+  const turns = Array.from({ length: 4 }, () =>
+    runner.runTurn(env.turnInput({ prompt: 'stall', timeoutMs: 60_000 }), { onSpawn: (pid) => spawned.push(pid) }),
+  );
+  const outcomes = turns.map((t) =>
+    t.then(
+      (r) => r,
+      (e: unknown) => e,
+    ),
+  );
   await model.waitForRequests(4);
   const [victim, survivor] = pool.pids();
   expect(spawned.filter((p) => p === victim)).toHaveLength(2);
@@ -181,26 +233,34 @@ test('a SIGKILLed app-server fails only the turns it hosted, and is replaced', a
 
   process.kill(victim!, 'SIGKILL');
   const settled = await Promise.all(outcomes.filter((_, i) => spawned[i] === victim));
-  for (const err of settled) expect(err).toMatchObject({ type: 'CodexAppServerFailed', message: expect.stringContaining('killed by SIGKILL') });
+  for (const err of settled)
+    expect(err).toMatchObject({ type: 'CodexAppServerFailed', message: expect.stringContaining('killed by SIGKILL') });
   // The survivor's turns are still running; the victim has a replacement.
   await until(() => pool.pids().length === 2 && !pool.pids().includes(victim!));
   expect(pool.pids()).toContain(survivor);
   const [fresh] = pool.pids().filter((p) => p !== survivor);
   expect(alive(victim!)).toBe(false);
-  const next = await Promise.all([runner.runTurn(env.turnInput({ prompt: 'one' })), runner.runTurn(env.turnInput({ prompt: 'two' }))]);
+  const next = await Promise.all([
+    runner.runTurn(env.turnInput({ prompt: 'one' })),
+    runner.runTurn(env.turnInput({ prompt: 'two' })),
+  ]);
   expect(next.map((r) => r.status)).toEqual(['completed', 'completed']);
   expect(pool.pids().sort()).toEqual([survivor, fresh].sort());
 
   const controller = new AbortController();
   controller.abort();
   await runner.close();
-  for (const err of await Promise.all(outcomes.filter((_, i) => spawned[i] === survivor))) expect(err).toMatchObject({ type: 'CodexAppServerFailed' });
+  for (const err of await Promise.all(outcomes.filter((_, i) => spawned[i] === survivor)))
+    expect(err).toMatchObject({ type: 'CodexAppServerFailed' });
 });
 
 test('a follow-up turn resumes its thread (on the process that has it, or another one) and counts only its own usage', async () => {
   const { model, env, runner, pool } = await pooledRunner(2, (request) => {
     const n = model.requests.indexOf(request);
-    return { items: [{ type: 'message', text: `reply #${n + 1} to ${promptOf(request)}` }], usage: { input_tokens: 100 * (n + 1), output_tokens: 10 } };
+    return {
+      items: [{ type: 'message', text: `reply #${n + 1} to ${promptOf(request)}` }],
+      usage: { input_tokens: 100 * (n + 1), output_tokens: 10 },
+    };
   });
   const first = await runner.runTurn(env.turnInput({ prompt: 'Remember PAPAYA.' }));
   const second = await runner.runTurn(env.turnInput({ turn: 2, prompt: 'What did I say?', threadId: first.threadId }));
@@ -234,7 +294,9 @@ test('the turn timeout interrupts only the late turn; the process stays and serv
 test('what a turn started in the background is ended with the turn, not the shared process', async () => {
   const { env, runner, pool } = await pooledRunner(1);
   const [pid] = pool.pids();
-  const result = await runner.runTurn(env.turnInput({ prompt: 'run:setsid nohup sleep 300 > /dev/null 2>&1 < /dev/null & echo started' }));
+  const result = await runner.runTurn(
+    env.turnInput({ prompt: 'run:setsid nohup sleep 300 > /dev/null 2>&1 < /dev/null & echo started' }),
+  );
   expect(result.commands[0]!.output).toContain('started');
   const sleepers = () => env.processes().filter((p) => cmdline(p).startsWith('sleep'));
   expect(sleepers()).toEqual([]);
@@ -249,18 +311,27 @@ test('a retry ends what the previous attempt’s turn started, never the shared 
   const [pid] = pool.pids();
   const seen: { heartbeat: CodexHeartbeat | null } = { heartbeat: null };
   // The "crashed" attempt: a turn nobody awaits, which left a sleeper outside its process group.
-  const abandoned = runner.runTurn(env.turnInput({ prompt: 'hold:setsid sleep 300 > /dev/null 2>&1 < /dev/null & echo started' }), {
-    processTag: 'a1a1a1a1-0000-4000-8000-000000000001',
-    onProgress: (hb) => (seen.heartbeat = hb),
-  });
+  const abandoned = runner.runTurn(
+    env.turnInput({ prompt: 'hold:setsid sleep 300 > /dev/null 2>&1 < /dev/null & echo started' }),
+    {
+      processTag: 'a1a1a1a1-0000-4000-8000-000000000001',
+      onProgress: (hb) => (seen.heartbeat = hb),
+    },
+  );
   abandoned.catch(() => undefined);
   await model.waitForRequests(2);
   const sleepers = () => env.processes().filter((p) => cmdline(p).startsWith('sleep'));
   expect(sleepers()).toHaveLength(1);
   expect(seen.heartbeat).toMatchObject({ pid, processTag: 'a1a1a1a1-0000-4000-8000-000000000001' });
 
-  const retry = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: seen.heartbeat }, { logger: new DefaultLogger('ERROR') });
-  const result = (await retry.run(createRunCodexTurnActivity(runner), env.turnInput({ prompt: 'again' }))) as CodexTurnResult;
+  const retry = new MockActivityEnvironment(
+    { attempt: 2, heartbeatDetails: seen.heartbeat },
+    { logger: new DefaultLogger('ERROR') },
+  );
+  const result = (await retry.run(
+    createRunCodexTurnActivity(runner),
+    env.turnInput({ prompt: 'again' }),
+  )) as CodexTurnResult;
   expect(result).toMatchObject({ status: 'completed', finalMessage: 'answer to again' });
   expect(sleepers()).toEqual([]);
   expect(pool.pids()).toEqual([pid]);
@@ -271,12 +342,22 @@ test('what a person must fix is reported as without a pool, and the pool stays u
   const { env } = await setUp(byPrompt, ['model_provider="no-such-provider"']);
   const broken = env.runner({ appServers: 1 });
   onCleanup(() => broken.close());
-  await expect(broken.runTurn(env.turnInput())).rejects.toMatchObject({ type: 'InvalidCodexConfig', message: expect.stringContaining('no-such-provider') });
+  await expect(broken.runTurn(env.turnInput())).rejects.toMatchObject({
+    type: 'InvalidCodexConfig',
+    message: expect.stringContaining('no-such-provider'),
+  });
 
   const { env: good, runner } = await pooledRunner(1);
-  await expect(runner.runTurn(good.turnInput({ threadId: '01a2143c-51e5-7733-8a62-62267bbdd6c0' }))).rejects.toMatchObject({ type: 'CodexThreadNotFound' });
-  await expect(runner.runTurn(good.turnInput({ cwd: path.join(good.root, 'gone') }))).rejects.toMatchObject({ type: 'CwdMissing' });
-  expect(await runner.runTurn(good.turnInput({ prompt: 'still there?' }))).toMatchObject({ status: 'completed', finalMessage: 'answer to still there?' });
+  await expect(
+    runner.runTurn(good.turnInput({ threadId: '01a2143c-51e5-7733-8a62-62267bbdd6c0' })),
+  ).rejects.toMatchObject({ type: 'CodexThreadNotFound' });
+  await expect(runner.runTurn(good.turnInput({ cwd: path.join(good.root, 'gone') }))).rejects.toMatchObject({
+    type: 'CwdMissing',
+  });
+  expect(await runner.runTurn(good.turnInput({ prompt: 'still there?' }))).toMatchObject({
+    status: 'completed',
+    finalMessage: 'answer to still there?',
+  });
 });
 
 describe('a worker that dies leaves no process behind', () => {
@@ -285,7 +366,13 @@ describe('a worker that dies leaves no process behind', () => {
     const host = path.join(__dirname, 'fixtures', 'pool-host.ts');
     const register = path.join(__dirname, '..', 'faults', 'support', 'register-ts.js');
     const child = spawn(process.execPath, ['-r', register, host], {
-      env: { ...process.env, POOL_HOST_OPTIONS: JSON.stringify(env.runnerOptions({ appServers: 2 })), POOL_HOST_INPUT: JSON.stringify(env.turnInput({ prompt: 'run:setsid nohup sleep 300 > /dev/null 2>&1 < /dev/null & sleep 300' })) },
+      env: {
+        ...process.env,
+        POOL_HOST_OPTIONS: JSON.stringify(env.runnerOptions({ appServers: 2 })),
+        POOL_HOST_INPUT: JSON.stringify(
+          env.turnInput({ prompt: 'run:setsid nohup sleep 300 > /dev/null 2>&1 < /dev/null & sleep 300' }),
+        ),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     onCleanup(async () => void child.kill('SIGKILL'));

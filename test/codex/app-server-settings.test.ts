@@ -21,10 +21,16 @@ test('the workflow cache is bounded by default and configurable', () => {
 });
 
 test.each([
-  [{ CODEX_BRIDGE_APP_SERVERS: '65' }, /^CODEX_BRIDGE_APP_SERVERS is invalid \("65"\): must be a whole number from 0 to 64 \(0: a fresh app-server for every turn\)\.$/],
+  [
+    { CODEX_BRIDGE_APP_SERVERS: '65' },
+    /^CODEX_BRIDGE_APP_SERVERS is invalid \("65"\): must be a whole number from 0 to 64 \(0: a fresh app-server for every turn\)\.$/,
+  ],
   [{ CODEX_BRIDGE_APP_SERVERS: 'two' }, /^CODEX_BRIDGE_APP_SERVERS is invalid/],
   [{ CODEX_BRIDGE_APP_SERVERS: '1.5' }, /^CODEX_BRIDGE_APP_SERVERS is invalid/],
-  [{ CODEX_BRIDGE_WORKFLOW_CACHE: '1' }, /^CODEX_BRIDGE_WORKFLOW_CACHE is invalid \("1"\): must be a whole number from 2 to 100000\.$/],
+  [
+    { CODEX_BRIDGE_WORKFLOW_CACHE: '1' },
+    /^CODEX_BRIDGE_WORKFLOW_CACHE is invalid \("1"\): must be a whole number from 2 to 100000\.$/,
+  ],
 ])('rejects %j with one sentence naming the variable', (env, pattern) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);
   expect(() => loadConfig(env)).toThrow(pattern);

@@ -11,7 +11,11 @@ const POOL = 2;
 let env: FaultEnv;
 
 beforeAll(async () => {
-  env = await FaultEnv.start('appserver-kill', { model: { delayMs: 2500 }, heartbeatTimeoutMs: 5000, env: { CODEX_BRIDGE_APP_SERVERS: String(POOL) } });
+  env = await FaultEnv.start('appserver-kill', {
+    model: { delayMs: 2500 },
+    heartbeatTimeoutMs: 5000,
+    env: { CODEX_BRIDGE_APP_SERVERS: String(POOL) },
+  });
 });
 
 afterAll(async () => {
@@ -39,13 +43,20 @@ test(`SIGKILL a pooled app-server mid-turn ${KILLS} times across ${TASKS} tasks:
   while (killed.length < KILLS && Date.now() < deadline && !arrived) {
     // Spaced so that one task is not caught by every kill (a turn has three attempts).
     await sleep(5000);
-    while (!(env.appServerPidsOf(worker).length === POOL && env.model.inFlight >= 2) && Date.now() < deadline && !arrived) await sleep(100);
+    while (
+      !(env.appServerPidsOf(worker).length === POOL && env.model.inFlight >= 2) &&
+      Date.now() < deadline &&
+      !arrived
+    )
+      await sleep(100);
     const pids = env.appServerPidsOf(worker).filter((p) => !killed.includes(p));
     if (pids.length === 0) continue;
     const victim = pids[killed.length % pids.length]!;
     process.kill(victim, 'SIGKILL');
     killed.push(victim);
-    env.log(`kill #${killed.length}: app-server ${victim} of ${worker} SIGKILLed with ${env.model.inFlight} model responses open`);
+    env.log(
+      `kill #${killed.length}: app-server ${victim} of ${worker} SIGKILLed with ${env.model.inFlight} model responses open`,
+    );
   }
   await arrivals;
   expect(killed).toHaveLength(KILLS);
@@ -63,7 +74,12 @@ test(`SIGKILL a pooled app-server mid-turn ${KILLS} times across ${TASKS} tasks:
   expect(live.filter((p) => killed.includes(p))).toEqual([]);
   // A turn whose three attempts all lost their process fails as such; none may end otherwise.
   for (const { doc } of report.outcomes.values()) {
-    if (doc.status !== 'completed') expect({ id: doc.task_id, status: doc.status, type: doc.error?.type }).toEqual({ id: doc.task_id, status: 'failed', type: 'CodexAppServerFailed' });
+    if (doc.status !== 'completed')
+      expect({ id: doc.task_id, status: doc.status, type: doc.error?.type }).toEqual({
+        id: doc.task_id,
+        status: 'failed',
+        type: 'CodexAppServerFailed',
+      });
   }
 
   // The worker dies abruptly: its app-servers go with it.

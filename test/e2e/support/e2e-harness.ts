@@ -89,13 +89,22 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHarness> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const close = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: unknown) => console.warn('e2e cleanup:', err));
+    for (const cleanup of cleanups.splice(0).reverse())
+      await cleanup().catch((err: unknown) => console.warn('e2e cleanup:', err));
   };
   try {
     const model = await RoutedModel.start();
     cleanups.push(() => model.close());
-    const [feishu, hermes, webhook] = await Promise.all([startFakeFeishu(), startFakeHermesGateway(), startFakeWebhook({ secret: WEBHOOK_SECRET })]);
-    cleanups.push(() => feishu.stop(), () => hermes.stop(), () => webhook.stop());
+    const [feishu, hermes, webhook] = await Promise.all([
+      startFakeFeishu(),
+      startFakeHermesGateway(),
+      startFakeWebhook({ secret: WEBHOOK_SECRET }),
+    ]);
+    cleanups.push(
+      () => feishu.stop(),
+      () => hermes.stop(),
+      () => webhook.stop(),
+    );
     const codex = await makeCodexEnv({ modelUrl: model.url });
     cleanups.push(() => codex.cleanup());
 
@@ -123,7 +132,8 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const store = await TaskStore.connect(config.mongo.uri, config.mongo.db);
     cleanups.push(() => store.close());
-    const serviceFor = (cfg: Config) => new TaskService({ client, store, config: cfg, workflowInput: options.workflowInput });
+    const serviceFor = (cfg: Config) =>
+      new TaskService({ client, store, config: cfg, workflowInput: options.workflowInput });
     const service = serviceFor(config);
 
     bundle ??= bundleTaskWorkflows();
@@ -189,7 +199,10 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
             .query(getTaskQuery)
             .catch(() => null);
           if (doc && predicate(doc)) return doc;
-          if (Date.now() > deadline) throw new Error(`task ${taskId} did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(doc)}`);
+          if (Date.now() > deadline)
+            throw new Error(
+              `task ${taskId} did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(doc)}`,
+            );
           await sleep(200);
         }
       },
@@ -207,9 +220,16 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
 
 function spawnWorker(env: NodeJS.ProcessEnv, logDir: string): ChildWorker {
   if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'))) {
-    throw new Error('the compiled CLI (dist/) is missing: run ./scripts/setup, or run the tests through ./scripts/test');
+    throw new Error(
+      'the compiled CLI (dist/) is missing: run ./scripts/setup, or run the tests through ./scripts/test',
+    );
   }
-  const proc: ChildProcess = spawn(process.execPath, [CLI, 'worker'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: PROJECT_ROOT });
+  const proc: ChildProcess = spawn(process.execPath, [CLI, 'worker'], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT,
+  });
   const pid = proc.pid!;
   const logFile = path.join(logDir, `worker-${pid}.log`);
   let log = '';
@@ -268,12 +288,18 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `read` until `predicate` holds; returns the last value. */
-export async function eventually<T>(read: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  predicate: (value: T) => boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (predicate(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not hold within ${timeoutMs} ms; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
     await sleep(200);
   }
 }

@@ -166,7 +166,11 @@ export class FaultEnv {
   }
 
   async startStore(): Promise<RunningStore> {
-    this.store = await startFerretDb({ port: this.storePort, dataDir: path.join(this.scratch, 'store'), logFile: path.join(this.scratch, 'ferretdb.log') });
+    this.store = await startFerretDb({
+      port: this.storePort,
+      dataDir: path.join(this.scratch, 'store'),
+      logFile: path.join(this.scratch, 'ferretdb.log'),
+    });
     return this.store;
   }
 
@@ -187,7 +191,9 @@ export class FaultEnv {
       logFile: path.join(this.scratch, `worker-${identity}.log`),
     });
     this.workers.set(identity, proc);
-    void proc.exitPromise.then((code) => this.log(`worker ${identity} (pid ${proc.pid}) exited with ${code === null ? 'a signal' : `code ${code}`}`));
+    void proc.exitPromise.then((code) =>
+      this.log(`worker ${identity} (pid ${proc.pid}) exited with ${code === null ? 'a signal' : `code ${code}`}`),
+    );
     return identity;
   }
 
@@ -234,7 +240,9 @@ export class FaultEnv {
       }
       if (pending.size === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`${pending.size} of ${ids.length} tasks still running after ${timeoutMs} ms: ${[...pending].slice(0, 10).join(', ')}\n${this.workerLogTails()}`);
+        throw new Error(
+          `${pending.size} of ${ids.length} tasks still running after ${timeoutMs} ms: ${[...pending].slice(0, 10).join(', ')}\n${this.workerLogTails()}`,
+        );
       }
       await sleep(1000);
     }
@@ -268,7 +276,11 @@ export class FaultEnv {
       const description = await handle.describe();
       expect({ id, workflow: description.status.name }).toEqual({ id, workflow: 'COMPLETED' });
       const doc = await handle.result();
-      expect({ id, terminal: isTerminalStatus(doc.status), notification: doc.notification_status }).toEqual({ id, terminal: true, notification: 'sent' });
+      expect({ id, terminal: isTerminalStatus(doc.status), notification: doc.notification_status }).toEqual({
+        id,
+        terminal: true,
+        notification: 'sent',
+      });
       // The mirror agrees with Temporal, field for field: with the workflow's result and its query.
       expect(await this.taskStore.get(id)).toEqual(doc);
       if (this.workers.size > 0) expect(await handle.query(getTaskQuery)).toEqual(doc);
@@ -282,8 +294,13 @@ export class FaultEnv {
     // deliveries (the body carries the key), by chat and by key.
     const received: { chat: string; key: string }[] = [];
     const keyOfUuid = new Map([...expectedKeys.keys()].map((k) => [feishuUuid(k), k]));
-    for (const m of this.feishu.messages) received.push({ chat: `feishu:${m.chatId}`, key: keyOfUuid.get(m.uuid ?? '') ?? `unknown uuid ${m.uuid}` });
-    for (const d of this.hermes.deliveries) received.push({ chat: `hermes:${d.platform}:${d.chatId}`, key: String(d.body.idempotency_key ?? `unknown request ${d.requestId}`) });
+    for (const m of this.feishu.messages)
+      received.push({ chat: `feishu:${m.chatId}`, key: keyOfUuid.get(m.uuid ?? '') ?? `unknown uuid ${m.uuid}` });
+    for (const d of this.hermes.deliveries)
+      received.push({
+        chat: `hermes:${d.platform}:${d.chatId}`,
+        key: String(d.body.idempotency_key ?? `unknown request ${d.requestId}`),
+      });
     const byKey = new Map<string, number>();
     const byChat: Record<string, number> = {};
     for (const r of received) {
@@ -291,14 +308,18 @@ export class FaultEnv {
       byChat[r.chat] = (byChat[r.chat] ?? 0) + 1;
     }
     expect([...byKey.keys()].filter((k) => !expectedKeys.has(k))).toEqual([]);
-    expect([...expectedKeys.keys()].filter((k) => byKey.get(k) !== 1).map((k) => `${k}: ${byKey.get(k) ?? 0}`)).toEqual([]);
+    expect([...expectedKeys.keys()].filter((k) => byKey.get(k) !== 1).map((k) => `${k}: ${byKey.get(k) ?? 0}`)).toEqual(
+      [],
+    );
     expect(byChat).toEqual(expectedByChat);
 
     const byStatus: Record<string, number> = {};
     const errors: Record<string, number> = {};
     for (const { doc } of outcomes.values()) {
       byStatus[doc.status] = (byStatus[doc.status] ?? 0) + 1;
-      if (doc.error) errors[`${doc.error.type}: ${doc.error.message}`] = (errors[`${doc.error.type}: ${doc.error.message}`] ?? 0) + 1;
+      if (doc.error)
+        errors[`${doc.error.type}: ${doc.error.message}`] =
+          (errors[`${doc.error.type}: ${doc.error.message}`] ?? 0) + 1;
     }
     const sends = [...this.feishu.sendRequests(), ...this.hermes.requests];
     return {
@@ -365,7 +386,9 @@ export class FaultEnv {
   leftoverAppServers(): number[] {
     const raw = this.workerEnv.CODEX_BRIDGE_APP_SERVERS;
     const pool = raw === undefined || raw === '' ? defaultAppServers() : Number(raw);
-    const pooled = new Set([...this.workers.keys()].flatMap((identity) => this.appServerPidsOf(identity).slice(0, pool)));
+    const pooled = new Set(
+      [...this.workers.keys()].flatMap((identity) => this.appServerPidsOf(identity).slice(0, pool)),
+    );
     return this.appServers().filter((pid) => !pooled.has(pid));
   }
 
@@ -381,7 +404,9 @@ export class FaultEnv {
     return fs
       .readdirSync(this.scratch)
       .filter((f) => f.startsWith('worker-') && f.endsWith('.log'))
-      .map((f) => `--- ${f}\n${fs.readFileSync(path.join(this.scratch, f), 'utf8').split('\n').slice(-lines).join('\n')}`)
+      .map(
+        (f) => `--- ${f}\n${fs.readFileSync(path.join(this.scratch, f), 'utf8').split('\n').slice(-lines).join('\n')}`,
+      )
       .join('\n');
   }
 
@@ -426,7 +451,8 @@ async function codexAttempt(client: Client, id: string): Promise<{ codexAttempt:
   let result = { codexAttempt: 0, codexWorker: null as string | null };
   for (const e of events) {
     const started = e.activityTaskStartedEventAttributes;
-    if (started && scheduled.has(String(started.scheduledEventId))) result = { codexAttempt: started.attempt ?? 1, codexWorker: started.identity ?? null };
+    if (started && scheduled.has(String(started.scheduledEventId)))
+      result = { codexAttempt: started.attempt ?? 1, codexWorker: started.identity ?? null };
   }
   return result;
 }
