@@ -14,16 +14,16 @@ import { parseOptions, type BenchOptions, type Section } from './lib/options';
 import { mib, ms, ratio, table } from './lib/stats';
 import { benchLatency, type LatencyResult } from './latency';
 import { benchList, type ListResult } from './list-query';
-import { benchOverhead, type OverheadResult } from './overhead';
+import { benchOverhead, OVERHEAD_PATHS, type OverheadPath, type OverheadResult } from './overhead';
 import { benchRss, type RssResult } from './rss';
 import { benchStore, renderStore, storeSummary, type StoreResult } from './store';
-import { BARE_TEMPORAL, BRIDGE_CEILING, CLUSTER_CEILING_LABEL, benchThroughput, type ThroughputRow } from './throughput';
+import { BARE_TEMPORAL, BRIDGE_CEILING, CLUSTER_CEILING_LABEL, CODEX_MODES, benchThroughput, type ThroughputRow } from './throughput';
 
 interface Results {
   latency?: LatencyResult;
   overhead?: OverheadResult;
   throughput?: ThroughputRow[];
-  rss?: RssResult;
+  rss?: RssResult[];
   list?: ListResult;
   store?: StoreResult;
   errors: { section: Section; message: string }[];
@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const started = new Date();
   const loadBefore = os.loadavg();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-bridge-bench-'));
-  const log = (line: string) => process.stdout.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+  const log = (line: string) =>
+    process.stdout.write(`[bench ${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   log(`writing scratch files to ${dir}${opts.quick ? ' (quick run)' : ''}`);
 
   let env: BenchEnv | undefined;
@@ -87,7 +88,14 @@ async function main(): Promise<void> {
   if (results.errors.length) process.exitCode = 1;
 }
 
-function render(r: Results, opts: BenchOptions, argv: string[], started: Date, loadBefore: number[], loadAfter: number[]): { markdown: string; terminal: string } {
+function render(
+  r: Results,
+  opts: BenchOptions,
+  argv: string[],
+  started: Date,
+  loadBefore: number[],
+  loadAfter: number[],
+): { markdown: string; terminal: string } {
   const out: string[] = [];
   const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
   const cpus = os.cpus();
@@ -106,9 +114,18 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
         ['Memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`],
         ['OS', `${os.type()} ${os.release()} (${os.arch()})`],
         ['Node.js', process.version],
-        ['Load average (1/5/15 min) before → after', `${loadBefore.map((l) => l.toFixed(2)).join(' / ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' / ')}`],
-        ['Temporal', `dev server, ${version(TEMPORAL_CLI, ['--version'])}, SQLite file in WAL mode, synchronous=normal (as the dev launcher and the tests run it)`],
-        ['Store', `FerretDB ${readOr(path.join(TOOLS_DIR, 'ferretdb.version')).split(' ')[0]} on SQLite (MongoDB wire protocol), built with scripts/ferretdb/index-pushdown.patch`],
+        [
+          'Load average (1/5/15 min) before → after',
+          `${loadBefore.map((l) => l.toFixed(2)).join(' / ')} → ${loadAfter.map((l) => l.toFixed(2)).join(' / ')}`,
+        ],
+        [
+          'Temporal',
+          `dev server, ${version(TEMPORAL_CLI, ['--version'])}, SQLite file in WAL mode, synchronous=normal (as the dev launcher and the tests run it)`,
+        ],
+        [
+          'Store',
+          `FerretDB ${readOr(path.join(TOOLS_DIR, 'ferretdb.version')).split(' ')[0]} on SQLite (MongoDB wire protocol), built with scripts/ferretdb/index-pushdown.patch`,
+        ],
         ['Codex', `${version(bundledCodexBinary(), ['--version'])} (app-server), scripted model on 127.0.0.1`],
       ],
     ),
@@ -126,22 +143,52 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     for (const c of [1, 20, 100]) {
       const bridge = row('bridge', c);
       if (!bridge) continue;
-      summary.push([`completion → notification, ${c} concurrent (bridge)`, `p50 ${ms(bridge.summary.p50)}, p99 ${ms(bridge.summary.p99)}`]);
+      summary.push([
+        `completion → notification, ${c} concurrent (bridge)`,
+        `p50 ${ms(bridge.summary.p50)}, p99 ${ms(bridge.summary.p99)}`,
+      ]);
       for (const interval of opts.watcherIntervalsMs) {
         const w = row(`watcher ${interval / 1000} s`, c);
-        if (w) summary.push([`… polling watcher every ${interval / 1000} s`, `p50 ${ms(w.summary.p50)} (${ratio(w.summary.p50 / bridge.summary.p50)} the bridge's)`]);
+        if (w)
+          summary.push([
+            `… polling watcher every ${interval / 1000} s`,
+            `p50 ${ms(w.summary.p50)} (${ratio(w.summary.p50 / bridge.summary.p50)} the bridge's)`,
+          ]);
       }
     }
   }
-  if (r.overhead) summary.push(['one-message task through the bridge vs raw app-server turn', `median ${ms(r.overhead.bridge.p50)} vs ${ms(r.overhead.raw.p50)} (${ratio(r.overhead.bridge.p50 / r.overhead.raw.p50)})`]);
+  if (r.overhead) {
+    const o = r.overhead;
+    summary.push([
+      'one-message task through the bridge vs raw cold app-server turn',
+      `median ${ms(o.bridgePooled.p50)} vs ${ms(o.raw.p50)} (${ratio(o.bridgePooled.p50 / o.raw.p50)})`,
+    ]);
+    summary.push([
+      '… with an app-server spawned per turn',
+      `median ${ms(o.bridge.p50)} (${ratio(o.bridge.p50 / o.raw.p50)})`,
+    ]);
+  }
   if (r.throughput) {
-    const real = r.throughput.filter((t) => t.concurrency !== null);
-    const best = real.reduce<ThroughputRow | undefined>((b, t) => (!b || t.tasksPerSecond > b.tasksPerSecond ? t : b), undefined);
-    if (best) summary.push(['throughput with the real Codex binary (best setting)', `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`]);
+    for (const mode of CODEX_MODES) {
+      const real = r.throughput.filter((t) => t.concurrency !== null && t.label === mode.label);
+      const best = real.reduce<ThroughputRow | undefined>(
+        (b, t) => (!b || t.tasksPerSecond > b.tasksPerSecond ? t : b),
+        undefined,
+      );
+      if (best)
+        summary.push([
+          `throughput, ${mode.label} (best setting)`,
+          `${best.tasksPerSecond.toFixed(2)} tasks/s at ${best.concurrency} activity slots`,
+        ]);
+    }
+    for (const alone of r.throughput.filter((t) => t.label.startsWith('CodexRunner')))
+      summary.push([`throughput, ${alone.label}`, `${alone.tasksPerSecond.toFixed(1)} turns/s`]);
     const ceiling = r.throughput.find((t) => t.label === BRIDGE_CEILING);
     const bare = r.throughput.find((t) => t.label === BARE_TEMPORAL);
     if (ceiling) {
-      const share = bare ? ` (${Math.round((100 * ceiling.tasksPerSecond) / bare.tasksPerSecond)} % of bare Temporal's ${bare.tasksPerSecond.toFixed(1)}/s)` : '';
+      const share = bare
+        ? ` (${Math.round((100 * ceiling.tasksPerSecond) / bare.tasksPerSecond)} % of bare Temporal's ${bare.tasksPerSecond.toFixed(1)}/s)`
+        : '';
       summary.push(['bridge-only ceiling (stand-in Codex)', `${ceiling.tasksPerSecond.toFixed(1)} tasks/s${share}`]);
     }
     const onCluster = r.throughput.find((t) => t.label === CLUSTER_CEILING_LABEL);
@@ -149,12 +196,25 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
       summary.push(['… on temporal-server (PostgreSQL, mTLS)', `${onCluster.tasksPerSecond.toFixed(1)} tasks/s (${ratio(onCluster.tasksPerSecond / ceiling.tasksPerSecond)} the dev server's)`]);
     }
   }
-  if (r.rss) summary.push([`worker RSS with ${r.rss.tasks} concurrent Codex turns`, `${mib(r.rss.peakBytes)} peak (idle ${mib(r.rss.idleBytes)})`]);
+  for (const x of r.rss ?? []) {
+    summary.push([
+      `${x.tasks} concurrent Codex turns, ${x.label}: worker RSS`,
+      `${mib(x.peakBytes)} peak (idle ${mib(x.idleBytes)})`,
+    ]);
+    summary.push([
+      `… all app-server processes together`,
+      `${mib(x.appServersPeakBytes)} (${x.appServersPeak} processes)`,
+    ]);
+  }
   if (r.list) {
     const at = r.list.seeded;
     const plain = r.list.rows.find((x) => x.docs === at && x.query.includes('no filter'));
     const failed = r.list.rows.find((x) => x.docs === at && x.query.includes('failed'));
-    if (plain && failed) summary.push([`\`list\` at ${at.toLocaleString('en-US')} tasks (p50)`, `${ms(plain.summary.p50)}; with status filter ${ms(failed.summary.p50)}`]);
+    if (plain && failed)
+      summary.push([
+        `\`list\` at ${at.toLocaleString('en-US')} tasks (p50)`,
+        `${ms(plain.summary.p50)}; with status filter ${ms(failed.summary.p50)}`,
+      ]);
   }
   const store = r.store && storeSummary(r.store, ms);
   if (store) summary.push(store);
@@ -181,7 +241,9 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
         ms(x.summary.p95),
         ms(x.summary.p99),
         ms(x.summary.max),
-        x.mode === 'bridge' || !bridge ? '1×' : `${ratio(x.summary.p50 / bridge.summary.p50)} / ${ratio(x.summary.p99 / bridge.summary.p99)}`,
+        x.mode === 'bridge' || !bridge
+          ? '1×'
+          : `${ratio(x.summary.p50 / bridge.summary.p50)} / ${ratio(x.summary.p99 / bridge.summary.p99)}`,
       ];
     });
     out.push(table(['c', 'Delivery', 'n', 'p50', 'p95', 'p99', 'max', 'vs bridge (p50 / p99)'], rows), '');
@@ -193,7 +255,10 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     );
     const failures = Object.entries(r.latency.bridgeMirrorFailures);
     if (failures.length) {
-      out.push(`Failed mirror-activity attempts in the bridge's rounds (each retried by Temporal): ${failures.map(([c, n]) => `${n} at c=${c}`).join(', ')}.`, '');
+      out.push(
+        `Failed mirror-activity attempts in the bridge's rounds (each retried by Temporal): ${failures.map(([c, n]) => `${n} at c=${c}`).join(', ')}.`,
+        '',
+      );
     }
     const errors = r.latency.watcherStoreErrors;
     if (errors.mirrorRetries + errors.failedScans > 0) {
@@ -210,16 +275,25 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     out.push('## Per-task overhead of the bridge', '');
     out.push(
       'A one-message task ("ping" → "pong", the scripted model answers at once) with the real `codex app-server`. **raw**: a hand-written ' +
-        'app-server loop (spawn, initialize, thread/start, turn/start, turn/completed, exit) — the protocol and nothing else. **runner**: ' +
-        '`CodexRunner.runTurn` (what the activity runs). **bridge**: `TaskService.start` → Temporal workflow → the real Codex activity on an ' +
-        'in-process worker → notifier called, including the MongoDB mirror writes. Interleaved in rotating order after two warm-up rounds. ' +
-        '(`bench/codex-overhead.ts` measures raw vs runner alone.)',
+        'app-server loop on a cold process (spawn, initialize, thread/start, turn/start, turn/completed, exit) — the protocol and nothing else. ' +
+        '**runner**: `CodexRunner.runTurn` (what the activity runs), with an app-server spawned for the turn (`CODEX_BRIDGE_APP_SERVERS=0`) or on ' +
+        'the pool of warm app-servers (**pooled**, the default). **bridge**: `TaskService.start` → Temporal workflow → the real Codex activity on an ' +
+        'in-process worker → notifier called, including the MongoDB mirror writes; one worker per way of running app-servers. Interleaved in ' +
+        'rotating order after two warm-up rounds. (`bench/codex-overhead.ts` measures raw vs runner alone.)',
       '',
     );
     out.push(
       table(
         ['Path', 'n', 'median', 'p95', 'min', 'max', 'median vs raw'],
-        (['raw', 'runner', 'bridge'] as const).map((k) => [k, String(o[k].n), ms(o[k].p50), ms(o[k].p95), ms(o[k].min), ms(o[k].max), `${ratio(o[k].p50 / o.raw.p50)} (${o[k].p50 >= o.raw.p50 ? '+' : '−'}${ms(Math.abs(o[k].p50 - o.raw.p50))})`]),
+        OVERHEAD_PATHS.map((k) => [
+          OVERHEAD_LABELS[k],
+          String(o[k].n),
+          ms(o[k].p50),
+          ms(o[k].p95),
+          ms(o[k].min),
+          ms(o[k].max),
+          `${ratio(o[k].p50 / o.raw.p50)} (${o[k].p50 >= o.raw.p50 ? '+' : '−'}${ms(Math.abs(o[k].p50 - o.raw.p50))})`,
+        ]),
       ),
       '',
     );
@@ -228,41 +302,57 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
   if (r.throughput) {
     out.push('## Throughput', '');
     out.push(
-      'Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker\'s real Codex activity ' +
-        '(one `codex app-server` process per turn) against a model that answers at once, with the worker\'s activity slots ' +
+      "Tasks per second from the first start to the last notification (starts 20 at a time). **real Codex**: the worker's real Codex activity " +
+        "(a `codex app-server` spawned per turn, or a thread on the worker's pool of warm app-servers) against a model that answers at once, with the worker's activity slots " +
         '(`maxConcurrentActivityTaskExecutions`; Codex turns, mirror writes and deliveries share them) set as shown. **bridge only**: a stand-in ' +
         'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone; then the same on ' +
         '`temporal-server` (the multi-service binary clusters run, PostgreSQL for persistence and visibility, mTLS on the frontend, started on loopback as in the cluster test scenario). **bare Temporal**: a ' +
-        'workflow running one no-op activity on the dev server with the same worker options, started the same way: the machine\'s limit.',
+        "workflow running one no-op activity on the dev server with the same worker options, started the same way: the machine's limit. " +
+        '**CodexRunner alone**: the same one-message turns straight through `CodexRunner.runTurn`, 20 at a time, no Temporal — what the Codex side can carry.',
       '',
     );
     out.push(
       table(
         ['Codex', 'activity slots', 'tasks', 'seconds', 'tasks/s'],
-        r.throughput.map((t) => [t.label, t.concurrency === null ? 'default' : String(t.concurrency), String(t.tasks), t.seconds.toFixed(1), t.tasksPerSecond.toFixed(2)]),
+        r.throughput.map((t) => [
+          t.label,
+          t.concurrency === null
+            ? 'default'
+            : t.label.startsWith('CodexRunner')
+              ? `— (${t.concurrency} at a time)`
+              : String(t.concurrency),
+          String(t.tasks),
+          t.seconds.toFixed(1),
+          t.tasksPerSecond.toFixed(2),
+        ]),
       ),
       '',
     );
   }
 
-  if (r.rss) {
-    const x = r.rss;
+  if (r.rss?.length) {
+    const xs = r.rss;
+    const x0 = xs[0]!;
     out.push('## Worker memory', '');
     out.push(
-      `The real \`codex-bridge worker\` process (bin/codex-bridge.js, configured from the environment) running ${x.tasks} Codex turns at once ` +
-        `(the model holds each answer 4 s), ${x.rounds} round(s); VmRSS from /proc/<pid>/status every 100 ms. The app-servers are separate processes.`,
+      `The real \`codex-bridge worker\` process (bin/codex-bridge.js, configured from the environment) running ${x0.tasks} Codex turns at once ` +
+        `(the model holds each answer 4 s), ${x0.rounds} round(s) per column, the columns one after the other; VmRSS from /proc/<pid>/status every ` +
+        '100 ms. The app-servers are separate processes: their RSS is summed with everything they started.',
       '',
     );
     out.push(
       table(
-        ['Measure', 'Value'],
+        ['Measure', ...xs.map((x) => x.label)],
         [
-          ['worker RSS, idle after one task', mib(x.idleBytes)],
-          [`worker RSS, peak with ${x.tasks} turns in flight (median of rounds)`, mib(x.peakBytes)],
-          ['worker RSS, idle afterwards', mib(x.afterBytes)],
-          ['worker VmHWM since start (includes bundling the workflow code at start-up)', mib(x.highWaterBytes)],
-          ['app-server processes alive at once (peak)', String(x.appServersPeak)],
-          ['their RSS together at that peak', `${mib(x.appServersPeakBytes)} (${mib(x.appServersPeakBytes / Math.max(1, x.appServersPeak))} each)`],
+          ['worker RSS, idle after one task', ...xs.map((x) => mib(x.idleBytes))],
+          [`worker RSS, peak with ${x0.tasks} turns in flight (median of rounds)`, ...xs.map((x) => mib(x.peakBytes))],
+          ['worker RSS, idle afterwards', ...xs.map((x) => mib(x.afterBytes))],
+          [
+            'worker VmHWM since start (includes bundling the workflow code at start-up)',
+            ...xs.map((x) => mib(x.highWaterBytes)),
+          ],
+          ['app-server processes alive at once (peak)', ...xs.map((x) => String(x.appServersPeak))],
+          ['their RSS together at the peak (with what they started)', ...xs.map((x) => mib(x.appServersPeakBytes))],
         ],
       ),
       '',
@@ -284,7 +374,15 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
     out.push(
       table(
         ['documents', 'query', 'returned', 'n', 'p50', 'p95', 'max'],
-        l.rows.map((x) => [x.docs.toLocaleString('en-US'), x.query, String(x.returned), String(x.summary.n), ms(x.summary.p50), ms(x.summary.p95), ms(x.summary.max)]),
+        l.rows.map((x) => [
+          x.docs.toLocaleString('en-US'),
+          x.query,
+          String(x.returned),
+          String(x.summary.n),
+          ms(x.summary.p50),
+          ms(x.summary.p95),
+          ms(x.summary.max),
+        ]),
       ),
       '',
     );
@@ -304,16 +402,42 @@ function render(r: Results, opts: BenchOptions, argv: string[], started: Date, l
 
   if (r.store) out.push(...renderStore(r.store, table, ms, ratio));
 
-  out.push('## Section run times', '', table(['Section', 'seconds'], Object.entries(r.seconds).map(([k, v]) => [k, v!.toFixed(0)])), '');
+  out.push(
+    '## Section run times',
+    '',
+    table(
+      ['Section', 'seconds'],
+      Object.entries(r.seconds).map(([k, v]) => [k, v!.toFixed(0)]),
+    ),
+    '',
+  );
   if (r.errors.length) {
     out.push('## Failures', '');
     for (const e of r.errors) out.push(`- **${e.section}**: \`${e.message.split('\n')[0]}\``);
     out.push('');
   }
-  out.push('## Reproduce', '', '```sh', './scripts/setup            # builds dist/ (bench included) and the servers', `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`, 'npm run bench -- --quick   # a smoke run', 'npm run bench -- --help    # sizes and sections', '```', '');
+  out.push(
+    '## Reproduce',
+    '',
+    '```sh',
+    './scripts/setup            # builds dist/ (bench included) and the servers',
+    `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    'npm run bench -- --quick   # a smoke run',
+    'npm run bench -- --help    # sizes and sections',
+    '```',
+    '',
+  );
   const markdown = out.join('\n');
   return { markdown, terminal: markdown };
 }
+
+const OVERHEAD_LABELS: Record<OverheadPath, string> = {
+  raw: 'raw (cold app-server)',
+  runner: 'runner, app-server per turn',
+  runnerPooled: 'runner, pooled',
+  bridge: 'bridge, app-server per turn',
+  bridgePooled: 'bridge, pooled',
+};
 
 function version(bin: string, args: string[]): string {
   try {

@@ -2,7 +2,10 @@
 //   real Codex  the worker's real Codex activity against a scripted model that answers at once,
 //               with the worker's activity slots (maxConcurrentActivityTaskExecutions) set to
 //               1, 2, 4, 8 — the knob an operator has; Codex turns, mirror writes and deliveries
-//               share those slots;
+//               share those slots; each with an app-server spawned per turn and with the pool of
+//               warm app-servers (the default), alternating;
+//   runner      CodexRunner.runTurn alone, 20 turns at a time, both ways: what the Codex side can
+//               carry without Temporal;
 //   ceiling     the stand-in Codex activity returning at once, worker defaults: what Temporal,
 //               the store and the workflow alone can carry on this machine; and once more with
 //               the mirror writes going to a no-op store, to attribute the cost; and once more on
@@ -10,7 +13,9 @@
 //   bare        Temporal alone: a one-activity workflow on the dev server, started the same way
 //               (the machine's limit the ceiling is measured against).
 import { randomUUID } from 'node:crypto';
-import { makeCodexEnv } from '../test/support/codex-env';
+import { CodexRunner } from '../activities/codex/codex-runner';
+import { loadConfig } from '../src/config';
+import { makeCodexEnv, type CodexTestEnv } from '../test/support/codex-env';
 import { ScriptedModel } from '../test/support/scripted-model';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,34 +40,64 @@ export interface ThroughputRow {
   tasksPerSecond: number;
 }
 
+/** The two ways a worker runs app-servers. */
+export const CODEX_MODES = [
+  { label: 'real Codex, app-server per turn', env: { CODEX_BRIDGE_APP_SERVERS: '0' } },
+  { label: 'real Codex, pooled app-servers', env: {} },
+] as const;
+
 export const BARE_TEMPORAL = 'bare Temporal (one no-op activity, no bridge)';
 export const BRIDGE_CEILING = 'bridge only (stand-in Codex, 0 ms)';
 
-export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<ThroughputRow[]> {
+export async function benchThroughput(
+  env: BenchEnv,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
-  const model = await ScriptedModel.start(() => ({ items: [{ type: 'message', text: 'pong', phase: 'final_answer' }] }));
+  const model = await ScriptedModel.start(() => ({
+    items: [{ type: 'message', text: 'pong', phase: 'final_answer' }],
+  }));
   const codex = await makeCodexEnv({ modelUrl: model.url });
   try {
-    for (const c of opts.throughputConcurrency) {
-      const config = env.config(`tput-${c}`, {
-        CODEX_HOME: codex.codexHome,
-        CODEX_BRIDGE_CODEX_CONFIG: JSON.stringify(codex.configOverrides),
-        CODEX_BRIDGE_ALLOWED_ROOTS: codex.root,
-      });
-      const { service } = await env.service(config);
-      const recorder = new DeliveryRecorder();
-      const row = await env.withWorker(
-        config,
-        { notifier: recorder.notifier },
-        async () => {
-          await runBatch(service, recorder, 2, codex.workDir, 'warm'); // spawn paths, JIT, connections
-          return runBatch(service, recorder, opts.throughputTasks, codex.workDir, `tput-${c}`);
-        },
-        { maxConcurrentActivityTaskExecutions: c },
+    for (const [label, appServers] of [
+      ['CodexRunner alone (no Temporal), app-server per turn', 0],
+      ['CodexRunner alone (no Temporal), pooled app-servers', undefined],
+    ] as const) {
+      const runner = new CodexRunner(
+        codex.runnerOptions({ appServers: appServers ?? loadConfig({}).codex.appServers }),
       );
-      rows.push({ label: 'real Codex', concurrency: c, ...row });
-      log(`throughput, real Codex, ${c} slots: ${row.tasksPerSecond.toFixed(2)} tasks/s`);
+      try {
+        await runner.warm();
+        const row = await runTurns(runner, codex, opts.throughputTasks, 20);
+        rows.push({ label, concurrency: 20, ...row });
+        log(`throughput, ${label}: ${row.tasksPerSecond.toFixed(1)} turns/s`);
+      } finally {
+        await runner.close();
+      }
     }
+    for (const c of opts.throughputConcurrency)
+      for (const mode of CODEX_MODES) {
+        const config = env.config(`tput-${c}`, {
+          CODEX_HOME: codex.codexHome,
+          CODEX_BRIDGE_CODEX_CONFIG: JSON.stringify(codex.configOverrides),
+          CODEX_BRIDGE_ALLOWED_ROOTS: codex.root,
+          ...mode.env,
+        });
+        const { service } = await env.service(config);
+        const recorder = new DeliveryRecorder();
+        const row = await env.withWorker(
+          config,
+          { notifier: recorder.notifier },
+          async () => {
+            await runBatch(service, recorder, 2, codex.workDir, 'warm'); // spawn paths, JIT, connections
+            return runBatch(service, recorder, opts.throughputTasks, codex.workDir, `tput-${c}`);
+          },
+          { maxConcurrentActivityTaskExecutions: c },
+        );
+        rows.push({ label: mode.label, concurrency: c, ...row });
+        log(`throughput, ${mode.label}, ${c} slots: ${row.tasksPerSecond.toFixed(2)} tasks/s`);
+      }
   } finally {
     await model.close();
     await codex.cleanup();
@@ -75,10 +110,14 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
   const config = env.config('ceiling');
   const { service } = await env.service(config);
   const recorder = new DeliveryRecorder();
-  const row = await env.withWorker(config, { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier }, async () => {
-    await runBatch(service, recorder, 20, env.dir, 'warm');
-    return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling');
-  });
+  const row = await env.withWorker(
+    config,
+    { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier },
+    async () => {
+      await runBatch(service, recorder, 20, env.dir, 'warm');
+      return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling');
+    },
+  );
   rows.push({ label: BRIDGE_CEILING, concurrency: null, ...row });
   log(`throughput, bridge ceiling: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
 
@@ -87,10 +126,14 @@ export async function benchThroughput(env: BenchEnv, opts: BenchOptions, log: (l
   const noMirrorService = (await env.service(noMirror)).service;
   const noMirrorRecorder = new DeliveryRecorder();
   const noopStore = { applyMirror: async () => 'applied' as const };
-  const noMirrorRow = await env.withWorker(noMirror, { runCodexTurn: standInCodex(0, new Map()), notifier: noMirrorRecorder.notifier, store: noopStore }, async () => {
-    await runBatch(noMirrorService, noMirrorRecorder, 20, env.dir, 'warm');
-    return runBatch(noMirrorService, noMirrorRecorder, opts.ceilingTasks, env.dir, 'ceiling-nm');
-  });
+  const noMirrorRow = await env.withWorker(
+    noMirror,
+    { runCodexTurn: standInCodex(0, new Map()), notifier: noMirrorRecorder.notifier, store: noopStore },
+    async () => {
+      await runBatch(noMirrorService, noMirrorRecorder, 20, env.dir, 'warm');
+      return runBatch(noMirrorService, noMirrorRecorder, opts.ceilingTasks, env.dir, 'ceiling-nm');
+    },
+  );
   rows.push({ label: 'bridge only, mirror writes to a no-op store', concurrency: null, ...noMirrorRow });
   log(`throughput, bridge ceiling without the store: ${noMirrorRow.tasksPerSecond.toFixed(1)} tasks/s`);
 
@@ -134,6 +177,29 @@ async function clusterCeiling(env: BenchEnv, opts: BenchOptions, log: (line: str
   }
 }
 
+/** Runs `count` one-message turns, `parallel` at a time, straight through the runner. */
+async function runTurns(
+  runner: CodexRunner,
+  codex: CodexTestEnv,
+  count: number,
+  parallel: number,
+): Promise<{ tasks: number; seconds: number; tasksPerSecond: number }> {
+  let next = 0;
+  const start = now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        next += 1;
+        const result = await runner.runTurn(codex.turnInput({ prompt: 'ping' }));
+        if (result.status !== 'completed')
+          throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
+      }
+    }),
+  );
+  const seconds = (now() - start) / 1000;
+  return { tasks: count, seconds, tasksPerSecond: count / seconds };
+}
+
 /** Starts `count` tasks (20 starts in flight at a time) and waits for every notification. */
 async function runBatch(
   service: TaskService,
@@ -148,7 +214,14 @@ async function runBatch(
   const starters = Array.from({ length: Math.min(20, count) }, async () => {
     while (next < ids.length) {
       const task_id = ids[next++]!;
-      await service.start({ task_id, prompt: 'ping', cwd, notify_target: 'local', sandbox: 'danger-full-access', approval_policy: 'never' });
+      await service.start({
+        task_id,
+        prompt: 'ping',
+        cwd,
+        notify_target: 'local',
+        sandbox: 'danger-full-access',
+        approval_policy: 'never',
+      });
     }
   });
   await Promise.all(starters);

@@ -5,13 +5,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_HERMES_MAX_SENDS, DEFAULT_HERMES_TIMEOUT_MS } from '../activities/notify/hermes-notifier';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from './worker-memory';
 
 const hostPort = (fallback: string) =>
   z
     .string()
     .trim()
     .default(fallback)
-    .refine((v) => /^[^\s:]+:\d{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535, 'must be host:port, e.g. 127.0.0.1:7233');
+    .refine(
+      (v) => /^[^\s:]+:\d{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535,
+      'must be host:port, e.g. 127.0.0.1:7233',
+    );
 
 const optionalString = z
   .string()
@@ -43,13 +47,21 @@ const jsonStringMap = z
     if (v === undefined || v.trim() === '') return {} as Record<string, string>;
     try {
       const parsed: unknown = JSON.parse(v);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((x) => typeof x === 'string')) {
+      if (
+        parsed &&
+        typeof parsed === 'object' &&
+        !Array.isArray(parsed) &&
+        Object.values(parsed).every((x) => typeof x === 'string')
+      ) {
         return parsed as Record<string, string>;
       }
     } catch {
       /* reported below */
     }
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON object of strings, e.g. {"telegram":"http://127.0.0.1:8644/webhooks/codex"}' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a JSON object of strings, e.g. {"telegram":"http://127.0.0.1:8644/webhooks/codex"}',
+    });
     return z.NEVER;
   });
 
@@ -87,10 +99,28 @@ const duration = (fallbackMs: number) =>
       if (v === undefined || v.trim() === '') return fallbackMs;
       const ms = parseDuration(v);
       if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 90s, 30m, 2h or a number of milliseconds' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be a duration such as 90s, 30m, 2h or a number of milliseconds',
+        });
         return z.NEVER;
       }
       return ms;
+    });
+
+/** A whole number in [min, max]; unset or empty: the fallback. */
+const wholeNumber = (min: number, max: number, fallback: () => number, hint = '') =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback();
+      const n = Number(v);
+      if (!/^\s*\d+\s*$/.test(v) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}${hint}` });
+        return z.NEVER;
+      }
+      return n;
     });
 
 /** One delivery attempt may run 2 minutes (the workflow's limit); a request must end well before. */
@@ -121,10 +151,18 @@ export const configSchema = z.object({
   CODEX_BIN: optionalString,
   CODEX_HOME: optionalString,
   CODEX_BRIDGE_CODEX_CONFIG: jsonStringArray,
+  CODEX_BRIDGE_APP_SERVERS: wholeNumber(0, 64, () => defaultAppServers(), ' (0: a fresh app-server for every turn)'),
+  CODEX_BRIDGE_WORKFLOW_CACHE: wholeNumber(2, 100_000, () => DEFAULT_MAX_CACHED_WORKFLOWS),
   CODEX_BRIDGE_ALLOWED_ROOTS: z
     .string()
     .optional()
-    .transform((v) => (v ?? '').split(path.delimiter).map((p) => p.trim()).filter((p) => p !== '').map((p) => path.resolve(p))),
+    .transform((v) =>
+      (v ?? '')
+        .split(path.delimiter)
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+        .map((p) => path.resolve(p)),
+    ),
   CODEX_BRIDGE_API_ADDR: hostPort('127.0.0.1:8787'),
   CODEX_BRIDGE_API_TOKEN: optionalString,
   CODEX_BRIDGE_METRICS_ADDR: z
@@ -149,7 +187,10 @@ export const configSchema = z.object({
   HERMES_WEBHOOK_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
   HERMES_WEBHOOK_SECRET: optionalString,
   HERMES_WEBHOOK_ROUTES: jsonStringMap,
-  HERMES_WEBHOOK_TIMEOUT: duration(DEFAULT_HERMES_TIMEOUT_MS).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
+  HERMES_WEBHOOK_TIMEOUT: duration(DEFAULT_HERMES_TIMEOUT_MS).refine(
+    (ms) => ms <= MAX_NOTIFY_REQUEST_MS,
+    NOTIFY_REQUEST_LIMIT,
+  ),
   HERMES_WEBHOOK_MAX_SENDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_HERMES_MAX_SENDS),
   CODEX_BRIDGE_NOTIFY_TIMEOUT: duration(10_000).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
 });
@@ -187,17 +228,27 @@ export interface Config {
     home: string | undefined;
     configOverrides: string[];
     allowedRoots: string[];
+    /** Long-lived app-servers per worker, shared by its turns; 0: one fresh app-server per turn. */
+    appServers: number;
     turnTimeoutMs: number;
     requestTimeoutMs: number;
   };
   api: { addr: string; token: string | undefined };
   metricsAddr: string | undefined;
+  /** Workflows the worker keeps cached (maxCachedWorkflows). */
+  workflowCacheSize: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   uiUrl: string | undefined;
   notifiers: {
     localInbox: string;
     feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string };
-    hermes: { url: string | undefined; secret: string | undefined; routes: Record<string, string>; timeoutMs: number; maxSends: number };
+    hermes: {
+      url: string | undefined;
+      secret: string | undefined;
+      routes: Record<string, string>;
+      timeoutMs: number;
+      maxSends: number;
+    };
     webhook: { secret: string | undefined };
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
     timeoutMs: number;
@@ -214,7 +265,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'configuration');
-    const shown = env[name] === undefined ? 'is missing' : `is invalid (${JSON.stringify(redactIfSecret(name, env[name]!))})`;
+    const shown =
+      env[name] === undefined ? 'is missing' : `is invalid (${JSON.stringify(redactIfSecret(name, env[name]!))})`;
     throw new ConfigError(`${name} ${shown}: ${issue.message}.`);
   }
   const c = parsed.data;
@@ -239,16 +291,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       home: c.CODEX_HOME,
       configOverrides: c.CODEX_BRIDGE_CODEX_CONFIG,
       allowedRoots: c.CODEX_BRIDGE_ALLOWED_ROOTS,
+      appServers: c.CODEX_BRIDGE_APP_SERVERS,
       turnTimeoutMs: c.CODEX_BRIDGE_TURN_TIMEOUT,
       requestTimeoutMs: c.CODEX_BRIDGE_REQUEST_TIMEOUT,
     },
     api: { addr: c.CODEX_BRIDGE_API_ADDR, token: c.CODEX_BRIDGE_API_TOKEN },
     metricsAddr: c.CODEX_BRIDGE_METRICS_ADDR,
+    workflowCacheSize: c.CODEX_BRIDGE_WORKFLOW_CACHE,
     logLevel: c.CODEX_BRIDGE_LOG_LEVEL,
     uiUrl: c.CODEX_BRIDGE_UI_URL,
     notifiers: {
       localInbox: c.CODEX_BRIDGE_LOCAL_INBOX,
-      feishu: { appId: c.FEISHU_APP_ID, appSecret: c.FEISHU_APP_SECRET, baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, '') },
+      feishu: {
+        appId: c.FEISHU_APP_ID,
+        appSecret: c.FEISHU_APP_SECRET,
+        baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, ''),
+      },
       hermes: {
         url: c.HERMES_WEBHOOK_URL,
         secret: c.HERMES_WEBHOOK_SECRET,
@@ -284,6 +342,15 @@ function temporalSecurity(c: RawConfig): Pick<TemporalSettings, 'tls' | 'apiKey'
 
 /** The variables the schema knows (the compose-file test checks against this list). */
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
+
+/**
+ * Two app-servers, or one per four cores on bigger machines (at most 8). One app-server's runtime
+ * already uses every core, so more processes buy isolation, not speed: a crash fails only the
+ * turns of its process, and two halve that. Each idle process costs memory, so few.
+ */
+export function defaultAppServers(cpus = os.cpus().length): number {
+  return Math.min(8, Math.max(2, Math.floor(cpus / 4)));
+}
 
 /** Parses "90s", "30m", "2h", "1d", "500ms" or a bare number of milliseconds. */
 export function parseDuration(text: string): number | null {

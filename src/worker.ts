@@ -1,6 +1,6 @@
 // The worker: the one place that builds the real dependencies (Codex runner, notifier registry,
 // MongoDB store) and wires them into the activities. No logic lives here.
-import * as path from 'node:path';
+import * as fs from 'node:fs';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { TaskStore } from './store/task-store';
@@ -10,6 +10,8 @@ import { temporalConnectionOptions } from './infra/temporal-connection';
 import { createLogger, createTemporalLogger, registerConfigSecrets, type Logger } from './logging';
 import { getBridgeMetrics, startMetricsServer } from './metrics';
 import { createWorkerMetricsHooks } from './worker-metrics';
+import { bundleWorkflowsInChild, WORKFLOWS_PATH } from './workflow-bundle';
+import { applyWorkerV8Flags } from './worker-memory';
 import { createActivities, type ActivityDeps } from '../activities';
 import { CodexRunner } from '../activities/codex/codex-runner';
 import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
@@ -17,8 +19,7 @@ import { createNotifier } from '../activities/notify/registry';
 import { createProgressReporter } from '../activities/progress-reporter';
 import { createRequestRelay } from '../activities/request-relay';
 
-/** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
-export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
+export { WORKFLOWS_PATH };
 
 export interface BridgeWorkerOptions {
   /** Replace real dependencies (tests, benchmarks: a stand-in Codex runner, a fake notifier). */
@@ -54,7 +55,13 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     // The relay and the progress reporter reach the task's workflow through each activity's own
     // client, which shares the worker's connection: no second connection to Temporal.
     const runner = CodexRunner.fromConfig(config.codex);
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), onProgress: createProgressReporter() });
+    owned.push(() => runner.close());
+    // Warm the shared app-servers now; a broken Codex setup is reported by each task, as before.
+    void runner.warm().catch(() => undefined);
+    runCodexTurn = createRunCodexTurnActivity(runner, {
+      relay: createRequestRelay(),
+      onProgress: createProgressReporter(),
+    });
   }
 
   const activities = createActivities({
@@ -71,9 +78,12 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+    maxCachedWorkflows: config.workflowCacheSize,
     // Cancellation reaches an activity only with a heartbeat response: keep heartbeats frequent so a
     // `cancel` interrupts Codex within seconds (the SDK would otherwise wait up to 80% of the timeout).
     defaultHeartbeatThrottleInterval: '1s',
@@ -92,8 +102,12 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
  * `codex-bridge worker`: installs the process-wide Temporal runtime (JSON-line logs; Prometheus
  * metrics when CODEX_BRIDGE_METRICS_ADDR is set), then runs until the signal aborts.
  */
-export async function runWorker(config: Config, options: BridgeWorkerOptions & { signal?: AbortSignal; logger?: Logger } = {}): Promise<void> {
+export async function runWorker(
+  config: Config,
+  options: BridgeWorkerOptions & { signal?: AbortSignal; logger?: Logger } = {},
+): Promise<void> {
   registerConfigSecrets(config);
+  applyWorkerV8Flags();
   const logger = options.logger ?? createLogger({ level: config.logLevel, context: { component: 'worker' } });
   const sdkMetricsAddr = config.metricsAddr ? `127.0.0.1:${await freePort()}` : undefined;
   Runtime.install({
@@ -112,10 +126,19 @@ export async function runWorker(config: Config, options: BridgeWorkerOptions & {
     logger.info('namespace set up', { namespace: setup.namespace, registered: setup.registered, added: setup.added, present: setup.present });
   }
 
-  const { worker, close } = await createBridgeWorker(config, {
-    ...options,
-    deps: { observer: hooks.observer, onMirrored: hooks.onMirrored, ...options.deps },
-  });
+  // The Worker reads the bundle file while it is created.
+  const bundleFile = options.workflowBundle ? null : await bundleWorkflowsInChild();
+  let built: BridgeWorker;
+  try {
+    built = await createBridgeWorker(config, {
+      ...options,
+      ...(bundleFile ? { workflowBundle: { codePath: bundleFile } } : {}),
+      deps: { observer: hooks.observer, onMirrored: hooks.onMirrored, ...options.deps },
+    });
+  } finally {
+    if (bundleFile) fs.rmSync(bundleFile, { force: true });
+  }
+  const { worker, close } = built;
   const onAbort = () => worker.shutdown();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {

@@ -1,13 +1,15 @@
-// Runs one Codex turn in a fresh `codex app-server`: spawn, initialize, start or resume the thread,
-// start the turn, answer server requests, collect items until turn/completed, and always leave no
-// process behind. Knows nothing about Temporal (see run-codex-turn.ts for the activity).
+// Runs one Codex turn: on a thread of a pooled, long-lived `codex app-server` (appServers > 0), or
+// in a fresh one spawned for the turn. Starts or resumes the thread, starts the turn, answers server
+// requests, collects items until turn/completed, and leaves no process of the turn behind. Knows
+// nothing about Temporal (see run-codex-turn.ts for the activity).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Config } from '../../src/config';
 import { checkCwd, CwdPolicyError } from '../../src/cwd-policy';
 import { PROJECT_ROOT } from '../../src/infra/tool-paths';
-import { AppServerClient, AppServerExitedError, AppServerRequestError, AppServerSpawnError, stderrSummary } from './app-server-client';
-import { IGNORED_NOTIFICATIONS, type HandledServerRequest, type ServerNotification, type ServerRequest } from './app-server-methods';
+import { AppServerExitedError, AppServerRequestError, AppServerSpawnError, stderrSummary } from './app-server-client';
+import type { HandledServerRequest, ServerNotification, ServerRequest } from './app-server-methods';
+import { AppServerPool } from './app-server-pool';
 import { assertExecutable, bundledCodexBinary } from './codex-binary';
 import { CodexRunError } from './errors';
 import {
@@ -20,9 +22,16 @@ import {
   summarizeRequest,
 } from './server-requests';
 import { TurnDeadline } from './turn-deadline';
+import { PooledTurnHost, SpawnedTurnHost, type TurnHost, type ThreadSettings } from './turn-host';
 import { TurnRecorder } from './turn-recorder';
 import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
+import type {
+  CodexHeartbeat,
+  CodexTurnInput,
+  CodexTurnResult,
+  CodexTurnStatus,
+  RequestRecord,
+} from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
   /** The codex binary (CODEX_BIN). Default: the @openai/codex dependency's native binary. */
@@ -41,12 +50,18 @@ export interface CodexRunnerOptions {
   killGraceMs?: number;
   /** Longest command output kept per command in a result. Default 4000 characters. */
   outputLimit?: number;
+  /**
+   * Long-lived app-servers shared by all turns (CODEX_BRIDGE_APP_SERVERS). 0 or unset: every
+   * turn spawns its own app-server and ends it afterwards.
+   */
+  appServers?: number;
 }
 
 export interface RunTurnHooks {
-  /** Aborting interrupts the turn and ends the process; the result is `interrupted`. */
+  /** Aborting interrupts the turn (and ends its process, unless pooled); the result is `interrupted`. */
   signal?: AbortSignal;
   onProgress?(heartbeat: CodexHeartbeat): void;
+  /** The pid of the app-server the turn runs on (spawned for it, or the pooled one it got). */
   onSpawn?(pid: number): void;
   /**
    * Answers approvals and questions (a person, through the workflow). Without it the input's
@@ -59,9 +74,10 @@ export interface RunTurnHooks {
    */
   attempt?: number;
   /**
-   * The app-server's process tag (CODEX_BRIDGE_PROCESS_TAG, inherited by everything it starts).
-   * Default: a random one. The activity derives it from the attempt, so a later attempt can find
-   * what a crashed one started even when the crashed worker's last heartbeats never left it.
+   * The turn's process tag (CODEX_BRIDGE_PROCESS_TAG, inherited by everything the turn starts: the
+   * whole app-server when spawned for the turn, the thread's commands when pooled). Default: a
+   * random one. The activity derives it from the attempt, so a later attempt can find what a
+   * crashed one started even when the crashed worker's last heartbeats never left it.
    */
   processTag?: string;
 }
@@ -74,30 +90,76 @@ export interface RunTurnHooks {
  * model asks for one. The rest keeps the model the only outbound connection.
  */
 export const APP_SERVER_FLAGS: readonly string[] = [
-  '--disable', 'unbounded_connection_retries',
-  '--disable', 'shell_snapshot',
-  '--disable', 'plugins',
-  '--disable', 'apps',
-  '-c', 'analytics.enabled=false',
-  '-c', 'feedback.enabled=false',
-  '-c', 'check_for_update_on_startup=false',
-  '-c', 'web_search="disabled"',
+  '--disable',
+  'unbounded_connection_retries',
+  '--disable',
+  'shell_snapshot',
+  '--disable',
+  'plugins',
+  '--disable',
+  'apps',
+  '-c',
+  'analytics.enabled=false',
+  '-c',
+  'feedback.enabled=false',
+  '-c',
+  'check_for_update_on_startup=false',
+  '-c',
+  'web_search="disabled"',
 ];
 
 const CLIENT_INFO = { name: 'codex-bridge', title: 'codex-bridge', version: packageVersion() };
 
 export class CodexRunner {
+  private pool: AppServerPool | undefined;
+
   constructor(readonly options: CodexRunnerOptions = {}) {}
 
   /** The runner the worker builds from the validated configuration. */
   static fromConfig(codex: Config['codex']): CodexRunner {
-    return new CodexRunner({ bin: codex.bin, codexHome: codex.home, configOverrides: codex.configOverrides, allowedRoots: codex.allowedRoots });
+    return new CodexRunner({
+      bin: codex.bin,
+      codexHome: codex.home,
+      configOverrides: codex.configOverrides,
+      allowedRoots: codex.allowedRoots,
+      appServers: codex.appServers,
+    });
+  }
+
+  /** The shared app-servers (created on first use), or null when every turn spawns its own. */
+  appServerPool(): AppServerPool | null {
+    if (!this.options.appServers) return null;
+    if (!this.pool) {
+      const command = this.appServerCommand();
+      assertExecutable(command.bin);
+      this.pool = new AppServerPool({
+        size: this.options.appServers,
+        command,
+        clientInfo: CLIENT_INFO,
+        killGraceMs: this.options.killGraceMs,
+      });
+    }
+    return this.pool;
+  }
+
+  /** Starts the pooled app-servers ahead of the first turn (no-op without a pool). */
+  async warm(): Promise<void> {
+    await this.appServerPool()?.warm();
+  }
+
+  /** Ends the pooled app-servers and everything they started. */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 
   /** What runTurn spawns (also used by the overhead benchmark, for a like-for-like baseline). */
   appServerCommand(): { bin: string; args: string[]; env: NodeJS.ProcessEnv } {
     const bin = this.options.bin ?? bundledCodexBinary();
-    const args = ['app-server', ...APP_SERVER_FLAGS, ...(this.options.configOverrides ?? []).flatMap((kv) => ['-c', kv])];
+    const args = [
+      'app-server',
+      ...APP_SERVER_FLAGS,
+      ...(this.options.configOverrides ?? []).flatMap((kv) => ['-c', kv]),
+    ];
     const env = { ...(this.options.env ?? process.env) };
     if (this.options.codexHome !== undefined) env.CODEX_HOME = this.options.codexHome;
     return { bin, args, env };
@@ -111,6 +173,7 @@ export class CodexRunner {
   async runTurn(input: CodexTurnInput, hooks: RunTurnHooks = {}): Promise<CodexTurnResult> {
     const startedAt = Date.now();
     const cwd = this.resolveCwd(input.cwd);
+    const pool = this.appServerPool();
     const command = this.appServerCommand();
     assertExecutable(command.bin);
     if (hooks.signal?.aborted) return emptyResult('interrupted', input, startedAt);
@@ -128,26 +191,40 @@ export class CodexRunner {
     let resolveOutcome!: () => void;
     const outcomeSeen = new Promise<'outcome'>((resolve) => (resolveOutcome = () => resolve('outcome')));
 
-    const client = new AppServerClient({ bin: command.bin, args: command.args, env: command.env, cwd, processTag: hooks.processTag });
+    const host: TurnHost = pool
+      ? new PooledTurnHost(pool, input.threadId, hooks.processTag)
+      : new SpawnedTurnHost({
+          ...command,
+          cwd,
+          processTag: hooks.processTag,
+          clientInfo: CLIENT_INFO,
+          killGraceMs: this.options.killGraceMs ?? 2000,
+        });
     const deadline = new TurnDeadline(input.timeoutMs, () => stop('timeout'));
     const onAbort = () => stop('cancel');
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
-    const pid = client.pid ?? null;
+    const pid = host.pid;
     const report = () => {
       try {
-        hooks.onProgress?.({ pid, processTag: client.processTag, threadId: recorder.threadId, turnId: recorder.turnId, ...recorder.progress() });
+        hooks.onProgress?.({
+          pid,
+          processTag: host.processTag,
+          threadId: recorder.threadId,
+          turnId: recorder.turnId,
+          ...recorder.progress(),
+        });
       } catch {
         // Progress is best effort: a failing heartbeat must not end the turn.
       }
     };
 
-    client.onNotification((notification: ServerNotification) => {
+    host.onNotification((notification: ServerNotification) => {
       recorder.observe(notification);
       if (recorder.outcome) resolveOutcome();
       if (notification.method.startsWith('item/') || notification.method.startsWith('turn/')) report();
     });
     let requestCount = 0;
-    client.handleServerRequests(async (request: ServerRequest) => {
+    host.handleServerRequests(async (request: ServerRequest) => {
       if (!isHandledServerRequest(request)) throw new Error(`codex-bridge does not handle ${request.method}`);
       const asked: CodexRequest = {
         request_id: `${input.taskId}-t${input.turn}${(hooks.attempt ?? 1) > 1 ? `-a${hooks.attempt}` : ''}-r${++requestCount}`,
@@ -156,7 +233,13 @@ export class CodexRunner {
         details: describeRequest(request, (id) => recorder.startedItem(id)),
         attempt: hooks.attempt ?? 1,
       };
-      const record: RequestRecord = { request_id: asked.request_id, kind: asked.kind, summary: asked.summary, answer: 'none', answered_by: 'none' };
+      const record: RequestRecord = {
+        request_id: asked.request_id,
+        kind: asked.kind,
+        summary: asked.summary,
+        answer: 'none',
+        answered_by: 'none',
+      };
       requests.push(record);
       report();
       const answer = await this.askFor(asked, request, input, hooks, deadline, turnOver.signal);
@@ -165,19 +248,26 @@ export class CodexRunner {
       return protocolAnswer(request, answer);
     });
 
+    let stuck = false;
     try {
       if (pid !== null) hooks.onSpawn?.(pid);
       report();
-      const conversation = this.converse(client, recorder, input, cwd, outcomeSeen, report);
+      const settings: ThreadSettings = {
+        cwd,
+        approvalPolicy: input.approvalPolicy,
+        sandbox: input.sandbox,
+        ...(input.model ? { model: input.model } : {}),
+      };
+      const conversation = this.converse(host, recorder, input, settings, outcomeSeen, report);
       conversation.catch(() => undefined); // its failure is read below, or irrelevant once stopped
-      const ended = client.ended.then((err) => Promise.reject(err));
+      const ended = host.ended.then((err) => Promise.reject(err));
       ended.catch(() => undefined);
       try {
         await Promise.race([conversation, stopped, ended]);
       } catch (err) {
-        if (!stopReason) throw this.translate(err, client, input, recorder);
+        if (!stopReason) throw this.translate(err, host, input, recorder);
       }
-      if (stopReason && !recorder.outcome) await this.interrupt(client, recorder, outcomeSeen);
+      if (stopReason && !recorder.outcome) stuck = !(await this.interrupt(host, recorder, outcomeSeen));
       return {
         status: finalStatus(recorder, stopReason),
         ...recorder.result(),
@@ -188,44 +278,51 @@ export class CodexRunner {
       turnOver.abort();
       deadline.cancel();
       hooks.signal?.removeEventListener('abort', onAbort);
-      await client.close(this.options.killGraceMs ?? 2000);
+      await host.finish({
+        settled: recorder.outcome !== null || host.isEnded,
+        stuck,
+        ranCommands: recorder.result().commands.length > 0,
+      });
     }
   }
 
   private async converse(
-    client: AppServerClient,
+    host: TurnHost,
     recorder: TurnRecorder,
     input: CodexTurnInput,
-    cwd: string,
+    settings: ThreadSettings,
     outcomeSeen: Promise<'outcome'>,
     report: () => void,
   ): Promise<'outcome'> {
-    await client.request('initialize', {
-      clientInfo: CLIENT_INFO,
-      capabilities: { experimentalApi: false, requestAttestation: false, optOutNotificationMethods: IGNORED_NOTIFICATIONS },
-    });
-    client.notify('initialized');
-    const settings = { cwd, approvalPolicy: input.approvalPolicy, sandbox: input.sandbox, ...(input.model ? { model: input.model } : {}) };
-    const { thread } = input.threadId
-      ? await client.request('thread/resume', { threadId: input.threadId, excludeTurns: true, ...settings })
-      : await client.request('thread/start', settings);
-    recorder.threadId = thread.id;
+    const threadId = await host.openThread(input.threadId, settings);
+    recorder.threadId = threadId;
     report();
-    const { turn } = await client.request('turn/start', { threadId: thread.id, input: [{ type: 'text', text: input.prompt, text_elements: [] }] });
-    recorder.begin(thread.id, turn.id);
+    const { turn } = await host.request('turn/start', {
+      threadId,
+      input: [{ type: 'text', text: input.prompt, text_elements: [] }],
+    });
+    recorder.begin(threadId, turn.id);
     if (recorder.outcome) return 'outcome';
     report();
     return outcomeSeen;
   }
 
-  /** turn/interrupt, then a short wait for the app-server to report the turn `interrupted`. */
-  private async interrupt(client: AppServerClient, recorder: TurnRecorder, outcomeSeen: Promise<'outcome'>): Promise<void> {
-    if (client.isEnded || recorder.threadId === null || recorder.turnId === null) return;
-    const sent = client.request('turn/interrupt', { threadId: recorder.threadId, turnId: recorder.turnId }).catch(() => undefined);
+  /**
+   * turn/interrupt on this turn's thread only, then a short wait for the app-server to report the
+   * turn `interrupted`. False when it did not within the grace period.
+   */
+  private async interrupt(host: TurnHost, recorder: TurnRecorder, outcomeSeen: Promise<'outcome'>): Promise<boolean> {
+    if (host.isEnded || recorder.threadId === null || recorder.turnId === null) return true;
+    const sent = host
+      .request('turn/interrupt', { threadId: recorder.threadId, turnId: recorder.turnId })
+      .catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.interruptGraceMs ?? 2000)));
-    await Promise.race([Promise.all([sent, outcomeSeen]), client.ended, grace]);
+    const grace = new Promise<'grace'>(
+      (resolve) => (timer = setTimeout(() => resolve('grace'), this.options.interruptGraceMs ?? 2000)),
+    );
+    const how = await Promise.race([Promise.all([sent, outcomeSeen]), host.ended, grace]);
     clearTimeout(timer);
+    return how !== 'grace';
   }
 
   private async askFor(
@@ -253,27 +350,56 @@ export class CodexRunner {
     try {
       return checkCwd(cwd, this.options.allowedRoots ?? []);
     } catch (err) {
-      if (err instanceof CwdPolicyError) throw new CodexRunError(err.problem === 'missing' ? 'CwdMissing' : 'CwdNotAllowed', err.message);
+      if (err instanceof CwdPolicyError)
+        throw new CodexRunError(err.problem === 'missing' ? 'CwdMissing' : 'CwdNotAllowed', err.message);
       throw err;
     }
   }
 
   /** The error runTurn throws when the conversation broke before the turn ended. */
-  private translate(err: unknown, client: AppServerClient, input: CodexTurnInput, recorder: TurnRecorder): Error {
+  private translate(err: unknown, host: TurnHost, input: CodexTurnInput, recorder: TurnRecorder): Error {
     if (err instanceof AppServerSpawnError) {
-      return new CodexRunError('CodexBinaryMissing', `The Codex binary ${client.options.bin} could not be started (${err.errno ?? err.message}): set CODEX_BIN to a working codex binary.`, { cause: err });
+      return new CodexRunError(
+        'CodexBinaryMissing',
+        `The Codex binary ${host.bin} could not be started (${err.errno ?? err.message}): set CODEX_BIN to a working codex binary.`,
+        { cause: err },
+      );
     }
-    if (err instanceof AppServerRequestError && err.method.startsWith('thread/') && /failed to load configuration/i.test(err.serverMessage)) {
-      return new CodexRunError('InvalidCodexConfig', `Codex rejected its configuration (${err.serverMessage}): fix CODEX_BRIDGE_CODEX_CONFIG, the task's model or CODEX_HOME/config.toml.`, { cause: err });
+    if (
+      err instanceof AppServerRequestError &&
+      err.method.startsWith('thread/') &&
+      /failed to load configuration/i.test(err.serverMessage)
+    ) {
+      return new CodexRunError(
+        'InvalidCodexConfig',
+        `Codex rejected its configuration (${err.serverMessage}): fix CODEX_BRIDGE_CODEX_CONFIG, the task's model or CODEX_HOME/config.toml.`,
+        { cause: err },
+      );
     }
-    if (err instanceof AppServerRequestError && err.method === 'thread/resume' && /no rollout found/i.test(err.serverMessage)) {
-      return new CodexRunError('CodexThreadNotFound', `Codex has no thread ${input.threadId} to continue in this CODEX_HOME (${err.serverMessage}): start a new task instead of replying.`, { cause: err });
+    if (
+      err instanceof AppServerRequestError &&
+      err.method === 'thread/resume' &&
+      /no rollout found/i.test(err.serverMessage)
+    ) {
+      return new CodexRunError(
+        'CodexThreadNotFound',
+        `Codex has no thread ${input.threadId} to continue in this CODEX_HOME (${err.serverMessage}): start a new task instead of replying.`,
+        { cause: err },
+      );
     }
     if (err instanceof AppServerExitedError && recorder.threadId === null && /^Error: /m.test(err.stderrTail)) {
-      return new CodexRunError('InvalidCodexConfig', `codex app-server refused to start (${stderrSummary(err.stderrTail)}): fix CODEX_BRIDGE_CODEX_CONFIG or CODEX_HOME/config.toml.`, { cause: err });
+      return new CodexRunError(
+        'InvalidCodexConfig',
+        `codex app-server refused to start (${stderrSummary(err.stderrTail)}): fix CODEX_BRIDGE_CODEX_CONFIG or CODEX_HOME/config.toml.`,
+        { cause: err },
+      );
     }
     const message = err instanceof Error ? err.message : String(err);
-    return new CodexRunError('CodexAppServerFailed', `The Codex app-server failed${recorder.turnId ? ' mid-turn' : ' before the turn started'}: ${message}`, { cause: err });
+    return new CodexRunError(
+      'CodexAppServerFailed',
+      `The Codex app-server failed${recorder.turnId ? ' mid-turn' : ' before the turn started'}: ${message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -320,7 +446,10 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    return (
+      (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ??
+      '0.0.0'
+    );
   } catch {
     return '0.0.0';
   }

@@ -18,17 +18,20 @@ export async function reapOrphanAppServer(heartbeatDetails: unknown, graceMs = 5
   const tag = typeof details?.processTag === 'string' && details.processTag !== '' ? details.processTag : null;
   if (pid === null && tag === null) return null;
   let reaped = false;
+  let killedPid = false;
+  // A pooled app-server (shared with other turns) does not carry the turn's tag: it is left alone,
+  // and only what the turn started is ended.
   if (pid !== null && isThatAppServer(pid, tag)) {
     // The runner makes each app-server a process-group leader.
     signalGroup(pid, 'SIGKILL');
-    reaped = true;
+    reaped = killedPid = true;
   }
   if (tag !== null && taggedProcesses(tag).length > 0) {
     await killTaggedProcesses(tag, graceMs);
     reaped = true;
   }
   const deadline = Date.now() + 5000;
-  while (pid !== null && reaped && isLive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  while (pid !== null && killedPid && isLive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   return { pid, reaped };
 }
 
@@ -37,7 +40,8 @@ export async function reapOrphanAppServer(heartbeatDetails: unknown, graceMs = 5
 function isThatAppServer(pid: number, tag: string | null): boolean {
   if (!isLive(pid)) return false;
   try {
-    if (tag !== null) return fs.readFileSync(`/proc/${pid}/environ`).includes(Buffer.from(`${PROCESS_TAG_ENV}=${tag}\0`));
+    if (tag !== null)
+      return fs.readFileSync(`/proc/${pid}/environ`).includes(Buffer.from(`${PROCESS_TAG_ENV}=${tag}\0`));
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);

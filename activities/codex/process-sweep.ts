@@ -59,3 +59,63 @@ function signalAll(pids: number[], signal: NodeJS.Signals): number[] {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** In the environment of a pooled app-server and what it starts: the worker that owns them. */
+export const POOL_OWNER_ENV = 'CODEX_BRIDGE_POOL_OWNER';
+
+/** This process as an owner: pid and start time, so that a reused pid is not mistaken for it. */
+export function poolOwnerId(pid = process.pid): string {
+  return `${pid}-${processStartTime(pid) ?? 'unknown'}`;
+}
+
+/**
+ * Ends every process whose owning worker is gone: app-servers of a worker that was killed (they
+ * normally exit with it) and whatever they started that outlived them. Returns how many it ended.
+ */
+export function sweepOrphanedPools(): number {
+  const needle = Buffer.from(`\0${POOL_OWNER_ENV}=`);
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  const owners = new Map<string, boolean>();
+  let ended = 0;
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let owner: string;
+    try {
+      const environ = Buffer.concat([Buffer.from('\0'), fs.readFileSync(`/proc/${entry}/environ`)]);
+      const at = environ.indexOf(needle);
+      if (at < 0) continue;
+      const start = at + needle.length;
+      owner = environ.subarray(start, environ.indexOf(0, start)).toString('utf8');
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    let alive = owners.get(owner);
+    if (alive === undefined) {
+      const pid = Number(owner.split('-')[0]);
+      alive = Number.isInteger(pid) && pid > 0 && poolOwnerId(pid) === owner;
+      owners.set(owner, alive);
+    }
+    if (alive) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+      ended += 1;
+    } catch {
+      /* already gone */
+    }
+  }
+  return ended;
+}
+
+function processStartTime(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}

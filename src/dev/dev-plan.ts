@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import type { Config } from '../config';
 import { DATA_DIR, PROJECT_ROOT } from '../infra/tool-paths';
+import { WORKER_NODE_FLAGS } from '../worker-memory';
 import type { DevOptions } from './dev-options';
 
 export type TemporalPlan =
@@ -11,8 +12,7 @@ export type TemporalPlan =
   | { kind: 'local'; address: string; port: number; uiPort: number; uiUrl: string; dbFile: string; logFile: string };
 
 export type StorePlan =
-  | { kind: 'external'; uri: string }
-  | { kind: 'local'; uri: string; port: number; dir: string; logFile: string };
+  { kind: 'external'; uri: string } | { kind: 'local'; uri: string; port: number; dir: string; logFile: string };
 
 export interface AppPlan {
   command: string[];
@@ -60,7 +60,10 @@ export function planDev(config: Config, options: DevOptions = {}): DevPlan {
     pidFile: path.join(dataDir, 'dev.pid'),
     temporal,
     store,
-    worker: { command: options.workerCommand ?? [process.execPath, CLI_SCRIPT, 'worker'], logFile: path.join(logDir, 'worker.log') },
+    worker: {
+      command: options.workerCommand ?? [process.execPath, ...WORKER_NODE_FLAGS, CLI_SCRIPT, 'worker'],
+      logFile: path.join(logDir, 'worker.log'),
+    },
     api: {
       command: options.apiCommand ?? [process.execPath, CLI_SCRIPT, 'serve'],
       logFile: path.join(logDir, 'api.log'),

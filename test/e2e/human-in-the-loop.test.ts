@@ -25,11 +25,16 @@ afterAll(async () => {
   await h?.close();
 }, 60_000);
 
-const inbox = async (taskId: string): Promise<InboxLine[]> => (await readInboxLines(h.config.notifiers.localInbox)).filter((l) => l.task_id === taskId);
+const inbox = async (taskId: string): Promise<InboxLine[]> =>
+  (await readInboxLines(h.config.notifiers.localInbox)).filter((l) => l.task_id === taskId);
 
 /** Waits until the task asks, and returns the pending request. */
 async function pendingRequest(taskId: string, timeoutMs = 60_000) {
-  const doc = await h.waitFor(taskId, (d) => d.status === 'waiting_for_input' && d.pending_requests.length === 1, timeoutMs);
+  const doc = await h.waitFor(
+    taskId,
+    (d) => d.status === 'waiting_for_input' && d.pending_requests.length === 1,
+    timeoutMs,
+  );
   return doc.pending_requests[0]!;
 }
 
@@ -51,13 +56,23 @@ test('accept: one approval message, the command runs, its output is in result.co
     { items: [{ type: 'exec_command', cmd, callId: 'call_accept' }] },
     { items: [{ type: 'message', text: 'Wrote out.txt.', phase: 'final_answer' }] },
   ]);
-  const { task_id } = await h.service.start({ prompt: `Write hello to out.txt ${route.tag}`, cwd, notify_target: 'local', approval_policy: 'untrusted' });
+  const { task_id } = await h.service.start({
+    prompt: `Write hello to out.txt ${route.tag}`,
+    cwd,
+    notify_target: 'local',
+    approval_policy: 'untrusted',
+  });
   const request = await pendingRequest(task_id);
   expect(request).toMatchObject({ kind: 'command_approval', summary: expect.stringContaining(cmd) });
   expect(fs.existsSync(path.join(cwd, 'out.txt'))).toBe(false); // nothing ran before the person said so
 
   // The person is asked once, with the request kind, the command and the request id.
-  const asked = await eventually(() => inbox(task_id), (lines) => lines.some((l) => l.kind === 'request'), 20_000, 'the approval message');
+  const asked = await eventually(
+    () => inbox(task_id),
+    (lines) => lines.some((l) => l.kind === 'request'),
+    20_000,
+    'the approval message',
+  );
   const approvals = asked.filter((l) => l.kind === 'request');
   expect(approvals).toHaveLength(1);
   expect(approvals[0]!.idempotency_key).toBe(`${task_id}:request:${request.request_id}`);
@@ -74,7 +89,13 @@ test('accept: one approval message, the command runs, its output is in result.co
   const final = await h.result(task_id);
   expect(final.status).toBe('completed');
   expect(final.result?.final_message).toBe('Wrote out.txt.');
-  expect(final.result?.commands).toEqual([expect.objectContaining({ command: expect.stringContaining(cmd), exit_code: 0, output: expect.stringContaining('hello') })]);
+  expect(final.result?.commands).toEqual([
+    expect.objectContaining({
+      command: expect.stringContaining(cmd),
+      exit_code: 0,
+      output: expect.stringContaining('hello'),
+    }),
+  ]);
   expect(fs.readFileSync(path.join(cwd, 'out.txt'), 'utf8')).toBe('hello\n');
   expect(route.toolOutputs(1).call_accept).toContain('hello');
   expect((await inbox(task_id)).map((l) => l.kind)).toEqual(['request', 'completion']);
@@ -87,7 +108,12 @@ test('decline: Codex is told (the next model request carries the rejection) and 
     { items: [{ type: 'exec_command', cmd: 'echo nope > declined.txt', callId: 'call_decline' }] },
     { items: [{ type: 'message', text: 'Understood, I did not write the file.', phase: 'final_answer' }] },
   ]);
-  const { task_id } = await h.service.start({ prompt: `Try to write declined.txt ${route.tag}`, cwd, notify_target: 'local', approval_policy: 'untrusted' });
+  const { task_id } = await h.service.start({
+    prompt: `Try to write declined.txt ${route.tag}`,
+    cwd,
+    notify_target: 'local',
+    approval_policy: 'untrusted',
+  });
   const request = await pendingRequest(task_id);
   await h.service.approve(task_id, request.request_id, 'decline');
 
@@ -110,7 +136,12 @@ test('an unanswered request expires: it is declined, Codex is told, and the pers
     { items: [{ type: 'message', text: 'Nobody answered; skipped it.', phase: 'final_answer' }] },
   ]);
   const startedAt = Date.now();
-  const { task_id } = await service.start({ prompt: `Write late.txt ${route.tag}`, cwd, notify_target: 'local', approval_policy: 'untrusted' });
+  const { task_id } = await service.start({
+    prompt: `Write late.txt ${route.tag}`,
+    cwd,
+    notify_target: 'local',
+    approval_policy: 'untrusted',
+  });
   const request = await pendingRequest(task_id);
 
   const final = await h.result(task_id);
@@ -141,12 +172,22 @@ test('a worker restart while the task waits for an answer loses nothing: answer 
     { items: [{ type: 'message', text: 'Done after the restart.', phase: 'final_answer' }] },
   ]);
   const first = h.startChildWorker(restart.env);
-  const { task_id } = await restart.service.start({ prompt: `Write restart.txt ${route.tag}`, cwd, notify_target: 'local', approval_policy: 'untrusted' });
+  const { task_id } = await restart.service.start({
+    prompt: `Write restart.txt ${route.tag}`,
+    cwd,
+    notify_target: 'local',
+    approval_policy: 'untrusted',
+  });
   const request = await pendingRequest(task_id, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}\nworker log:\n${first.log()}`);
   });
-  await eventually(() => inbox(task_id), (lines) => lines.length === 1, 20_000, 'the approval message');
-  expect(h.codexProcesses([first.pid]).length).toBeGreaterThan(0); // Codex waits for the answer in the worker's app-server
+  await eventually(
+    () => inbox(task_id),
+    (lines) => lines.length === 1,
+    20_000,
+    'the approval message',
+  );
+  expect(h.codexProcesses([first.pid], { pooled: true }).length).toBeGreaterThan(0); // Codex waits for the answer in the worker's app-server
 
   await first.crash();
   const second = h.startChildWorker(restart.env);
@@ -159,14 +200,21 @@ test('a worker restart while the task waits for an answer loses nothing: answer 
   });
   expect(final.status).toBe('completed');
   expect(final.result?.final_message).toBe('Done after the restart.');
-  expect(final.result?.commands).toEqual([expect.objectContaining({ exit_code: 0, output: expect.stringContaining('restarted') })]);
+  expect(final.result?.commands).toEqual([
+    expect.objectContaining({ exit_code: 0, output: expect.stringContaining('restarted') }),
+  ]);
   expect(fs.readFileSync(path.join(cwd, 'restart.txt'), 'utf8')).toBe('restarted\n');
   expect(route.requests).toHaveLength(3);
   // One approval message: the retried attempt's identical question was not asked again.
   expect((await inbox(task_id)).map((l) => l.kind)).toEqual(['request', 'completion']);
   expect(await h.store.get(task_id)).toEqual(final);
 
-  await eventually(() => h.codexProcesses([second.pid]), (pids) => pids.length === 0, 10_000, 'no process using the test CODEX_HOME');
+  await eventually(
+    () => h.codexProcesses([second.pid]),
+    (pids) => pids.length === 0,
+    10_000,
+    'no process using the test CODEX_HOME',
+  );
   await second.stop();
 }, 300_000);
 
@@ -175,12 +223,21 @@ test('reply continues the thread: turn 2 sees turn 1, and each turn is notified 
     { items: [{ type: 'message', text: 'Turn one: made the plan.', phase: 'final_answer' }] },
     { items: [{ type: 'message', text: 'Turn two: did X as well.', phase: 'final_answer' }] },
   ]);
-  const { task_id } = await h.service.start({ prompt: `Make a plan ${route.tag}`, cwd: h.workdir('reply'), notify_target: 'local' });
+  const { task_id } = await h.service.start({
+    prompt: `Make a plan ${route.tag}`,
+    cwd: h.workdir('reply'),
+    notify_target: 'local',
+  });
   const turn1 = await h.result(task_id);
   expect(turn1.status).toBe('completed');
 
   await h.service.reply(task_id, 'now also X');
-  const turn2: TaskDocument = await eventually(() => h.result(task_id), (d) => d.turns.length === 2, 60_000, 'turn 2 to finish');
+  const turn2: TaskDocument = await eventually(
+    () => h.result(task_id),
+    (d) => d.turns.length === 2,
+    60_000,
+    'turn 2 to finish',
+  );
   expect(turn2.status).toBe('completed');
   expect(turn2.result?.final_message).toBe('Turn two: did X as well.');
   expect(turn2.result?.thread_id).toBe(turn1.result?.thread_id);

@@ -27,8 +27,14 @@ test('a task reaches completed, is notified exactly once, and is findable by its
   const worker = await h.startWorker({ notifier: notifier.notifier });
   try {
     const longFinal = `Summary of the work. ${'All the details of what Codex did, line after line. '.repeat(60)}THE-END-MARKER`;
-    const route = h.model.route('lifecycle', [{ items: [{ type: 'message', text: longFinal, phase: 'final_answer' }] }]);
-    const started = await h.service.start({ prompt: `Write a long summary ${route.tag}`, cwd: h.workdir('lifecycle'), notify_target: 'feishu:oc_lifecycle' });
+    const route = h.model.route('lifecycle', [
+      { items: [{ type: 'message', text: longFinal, phase: 'final_answer' }] },
+    ]);
+    const started = await h.service.start({
+      prompt: `Write a long summary ${route.tag}`,
+      cwd: h.workdir('lifecycle'),
+      notify_target: 'feishu:oc_lifecycle',
+    });
     expect(started.status).toBe('queued');
 
     const final = await h.result(started.task_id);
@@ -56,10 +62,20 @@ test('a task reaches completed, is notified exactly once, and is findable by its
     const listed = await eventually(
       async () => {
         const { stdout } = await promisify(execFile)(TEMPORAL_CLI, [
-          'workflow', 'list', '--address', h.config.temporal.address, '--namespace', h.config.temporal.namespace,
-          '--query', 'NotificationStatus="sent"', '--output', 'json',
+          'workflow',
+          'list',
+          '--address',
+          h.config.temporal.address,
+          '--namespace',
+          h.config.temporal.namespace,
+          '--query',
+          'NotificationStatus="sent"',
+          '--output',
+          'json',
         ]);
-        return (JSON.parse(stdout || '[]') as { execution?: { workflowId?: string } }[]).map((w) => w.execution?.workflowId);
+        return (JSON.parse(stdout || '[]') as { execution?: { workflowId?: string } }[]).map(
+          (w) => w.execution?.workflowId,
+        );
       },
       (ids) => ids.includes(final.task_id),
       20_000,
@@ -67,7 +83,10 @@ test('a task reaches completed, is notified exactly once, and is findable by its
     );
     expect(listed).toContain(final.task_id);
     const viaClient: string[] = [];
-    for await (const w of h.client.workflow.list({ query: `NotificationStatus="sent" AND CodexTaskStatus="completed" AND WorkflowId="${final.task_id}"` })) viaClient.push(w.workflowId);
+    for await (const w of h.client.workflow.list({
+      query: `NotificationStatus="sent" AND CodexTaskStatus="completed" AND WorkflowId="${final.task_id}"`,
+    }))
+      viaClient.push(w.workflowId);
     expect(viaClient).toEqual([final.task_id]);
 
     // The Web UI's summary (user metadata) is set.
@@ -87,17 +106,23 @@ test('a task reaches completed, is notified exactly once, and is findable by its
 test('a worker SIGKILLed while Codex runs: the task still ends, is notified once, and no Codex process is left', async () => {
   // Child-process workers on their own task queue; delivery through the fake Feishu in this process.
   const child = h.variant({ TEMPORAL_TASK_QUEUE: `${h.config.temporal.taskQueue}-kill` });
-  const route = h.model.route('kill', [{ stall: true }, { items: [{ type: 'message', text: 'Finished after the crash.', phase: 'final_answer' }] }]);
+  const route = h.model.route('kill', [
+    { stall: true },
+    { items: [{ type: 'message', text: 'Finished after the crash.', phase: 'final_answer' }] },
+  ]);
   const first = h.startChildWorker(child.env);
-  const started = await child.service.start({ prompt: `Do something slow ${route.tag}`, cwd: h.workdir('kill'), notify_target: 'feishu:oc_kill' });
+  const started = await child.service.start({
+    prompt: `Do something slow ${route.tag}`,
+    cwd: h.workdir('kill'),
+    notify_target: 'feishu:oc_kill',
+  });
 
   // Codex is running in the child (its model call hangs): kill the worker's whole process group.
   await route.waitForRequests(1, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}\nworker log:\n${first.log()}`);
   });
   await h.waitFor(started.task_id, (d) => d.status === 'running');
-  const orphans = h.codexProcesses([first.pid]);
-  expect(orphans.length).toBeGreaterThan(0); // the app-server (its own process group) outlives the worker
+  expect(h.codexProcesses([first.pid], { pooled: true }).length).toBeGreaterThan(0); // the worker's app-servers, in their own process groups
   await first.crash();
 
   const second = h.startChildWorker(child.env);
@@ -111,12 +136,19 @@ test('a worker SIGKILLed while Codex runs: the task still ends, is notified once
 
   // Exactly one message in the chat, even across two worker processes.
   expect(h.feishu.messagesTo('oc_kill')).toHaveLength(1);
-  expect(h.feishu.sendRequests().filter((r) => (r.body as { receive_id?: string })?.receive_id === 'oc_kill')).toHaveLength(1);
+  expect(
+    h.feishu.sendRequests().filter((r) => (r.body as { receive_id?: string })?.receive_id === 'oc_kill'),
+  ).toHaveLength(1);
   expect(await h.store.get(final.task_id)).toEqual(final);
 
   // No orphaned Codex process: the first attempt's app-server is gone (it exits once the dead
   // worker's end of its stdin closes; the retried attempt reaps whatever would be left).
-  await eventually(() => h.codexProcesses([second.pid]), (pids) => pids.length === 0, 10_000, 'no process using the test CODEX_HOME');
+  await eventually(
+    () => h.codexProcesses([second.pid]),
+    (pids) => pids.length === 0,
+    10_000,
+    'no process using the test CODEX_HOME',
+  );
   await second.stop();
   expect(h.codexProcesses()).toEqual([]);
 }, 240_000);
@@ -127,14 +159,27 @@ test('a worker SIGKILLed after Codex started a detached command: the retried att
   const seconds = `600.${Date.now() % 100_000}`;
   const route = h.model.route('kill-cmd', [
     // A background job that leaves the app-server's process group (as `nohup … &` or a login shell's jobs do)…
-    { items: [{ type: 'exec_command', cmd: `setsid sleep ${seconds} > /dev/null 2>&1 < /dev/null & echo started`, callId: 'call_detach' }] },
+    {
+      items: [
+        {
+          type: 'exec_command',
+          cmd: `setsid sleep ${seconds} > /dev/null 2>&1 < /dev/null & echo started`,
+          callId: 'call_detach',
+        },
+      ],
+    },
     // …then the model call hangs, and the worker dies.
     { stall: true },
     // The retried attempt runs the turn again.
     { items: [{ type: 'message', text: 'Done on the second attempt.', phase: 'final_answer' }] },
   ]);
   const first = h.startChildWorker(child.env);
-  const started = await child.service.start({ prompt: `Start a background job ${route.tag}`, cwd: h.workdir('kill-cmd'), notify_target: 'local', sandbox: 'danger-full-access' });
+  const started = await child.service.start({
+    prompt: `Start a background job ${route.tag}`,
+    cwd: h.workdir('kill-cmd'),
+    notify_target: 'local',
+    sandbox: 'danger-full-access',
+  });
   const sleepers = () => processesWithArgs(['sleep', seconds]);
   await route.waitForRequests(2, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}\nworker log:\n${first.log()}`);
@@ -142,7 +187,9 @@ test('a worker SIGKILLed after Codex started a detached command: the retried att
   expect(sleepers()).toHaveLength(1);
   await first.crash();
   await sleep(1_000);
-  expect(sleepers()).toHaveLength(1); // it outlives the worker and its app-server
+  // It outlives the worker and the worker's app-servers (they die with it), until the retried
+  // attempt reaps it — or, sooner, any pool that starts sweeps what a dead worker's pool left.
+  expect(sleepers().length).toBeLessThanOrEqual(1);
 
   const second = h.startChildWorker(child.env);
   const final = await h.result(started.task_id, 150_000).catch((err: Error) => {
@@ -155,7 +202,12 @@ test('a worker SIGKILLed after Codex started a detached command: the retried att
   // The retried attempt found it by the crashed attempt's process tag (derived from the attempt;
   // the crashed worker died before its heartbeat with the tag left it) and killed it.
   expect(sleepers()).toEqual([]);
-  await eventually(() => h.codexProcesses([second.pid]), (pids) => pids.length === 0, 10_000, 'no process using the test CODEX_HOME');
+  await eventually(
+    () => h.codexProcesses([second.pid]),
+    (pids) => pids.length === 0,
+    10_000,
+    'no process using the test CODEX_HOME',
+  );
   await second.stop();
 }, 240_000);
 

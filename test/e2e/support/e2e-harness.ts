@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../../../src/config';
 import type { TaskDocument } from '../../../src/contract/task';
 import { temporalConnectionOptions } from '../../../src/infra/temporal-connection';
 import { PROJECT_ROOT } from '../../../src/infra/tool-paths';
+import { POOL_OWNER_ENV, poolOwnerId } from '../../../activities/codex/process-sweep';
 import { TaskStore } from '../../../src/store/task-store';
 import { createBridgeWorker } from '../../../src/worker';
 import type { Notifier } from '../../../activities/notify/notifier';
@@ -76,8 +77,11 @@ export interface E2eHarness {
   result(taskId: string, timeoutMs?: number): Promise<TaskDocument>;
   /** Polls the workflow's own state until `predicate` holds. */
   waitFor(taskId: string, predicate: (doc: TaskDocument) => boolean, timeoutMs?: number): Promise<TaskDocument>;
-  /** Live processes using this file's CODEX_HOME, except `exclude` (e.g. a running worker). */
-  codexProcesses(exclude?: number[]): number[];
+  /**
+   * Live processes using this file's CODEX_HOME, except `exclude` (e.g. a running worker) and,
+   * unless `pooled`, the pooled app-servers of live workers (they outlive the turns they serve).
+   */
+  codexProcesses(exclude?: number[], options?: { pooled?: boolean }): number[];
   close(): Promise<void>;
 }
 
@@ -86,13 +90,22 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHarness> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const close = async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((err: unknown) => console.warn('e2e cleanup:', err));
+    for (const cleanup of cleanups.splice(0).reverse())
+      await cleanup().catch((err: unknown) => console.warn('e2e cleanup:', err));
   };
   try {
     const model = await RoutedModel.start();
     cleanups.push(() => model.close());
-    const [feishu, hermes, webhook] = await Promise.all([startFakeFeishu(), startFakeHermesGateway(), startFakeWebhook({ secret: WEBHOOK_SECRET })]);
-    cleanups.push(() => feishu.stop(), () => hermes.stop(), () => webhook.stop());
+    const [feishu, hermes, webhook] = await Promise.all([
+      startFakeFeishu(),
+      startFakeHermesGateway(),
+      startFakeWebhook({ secret: WEBHOOK_SECRET }),
+    ]);
+    cleanups.push(
+      () => feishu.stop(),
+      () => hermes.stop(),
+      () => webhook.stop(),
+    );
     const codex = await makeCodexEnv({ modelUrl: model.url });
     cleanups.push(() => codex.cleanup());
 
@@ -120,7 +133,8 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const store = await TaskStore.connect(config.mongo.uri, config.mongo.db);
     cleanups.push(() => store.close());
-    const serviceFor = (cfg: Config) => new TaskService({ client, store, config: cfg, workflowInput: options.workflowInput });
+    const serviceFor = (cfg: Config) =>
+      new TaskService({ client, store, config: cfg, workflowInput: options.workflowInput });
     const service = serviceFor(config);
 
     bundle ??= bundleTaskWorkflows();
@@ -186,12 +200,15 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
             .query(getTaskQuery)
             .catch(() => null);
           if (doc && predicate(doc)) return doc;
-          if (Date.now() > deadline) throw new Error(`task ${taskId} did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(doc)}`);
+          if (Date.now() > deadline)
+            throw new Error(
+              `task ${taskId} did not reach the expected state within ${timeoutMs} ms; last: ${JSON.stringify(doc)}`,
+            );
           await sleep(200);
         }
       },
-      codexProcesses(exclude = []) {
-        return codex.processes().filter((pid) => !exclude.includes(pid));
+      codexProcesses(exclude = [], { pooled = false } = {}) {
+        return codex.processes().filter((pid) => !exclude.includes(pid) && (pooled || !isLiveWorkersAppServer(pid)));
       },
       close,
     };
@@ -204,9 +221,16 @@ export async function createE2eHarness(options: E2eOptions = {}): Promise<E2eHar
 
 function spawnWorker(env: NodeJS.ProcessEnv, logDir: string): ChildWorker {
   if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'))) {
-    throw new Error('the compiled CLI (dist/) is missing: run ./scripts/setup, or run the tests through ./scripts/test');
+    throw new Error(
+      'the compiled CLI (dist/) is missing: run ./scripts/setup, or run the tests through ./scripts/test',
+    );
   }
-  const proc: ChildProcess = spawn(process.execPath, [CLI, 'worker'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: PROJECT_ROOT });
+  const proc: ChildProcess = spawn(process.execPath, [CLI, 'worker'], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: PROJECT_ROOT,
+  });
   const pid = proc.pid!;
   const logFile = path.join(logDir, `worker-${pid}.log`);
   let log = '';
@@ -265,12 +289,33 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `read` until `predicate` holds; returns the last value. */
-export async function eventually<T>(read: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  predicate: (value: T) => boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (predicate(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what} did not hold within ${timeoutMs} ms; last: ${JSON.stringify(value)?.slice(0, 2000)}`);
     await sleep(200);
+  }
+}
+
+/**
+ * A pooled app-server of a live worker: expected to outlive the turns it served (it dies with its
+ * worker). Its environment names the worker that owns it.
+ */
+function isLiveWorkersAppServer(pid: number): boolean {
+  try {
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    const owner = environ.find((kv) => kv.startsWith(`${POOL_OWNER_ENV}=`))?.slice(POOL_OWNER_ENV.length + 1);
+    const isAppServer = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').includes('app-server');
+    return isAppServer && owner !== undefined && poolOwnerId(Number(owner.split('-')[0])) === owner;
+  } catch {
+    return false;
   }
 }

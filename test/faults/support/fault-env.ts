@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { feishuUuid } from '../../../activities/notify/feishu-message';
 import { TaskService } from '../../../src/client/task-service';
-import { loadConfig, type Config } from '../../../src/config';
+import { defaultAppServers, loadConfig, type Config } from '../../../src/config';
 import { completionKey } from '../../../src/contract/idempotency';
 import type { TaskDocument } from '../../../src/contract/task';
 import { isTerminalStatus } from '../../../src/contract/task';
@@ -172,7 +172,11 @@ export class FaultEnv {
   }
 
   async startStore(): Promise<RunningStore> {
-    this.store = await startFerretDb({ port: this.storePort, dataDir: path.join(this.scratch, 'store'), logFile: path.join(this.scratch, 'ferretdb.log') });
+    this.store = await startFerretDb({
+      port: this.storePort,
+      dataDir: path.join(this.scratch, 'store'),
+      logFile: path.join(this.scratch, 'ferretdb.log'),
+    });
     return this.store;
   }
 
@@ -193,7 +197,9 @@ export class FaultEnv {
       logFile: path.join(this.scratch, `worker-${identity}.log`),
     });
     this.workers.set(identity, proc);
-    void proc.exitPromise.then((code) => this.log(`worker ${identity} (pid ${proc.pid}) exited with ${code === null ? 'a signal' : `code ${code}`}`));
+    void proc.exitPromise.then((code) =>
+      this.log(`worker ${identity} (pid ${proc.pid}) exited with ${code === null ? 'a signal' : `code ${code}`}`),
+    );
     return identity;
   }
 
@@ -240,7 +246,9 @@ export class FaultEnv {
       }
       if (pending.size === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`${pending.size} of ${ids.length} tasks still running after ${timeoutMs} ms: ${[...pending].slice(0, 10).join(', ')}\n${this.workerLogTails()}`);
+        throw new Error(
+          `${pending.size} of ${ids.length} tasks still running after ${timeoutMs} ms: ${[...pending].slice(0, 10).join(', ')}\n${this.workerLogTails()}`,
+        );
       }
       await sleep(1000);
     }
@@ -274,7 +282,11 @@ export class FaultEnv {
       const description = await handle.describe();
       expect({ id, workflow: description.status.name }).toEqual({ id, workflow: 'COMPLETED' });
       const doc = await handle.result();
-      expect({ id, terminal: isTerminalStatus(doc.status), notification: doc.notification_status }).toEqual({ id, terminal: true, notification: 'sent' });
+      expect({ id, terminal: isTerminalStatus(doc.status), notification: doc.notification_status }).toEqual({
+        id,
+        terminal: true,
+        notification: 'sent',
+      });
       // The mirror agrees with Temporal, field for field: with the workflow's result and its query.
       expect(await this.taskStore.get(id)).toEqual(doc);
       if (this.workers.size > 0) expect(await handle.query(getTaskQuery)).toEqual(doc);
@@ -288,8 +300,13 @@ export class FaultEnv {
     // deliveries (the body carries the key), by chat and by key.
     const received: { chat: string; key: string }[] = [];
     const keyOfUuid = new Map([...expectedKeys.keys()].map((k) => [feishuUuid(k), k]));
-    for (const m of this.feishu.messages) received.push({ chat: `feishu:${m.chatId}`, key: keyOfUuid.get(m.uuid ?? '') ?? `unknown uuid ${m.uuid}` });
-    for (const d of this.hermes.deliveries) received.push({ chat: `hermes:${d.platform}:${d.chatId}`, key: String(d.body.idempotency_key ?? `unknown request ${d.requestId}`) });
+    for (const m of this.feishu.messages)
+      received.push({ chat: `feishu:${m.chatId}`, key: keyOfUuid.get(m.uuid ?? '') ?? `unknown uuid ${m.uuid}` });
+    for (const d of this.hermes.deliveries)
+      received.push({
+        chat: `hermes:${d.platform}:${d.chatId}`,
+        key: String(d.body.idempotency_key ?? `unknown request ${d.requestId}`),
+      });
     const byKey = new Map<string, number>();
     const byChat: Record<string, number> = {};
     for (const r of received) {
@@ -297,14 +314,18 @@ export class FaultEnv {
       byChat[r.chat] = (byChat[r.chat] ?? 0) + 1;
     }
     expect([...byKey.keys()].filter((k) => !expectedKeys.has(k))).toEqual([]);
-    expect([...expectedKeys.keys()].filter((k) => byKey.get(k) !== 1).map((k) => `${k}: ${byKey.get(k) ?? 0}`)).toEqual([]);
+    expect([...expectedKeys.keys()].filter((k) => byKey.get(k) !== 1).map((k) => `${k}: ${byKey.get(k) ?? 0}`)).toEqual(
+      [],
+    );
     expect(byChat).toEqual(expectedByChat);
 
     const byStatus: Record<string, number> = {};
     const errors: Record<string, number> = {};
     for (const { doc } of outcomes.values()) {
       byStatus[doc.status] = (byStatus[doc.status] ?? 0) + 1;
-      if (doc.error) errors[`${doc.error.type}: ${doc.error.message}`] = (errors[`${doc.error.type}: ${doc.error.message}`] ?? 0) + 1;
+      if (doc.error)
+        errors[`${doc.error.type}: ${doc.error.message}`] =
+          (errors[`${doc.error.type}: ${doc.error.message}`] ?? 0) + 1;
     }
     const sends = [...this.feishu.sendRequests(), ...this.hermes.requests];
     return {
@@ -331,9 +352,9 @@ export class FaultEnv {
   }
 
   /** Live app-servers that worker `identity` spawned (its children: they keep their parent pid until it dies). */
-  appServersOf(identity: string): number {
+  appServerPidsOf(identity: string): number[] {
     const pid = this.workers.get(identity)?.pid;
-    if (pid === undefined) return 0;
+    if (pid === undefined) return [];
     return this.appServers().filter((child) => {
       try {
         const stat = fs.readFileSync(`/proc/${child}/stat`, 'utf8');
@@ -341,7 +362,17 @@ export class FaultEnv {
       } catch {
         return false;
       }
-    }).length;
+    });
+  }
+
+  /**
+   * Codex turns in flight on worker `identity`, as far as can be seen from outside: with an
+   * app-server per turn, its app-servers; with pooled app-servers (alive while idle too), the
+   * model's open responses while the worker has any app-server (one worker runs at a time).
+   */
+  appServersOf(identity: string): number {
+    const servers = this.appServerPidsOf(identity).length;
+    return this.workerEnv.CODEX_BRIDGE_APP_SERVERS === '0' ? servers : servers > 0 ? this.model.inFlight : 0;
   }
 
   /** Codex turns that ended (completed or failed), per worker identity, from the workflow histories. */
@@ -380,11 +411,24 @@ export class FaultEnv {
     }
   }
 
-  /** Waits (bounded) for every app-server of this scenario to be gone. */
+  /**
+   * App-servers that should not exist: every one whose worker is gone, and of a live worker every
+   * one beyond its pool (with an app-server per turn, all of them once no turn runs).
+   */
+  leftoverAppServers(): number[] {
+    const raw = this.workerEnv.CODEX_BRIDGE_APP_SERVERS;
+    const pool = raw === undefined || raw === '' ? defaultAppServers() : Number(raw);
+    const pooled = new Set(
+      [...this.workers.keys()].flatMap((identity) => this.appServerPidsOf(identity).slice(0, pool)),
+    );
+    return this.appServers().filter((pid) => !pooled.has(pid));
+  }
+
+  /** Waits (bounded) for every app-server of this scenario that should not exist to be gone. */
   async expectNoAppServersLeft(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.appServers().length > 0 && Date.now() < deadline) await sleep(250);
-    expect(this.appServers()).toEqual([]);
+    while (this.leftoverAppServers().length > 0 && Date.now() < deadline) await sleep(250);
+    expect(this.leftoverAppServers()).toEqual([]);
   }
 
   /** The last lines of every worker's log (for a failure message). */
@@ -392,7 +436,9 @@ export class FaultEnv {
     return fs
       .readdirSync(this.scratch)
       .filter((f) => f.startsWith('worker-') && f.endsWith('.log'))
-      .map((f) => `--- ${f}\n${fs.readFileSync(path.join(this.scratch, f), 'utf8').split('\n').slice(-lines).join('\n')}`)
+      .map(
+        (f) => `--- ${f}\n${fs.readFileSync(path.join(this.scratch, f), 'utf8').split('\n').slice(-lines).join('\n')}`,
+      )
       .join('\n');
   }
 
@@ -437,7 +483,8 @@ async function codexAttempt(client: Client, id: string): Promise<{ codexAttempt:
   let result = { codexAttempt: 0, codexWorker: null as string | null };
   for (const e of events) {
     const started = e.activityTaskStartedEventAttributes;
-    if (started && scheduled.has(String(started.scheduledEventId))) result = { codexAttempt: started.attempt ?? 1, codexWorker: started.identity ?? null };
+    if (started && scheduled.has(String(started.scheduledEventId)))
+      result = { codexAttempt: started.attempt ?? 1, codexWorker: started.identity ?? null };
   }
   return result;
 }
