@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidNotifyTargetError, parseNotifyTarget } from '../contract/notify-target';
+import { SCHEDULE_ID_PATTERN, SCHEDULE_OVERLAP_POLICIES } from '../contract/schedule';
 import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
 
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
@@ -112,6 +113,57 @@ export const listQuerySchema = z.strictObject({
   notify_target: notifyTargetSchema.optional(),
   limit: limitSchema.optional(),
 });
+
+// ---- Schedules ----
+
+export const scheduleIdSchema = z
+  .string()
+  .regex(SCHEDULE_ID_PATTERN, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit')
+  .describe('The schedule id (also the Temporal Schedule id); each run starts the task `<schedule id>-<time>`.');
+
+const cronSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((c) => c.trim().split(/\s+/).length >= 5 || c.trim().startsWith('@'), 'must be a cron expression such as "0 9 * * 1-5"')
+  .describe('A cron expression: minute hour day-of-month month day-of-week (a 6th field is the year; 7 fields put seconds first), or @daily, @every 1h.');
+
+export const createScheduleBodySchema = startTaskBodySchema
+  .omit({ task_id: true })
+  .extend({
+    schedule_id: scheduleIdSchema.optional(),
+    cron: z.union([cronSchema, z.array(cronSchema).min(1).max(20)]).transform((c) => (Array.isArray(c) ? c : [c])),
+    timezone: z.string().min(1).max(100).optional().describe('An IANA time zone such as Europe/Berlin; default UTC.'),
+    overlap: z.enum(SCHEDULE_OVERLAP_POLICIES).optional().describe('When a run is due while the previous task still runs; default skip.'),
+    paused: z.boolean().optional().describe('Create the schedule paused.'),
+  })
+  .describe('A recurring task: each run starts an ordinary task with these fields.');
+
+export const scheduleParamsSchema = z.strictObject({ schedule_id: scheduleIdSchema });
+export const pauseScheduleBodySchema = z.strictObject({ note: z.string().max(500).optional().describe('Why; shown in the Web UI.') }).nullish();
+
+export const scheduleDocumentSchema = z
+  .object({
+    schedule_id: z.string(),
+    cron: z.array(z.string()),
+    timezone: z.string().nullable(),
+    overlap: z.enum(SCHEDULE_OVERLAP_POLICIES),
+    paused: z.boolean(),
+    note: z.string().nullable(),
+    task: z.object({
+      prompt: z.string(),
+      cwd: z.string(),
+      model: z.string().nullable(),
+      sandbox: sandboxSchema,
+      approval_policy: approvalPolicySchema,
+      notify_target: z.string().nullable(),
+    }),
+    next_runs: z.array(z.string()),
+    recent_runs: z.array(z.object({ scheduled_at: z.string(), task_id: z.string() })),
+  })
+  .describe('A schedule: when it runs and the task each run starts.');
+export const scheduleListSchema = z.object({ schedules: z.array(scheduleDocumentSchema) });
+export const scheduleDeletedSchema = z.object({ schedule_id: z.string(), deleted: z.literal(true) });
 
 export type StartTaskBody = z.output<typeof startTaskBodySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
@@ -271,6 +323,9 @@ export function describeIssue(issue: z.core.$ZodIssue, options: DescribeOptions)
     }
     case 'invalid_key':
       return sentence(`${label} has an invalid key`);
+    case 'invalid_union':
+      // A field that may take several forms (a cron expression or a list of them).
+      return sentence(issue.input === undefined ? `${label} is required` : `${label} is invalid`);
     case 'custom':
       if ((issue.params as { sentence?: boolean } | undefined)?.sentence) return sentence(issue.message);
       return sentence(`${label} ${issue.message}`);

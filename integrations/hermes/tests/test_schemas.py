@@ -26,6 +26,10 @@ FULL_ARGUMENTS: dict[str, dict[str, Any]] = {
     "codex_task_approve": {"task_id": "t1", "request_id": "approval-1", "decision": "accept"},
     "codex_task_answer": {"task_id": "t1", "request_id": "question-1", "answers": {"q1": ["Yes"]}},
     "codex_task_reply": {"task_id": "t1", "prompt": "Now add a test"},
+    "codex_schedule": {"action": "create", "schedule_id": "nightly", "cron": "30 2 * * *",
+                       "timezone": "Europe/Berlin", "prompt": "Update dependencies", "cwd": "/srv/repo",
+                       "notify_target": "local", "model": "gpt-5-codex", "sandbox": "workspace-write",
+                       "approval_policy": "never", "overlap": "skip", "note": "why"},
 }
 
 
@@ -78,6 +82,7 @@ def test_required_arguments_are_the_contract_ones() -> None:
         "codex_task_approve": ["task_id", "request_id", "decision"],
         "codex_task_answer": ["task_id", "request_id", "answers"],
         "codex_task_reply": ["task_id", "prompt"],
+        "codex_schedule": ["action"],
     }
 
 

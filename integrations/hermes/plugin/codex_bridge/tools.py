@@ -30,6 +30,9 @@ APPROVAL_DECISIONS = ["accept", "accept_for_session", "decline", "cancel"]
 TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$"
 MAX_PROMPT_LENGTH = 100_000
+SCHEDULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+SCHEDULE_ACTIONS = ["create", "list", "describe", "pause", "unpause", "delete"]
+SCHEDULE_OVERLAP_POLICIES = ["skip", "buffer_one", "buffer_all", "cancel_other", "allow_all"]
 
 # Tool results land in the model's context: a diff or a command's output can be megabytes.
 MAX_TEXT_IN_RESULT = 4000
@@ -182,6 +185,40 @@ REPLY_SCHEMA = _schema(
     ["task_id", "prompt"],
 )
 
+SCHEDULE_SCHEMA = _schema(
+    "codex_schedule",
+    "Recurring Codex tasks (Temporal Schedules run by codex-bridge): create one when the person asks "
+    "for something to happen regularly (\"every weekday at 9\"), list or describe them, pause, "
+    "unpause or delete one. Every run is an ordinary Codex task with its own task_id, and its result "
+    "arrives in this chat like any task's. A run that is due while the previous one still runs is "
+    "skipped.",
+    {
+        "action": _string("What to do: create, list, describe, pause, unpause or delete.", enum=SCHEDULE_ACTIONS),
+        "schedule_id": _string("The schedule's id (required except for create and list; optional for "
+                               "create): 1-100 letters, digits, '.', '_' or '-'.",
+                               minLength=1, pattern=SCHEDULE_ID_PATTERN),
+        "cron": _string("For create: when it runs, a cron expression 'minute hour day-of-month month "
+                        "day-of-week', e.g. '0 9 * * 1-5' for weekdays at 09:00.", minLength=1, maxLength=200),
+        "timezone": _string("For create: an IANA time zone for the cron expression, e.g. Europe/Berlin; "
+                            "omit for UTC.", minLength=1, maxLength=100),
+        "prompt": _string("For create: what Codex should do on every run, self-contained.",
+                          minLength=1, maxLength=MAX_PROMPT_LENGTH),
+        "cwd": _string("For create: absolute path of the repository on the bridge's machine.",
+                       minLength=1, maxLength=4096),
+        "notify_target": _string("For create: where each run's result goes; omit it for this chat.", minLength=1),
+        "model": _string("For create: Codex model; omit for the bridge's default.", minLength=1, maxLength=200),
+        "sandbox": _string("For create: read-only, workspace-write or danger-full-access.", enum=SANDBOX_MODES),
+        "approval_policy": _string("For create: never, on-request or untrusted.", enum=APPROVAL_POLICIES),
+        "overlap": _string("For create: what a run due while the previous task still runs does; "
+                           "default skip.", enum=SCHEDULE_OVERLAP_POLICIES),
+        "note": _string("For pause and unpause: why, shown in Temporal's Web UI.", minLength=1, maxLength=500),
+    },
+    ["action"],
+)
+
+_CREATE_FIELDS = ("schedule_id", "cron", "timezone", "prompt", "cwd", "notify_target", "model", "sandbox",
+                  "approval_policy", "overlap")
+
 
 # -- handlers -----------------------------------------------------------------------------------
 
@@ -269,6 +306,59 @@ def _reply(args: dict[str, Any], client: BridgeClient) -> dict[str, Any]:
         return _failed(result)
     return _succeeded(f"Sent the follow-up to task {task_id}; its result will be notified like the "
                       f"first one.", _clip(_as_dict(result.data)))
+
+
+def _schedule(args: dict[str, Any], client: BridgeClient) -> dict[str, Any]:
+    action = args["action"]
+    if action == "create":
+        missing = [name for name in ("cron", "prompt") if name not in args]
+        if missing:
+            return _error_result({"code": "invalid_arguments", "message": f"'{missing[0]}' is required to create a schedule."})
+        body = {name: args[name] for name in _CREATE_FIELDS if name in args}
+        if "notify_target" not in body:
+            session = notify_target_for_session()
+            if session.target:
+                body["notify_target"] = session.target
+        result = client.request("POST", "/v1/schedules", body=body)
+        if not result.ok:
+            return _failed(result)
+        created = _as_dict(result.data)
+        target = created.get("task", {}).get("notify_target") if isinstance(created.get("task"), dict) else None
+        where = f"; each run's result goes to {target}" if target else "; runs notify nobody"
+        return _succeeded(f"Created schedule {created.get('schedule_id')} ({args['cron']}){where}. Next run: "
+                          f"{(created.get('next_runs') or ['none'])[0]}.", _clip(created))
+    if action == "list":
+        result = client.request("GET", "/v1/schedules")
+        if not result.ok:
+            return _failed(result)
+        schedules = [s for s in _as_dict(result.data).get("schedules") or [] if isinstance(s, dict)]
+        shown = "; ".join(f"{s.get('schedule_id')} {' | '.join(s.get('cron') or [])}"
+                          f"{' (paused)' if s.get('paused') else ''}" for s in schedules[:MAX_TASKS_IN_SUMMARY])
+        summary = f"{len(schedules)} schedule(s): {shown}." if schedules else "No codex-bridge schedules."
+        return _succeeded(summary, {"schedules": _clip(schedules)})
+    if "schedule_id" not in args:
+        return _error_result({"code": "invalid_arguments", "message": f"'schedule_id' is required to {action} a schedule."})
+    path = f"/v1/schedules/{_segment(args['schedule_id'])}"
+    if action == "describe":
+        result = client.request("GET", path)
+    elif action == "delete":
+        result = client.request("DELETE", path)
+    else:
+        result = client.request("POST", f"{path}/{action}", body={"note": args["note"]} if "note" in args else {})
+    if not result.ok:
+        return _failed(result)
+    answer = _as_dict(result.data)
+    schedule_id = args["schedule_id"]
+    if action == "delete":
+        summary = f"Deleted schedule {schedule_id}; tasks it already started still finish and notify."
+    elif action == "describe":
+        state = "paused" if answer.get("paused") else "active"
+        recent = ", ".join(r.get("task_id", "?") for r in answer.get("recent_runs") or [] if isinstance(r, dict))
+        summary = (f"Schedule {schedule_id} is {state} ({' | '.join(answer.get('cron') or [])}); next run "
+                   f"{(answer.get('next_runs') or ['none'])[0]}{f'; recent tasks: {recent}' if recent else ''}.")
+    else:
+        summary = f"Schedule {schedule_id} is {'paused' if action == 'pause' else 'active again'}."
+    return _succeeded(summary, _clip(answer))
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -406,6 +496,7 @@ TOOLS: tuple[Tool, ...] = tuple(
         (APPROVE_SCHEMA, _approve),
         (ANSWER_SCHEMA, _answer),
         (REPLY_SCHEMA, _reply),
+        (SCHEDULE_SCHEMA, _schedule),
     )
 )
 
