@@ -1,9 +1,12 @@
 // The worker's activities, built from their dependencies. The worker is the one place that builds
 // the real ones (Codex runner, notifier registry, MongoDB store); tests inject fakes here.
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { TaskDocument } from '../src/contract/task';
 import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
 import { createDeliverNotificationActivity, type DeliverNotificationInput, type DeliverNotificationResult } from './notify/deliver-notification';
 import type { Notifier } from './notify/notifier';
+import { createWorktreeActivities, type WorktreeSettings } from './workspace/git-worktree';
 
 /** What mirrorTask needs of the store. */
 export interface TaskMirror {
@@ -24,6 +27,8 @@ export interface ActivityDeps {
   uiUrl?: string;
   namespace?: string;
   observer?: DeliveryObserver;
+  /** Where worktree tasks get their worktrees; default: none configured (the worker passes the config's). */
+  worktrees?: WorktreeSettings;
   /** After each mirror write (metrics). */
   onMirrored?(doc: TaskDocument, outcome: 'applied' | 'stale'): void;
 }
@@ -32,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
   const deliver = createDeliverNotificationActivity({ notifier: deps.notifier, uiUrl: deps.uiUrl, namespace: deps.namespace });
   return {
     runCodexTurn: deps.runCodexTurn,
+    ...createWorktreeActivities(deps.worktrees ?? { root: defaultWorktreeRoot(), retentionMs: 0 }),
 
     /** Delivers one message; a retry uses the same idempotency key, so it never posts twice. */
     async deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> {
@@ -51,4 +57,8 @@ export function createActivities(deps: ActivityDeps) {
       deps.onMirrored?.(doc, outcome);
     },
   };
+}
+
+function defaultWorktreeRoot(): string {
+  return path.join(os.homedir(), '.codex-bridge', 'worktrees');
 }

@@ -4,7 +4,7 @@
 // the Web UI's current details). No Temporal APIs are called here: the workflow passes `publish`.
 import type { CodexProgressPayload } from '../src/contract/messages';
 import { parseNotifyTarget, describeNotifyTarget } from '../src/contract/notify-target';
-import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord } from '../src/contract/task';
+import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord, WorktreeRecord } from '../src/contract/task';
 import { APPROVAL_DECISIONS, isTerminalStatus } from '../src/contract/task';
 import {
   cancelledWhileDelivering,
@@ -55,6 +55,23 @@ export class TaskState {
   finishTurn(outcome: TurnOutcome): void {
     if (outcome.error) this.lastError = outcome.error.message;
     this.apply(finishTurn(this.task, outcome, now()));
+  }
+
+  /** Where Codex runs: the task's worktree while it exists, else its cwd. */
+  get workingDirectory(): string {
+    const worktree = this.task.worktree;
+    return worktree && !worktree.removed ? worktree.path : this.task.cwd;
+  }
+
+  // --- the worktree (worktree isolation only)
+
+  worktreeOpened(branch: string, opened: Pick<WorktreeRecord, 'path' | 'base_commit'>): void {
+    const earlier = this.task.worktree;
+    this.apply({ ...this.task, branch, worktree: { commits: [], uncommitted_diff_stat: null, ...earlier, ...opened, removed: false } });
+  }
+
+  worktreeClosed(record: WorktreeRecord): void {
+    this.apply({ ...this.task, worktree: record });
   }
 
   showProgress(progress: CodexProgressPayload): void {
@@ -173,6 +190,7 @@ export class TaskState {
     const target = task.notify_target ? ` → ${describeNotifyTarget(task.notify_target)}` : '';
     const lines = [`**Status:** ${task.status} (turn ${this.turnNumber})`, `**Notification:** ${task.notification_status ?? 'not yet'}${target}`];
     const p = this.progress;
+    if (task.branch) lines.push(`**Branch:** ${task.branch}${task.worktree && !task.worktree.removed ? ` (worktree ${task.worktree.path})` : ''}`);
     if (p) lines.push(`**Codex:** ${p.items_completed}/${p.items_started} items done${p.current_item ? `, now: ${p.current_item}` : ''}`);
     for (const r of task.pending_requests) lines.push(`**Waiting for a person:** ${r.summary} (request ${r.request_id})`);
     if (this.lastError) lines.push(`**Last error:** ${this.lastError}`);

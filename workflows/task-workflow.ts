@@ -30,6 +30,7 @@ import {
 } from '../src/contract/messages';
 import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../src/contract/search-attributes';
 import { deliver, notificationView, runCodexTurn, startMirror } from './task-activities';
+import { closeWorkspace, openWorkspace } from './isolation';
 import { TaskState } from './task-state';
 import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome, type Delivery, type TurnOutcome } from './task-transitions';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
@@ -111,9 +112,10 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     validator: ({ request_id, answers }) => state.checkAnswers(request_id, answers),
   });
 
-  // --- run Codex
+  // --- run Codex (in the task's own worktree when it has one)
   state.startTurn(input.prompt);
-  state.finishTurn(await runTurn());
+  state.finishTurn((await openWorkspace(state)) ?? (await runTurn()));
+  await closeWorkspace(state);
 
   // --- notify (a cancelled workflow still tells the person: nothing below may be cancelled)
   await CancellationScope.nonCancellable(async () => {

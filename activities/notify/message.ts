@@ -137,6 +137,7 @@ function completion(view: TaskNotificationView): Built {
       .map((c) => `  ✗ ${oneLine(redact(c.command), LIMITS.commandText)}${c.exit_code !== null ? ` (exit ${c.exit_code})` : ''}`),
     ...(failedCommands.length > LIMITS.listedFailedCommands ? [`  … and ${failedCommands.length - LIMITS.listedFailedCommands} more failed`] : []),
     `Files changed: ${files.length === 0 ? 'none' : listFiles(files.map((f) => f.path))}`,
+    ...branchFacts(view),
   ];
 
   const excerpt: string[] = [];
@@ -153,6 +154,19 @@ function completion(view: TaskNotificationView): Built {
     fields,
     excerpt: excerpt.length > 0 ? excerpt.join('\n\n') : `Prompt: ${promptHead(view.prompt)}`,
   };
+}
+
+/** A worktree task: the branch its changes are on, the commits there, and what was left uncommitted. */
+function branchFacts(view: TaskNotificationView): string[] {
+  if (!view.branch) return [];
+  const worktree = view.worktree;
+  const commits = worktree?.commits ?? [];
+  const lines = [`Branch: ${view.branch}${commits.length === 0 ? ' (no changes)' : ` (${commits.length} commit${commits.length === 1 ? '' : 's'})`}`];
+  for (const c of commits.slice(0, LIMITS.listedFailedCommands)) lines.push(`  ${c.sha.slice(0, 10)} ${oneLine(c.subject, LIMITS.commandText)}`);
+  if (commits.length > LIMITS.listedFailedCommands) lines.push(`  … and ${commits.length - LIMITS.listedFailedCommands} more`);
+  const stat = worktree?.uncommitted_diff_stat?.split('\n').pop()?.trim();
+  if (stat) lines.push(`Left uncommitted by Codex, saved on the branch: ${stat}`);
+  return lines;
 }
 
 function request(view: TaskNotificationView): Built {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidNotifyTargetError, parseNotifyTarget } from '../contract/notify-target';
 import { SCHEDULE_ID_PATTERN, SCHEDULE_OVERLAP_POLICIES } from '../contract/schedule';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
+import { ISOLATION_MODES, APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
 
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
@@ -72,6 +72,10 @@ export const startTaskBodySchema = z
     model: modelSchema.nullable().optional(),
     sandbox: sandboxSchema.optional(),
     approval_policy: approvalPolicySchema.optional(),
+    isolation: z
+      .enum(ISOLATION_MODES)
+      .optional()
+      .describe('worktree: run in a fresh git worktree on the branch codex/<task_id> (cwd must be in a git repository); default: CODEX_BRIDGE_ISOLATION (none).'),
     task_id: taskIdSchema.optional(),
   })
   .describe('A new task.');
@@ -157,6 +161,7 @@ export const scheduleDocumentSchema = z
       sandbox: sandboxSchema,
       approval_policy: approvalPolicySchema,
       notify_target: z.string().nullable(),
+      isolation: z.enum(ISOLATION_MODES).optional(),
     }),
     next_runs: z.array(z.string()),
     recent_runs: z.array(z.object({ scheduled_at: z.string(), task_id: z.string() })),
@@ -229,6 +234,18 @@ export const taskDocumentSchema = z
     model: z.string().nullable(),
     sandbox: sandboxSchema,
     approval_policy: approvalPolicySchema,
+    isolation: z.enum(ISOLATION_MODES).optional(),
+    branch: z.string().nullable().optional(),
+    worktree: z
+      .object({
+        path: z.string(),
+        base_commit: z.string(),
+        commits: z.array(z.object({ sha: z.string(), subject: z.string() })),
+        uncommitted_diff_stat: z.string().nullable(),
+        removed: z.boolean(),
+      })
+      .nullable()
+      .optional(),
     status: taskStatusSchema,
     notify_target: z.string().nullable(),
     notification_status: notificationStatusSchema.nullable(),

@@ -12,7 +12,7 @@ import {
   startTaskBodySchema,
   taskParamsSchema,
 } from '../api/schemas';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../contract/task';
+import { ISOLATION_MODES, APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../contract/task';
 import { action, cliConfig, defined, validate, withJson, withService, type CommandContext } from './command-kit';
 import { formatTaskBlock, formatTaskTable, formatWatcherReport } from './format';
 import { UsageError } from './io';
@@ -24,6 +24,7 @@ export const FLAG_LABELS: Record<string, string> = {
   model: '--model',
   sandbox: '--sandbox',
   approval_policy: '--approval-policy',
+  isolation: '--isolation',
   task_id: 'TASK_ID',
   request_id: 'REQUEST_ID',
   status: '--status',
@@ -46,7 +47,8 @@ export function withTaskOptions(command: Command, prompt: string): Command {
     .option('--notify-target <target>', 'local | feishu:<chat_id> | hermes:<platform>:<chat_id>[:<thread_id>] | webhook:<url>')
     .option('--model <model>', 'Codex model; default: the Codex default')
     .option('--sandbox <mode>', SANDBOX_MODES.join(' | '))
-    .option('--approval-policy <policy>', APPROVAL_POLICIES.join(' | '));
+    .option('--approval-policy <policy>', APPROVAL_POLICIES.join(' | '))
+    .option('--isolation <mode>', `${ISOLATION_MODES.join(' | ')}: worktree runs Codex in a fresh git worktree on the branch codex/<task_id>`);
 }
 
 /** Those options as request fields; a relative --cwd resolves against the caller's directory. */
@@ -58,6 +60,7 @@ export function taskFields(ctx: CommandContext, opts: Record<string, unknown>): 
     model: opts.model,
     sandbox: opts.sandbox,
     approval_policy: opts.approvalPolicy,
+    isolation: opts.isolation,
   };
 }
 

@@ -1,5 +1,5 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
-import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
+import type { ApprovalDecision, ApprovalPolicy, IsolationMode, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
 import type { TaskListFilter } from '../store/task-store';
 import type { ScheduleDocument, ScheduleOverlap } from '../contract/schedule';
 
@@ -10,6 +10,7 @@ export interface StartTaskRequest {
   model?: string | null;
   sandbox?: SandboxMode;
   approval_policy?: ApprovalPolicy;
+  isolation?: IsolationMode;
   task_id?: string;
 }
 

@@ -15,10 +15,10 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import type { Config } from '../config';
-import { checkCwd } from '../cwd-policy';
+import { checkCwd, checkGitRepository } from '../cwd-policy';
 import { formatNotifyTarget, parseNotifyTarget } from '../contract/notify-target';
 import type { ApprovalDecision, TaskDocument } from '../contract/task';
-import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
+import { APPROVAL_POLICIES, ISOLATION_MODES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { TaskStore, type TaskListFilter } from '../store/task-store';
 import { notifyCompleted } from '../watcher/notify-completed';
@@ -126,7 +126,16 @@ export class TaskService implements TaskServiceApi {
     } catch (err) {
       throw new ValidationError((err as Error).message);
     }
-    return { prompt, cwd, model: request.model ?? null, sandbox, approval_policy: approvalPolicy, notify_target: notifyTarget };
+    const isolation = request.isolation ?? this.config.isolation.defaultMode;
+    if (!ISOLATION_MODES.includes(isolation)) throw new ValidationError(`isolation must be one of ${ISOLATION_MODES.join(', ')}.`);
+    if (isolation === 'worktree') {
+      try {
+        checkGitRepository(cwd);
+      } catch (err) {
+        throw new ValidationError((err as Error).message);
+      }
+    }
+    return { prompt, cwd, model: request.model ?? null, sandbox, approval_policy: approvalPolicy, notify_target: notifyTarget, isolation };
   }
 
   async status(taskId: string): Promise<TaskDocument> {

@@ -1,6 +1,6 @@
 // What the workflow hands the delivery activity: a snapshot of the task at the moment of an event.
 // The activity builds the message from it (activities/notify/message.ts).
-import type { PendingRequestKind, TaskError, TaskResult, TaskStatus } from './task';
+import type { PendingRequestKind, TaskError, TaskResult, TaskStatus, WorktreeRecord } from './task';
 
 /** What is being told: a finished turn, a question waiting for a person, or an expired question. */
 export type NotificationKind = 'completion' | 'request' | 'request_expired';
@@ -18,6 +18,9 @@ export interface TaskNotificationView {
   started_at: string | null;
   finished_at: string | null;
   notify_target: string | null;
+  /** A worktree task's branch, and what its worktree left there. */
+  branch?: string;
+  worktree?: WorktreeRecord | null;
   /** Set for `request` and `request_expired`: the question waiting for a person. */
   request?: {
     request_id: string;

@@ -18,7 +18,7 @@ NOTIFICATION_STATUSES = ("pending", "sent", "failed", "no_target")
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 APPROVAL_POLICIES = ("never", "on-request", "untrusted")
 DECISIONS = ("accept", "accept_for_session", "decline", "cancel")
-START_FIELDS = {"prompt", "cwd", "notify_target", "model", "sandbox", "approval_policy", "task_id"}
+START_FIELDS = {"prompt", "cwd", "notify_target", "model", "sandbox", "approval_policy", "isolation", "task_id"}
 MAX_BODY_BYTES = 64 * 1024
 
 _ID = r"[A-Za-z0-9_.@!+=\-]{1,128}"

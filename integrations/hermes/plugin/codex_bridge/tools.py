@@ -25,6 +25,7 @@ NOTIFICATION_STATUSES = ["pending", "sent", "failed", "no_target"]
 SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"]
 APPROVAL_POLICIES = ["never", "on-request", "untrusted"]
 APPROVAL_DECISIONS = ["accept", "accept_for_session", "decline", "cancel"]
+ISOLATION_MODES = ["none", "worktree"]
 
 # The API's own id forms (src/api/schemas.ts), so a malformed id is refused before any request.
 TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -97,6 +98,10 @@ START_SCHEMA = _schema(
         "approval_policy": _string("When Codex must ask a person first: never, on-request (Codex "
                                    "decides when to ask), untrusted (anything not known to be safe). "
                                    "Omit for the bridge's default.", enum=APPROVAL_POLICIES),
+        "isolation": _string("worktree: Codex works in a fresh git worktree on its own branch "
+                             "codex/<task_id>, so tasks in one repository never collide and the "
+                             "checkout stays untouched (cwd must be a git repository); none: in cwd "
+                             "itself. Omit for the bridge's default.", enum=ISOLATION_MODES),
         "task_id": _string("Your own id for the task (it becomes the Temporal workflow id): 1-128 "
                            "letters, digits, '.', '_' or '-', starting with a letter or digit. Omit "
                            "to let the bridge choose one. An id can be used only once.",
@@ -209,6 +214,7 @@ SCHEDULE_SCHEMA = _schema(
         "model": _string("For create: Codex model; omit for the bridge's default.", minLength=1, maxLength=200),
         "sandbox": _string("For create: read-only, workspace-write or danger-full-access.", enum=SANDBOX_MODES),
         "approval_policy": _string("For create: never, on-request or untrusted.", enum=APPROVAL_POLICIES),
+        "isolation": _string("For create: none or worktree (each run on its own branch).", enum=ISOLATION_MODES),
         "overlap": _string("For create: what a run due while the previous task still runs does; "
                            "default skip.", enum=SCHEDULE_OVERLAP_POLICIES),
         "note": _string("For pause and unpause: why, shown in Temporal's Web UI.", minLength=1, maxLength=500),
@@ -217,7 +223,7 @@ SCHEDULE_SCHEMA = _schema(
 )
 
 _CREATE_FIELDS = ("schedule_id", "cron", "timezone", "prompt", "cwd", "notify_target", "model", "sandbox",
-                  "approval_policy", "overlap")
+                  "approval_policy", "isolation", "overlap")
 
 
 # -- handlers -----------------------------------------------------------------------------------
