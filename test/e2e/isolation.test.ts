@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeNotifier } from '../support/fake-notifier';
 import { cli, onlyJson } from '../interfaces/support/run-cli';
-import { createE2eHarness, type E2eHarness } from './support/e2e-harness';
+import { createE2eHarness, eventually, sleep, type E2eHarness } from './support/e2e-harness';
 
 let h: E2eHarness;
 let worktreeRoot: string;
@@ -106,3 +106,36 @@ test('worktree isolation outside a git repository is refused with one sentence b
   await expect(h.client.workflow.getHandle('never-created').describe()).rejects.toThrow(/not found/i);
   expect(fs.readdirSync(worktreeRoot)).toEqual([]);
 });
+
+test('with a retention the worktree stays after the task, a reply works in it again, and it is removed once its time is up', async () => {
+  const variant = h.variant({ TEMPORAL_TASK_QUEUE: `${h.config.temporal.taskQueue}-retained`, CODEX_BRIDGE_WORKTREE_RETENTION: '3s' });
+  await h.startWorker({ config: variant.config, notifier: notifier.notifier });
+  const repo = makeRepo('retained-repo');
+  const route = h.model.route('wt-retained', [
+    { items: [{ type: 'exec_command', cmd: 'echo one > one.txt', callId: 'call_one' }] },
+    final('First turn done.'),
+    { items: [{ type: 'exec_command', cmd: 'test -f one.txt && echo two > two.txt', callId: 'call_two' }] },
+    final('Second turn done.'),
+  ]);
+  const started = await variant.service.start({ prompt: `Write one.txt ${route.tag}`, cwd: repo, isolation: 'worktree' });
+  const first = await h.result(started.task_id);
+  expect(first.status).toBe('completed');
+  expect(first.worktree?.removed).toBe(false);
+  expect(fs.existsSync(first.worktree!.path)).toBe(true);
+
+  await variant.service.reply(started.task_id, `Now two.txt ${route.tag}`);
+  const second = await eventually(() => h.result(started.task_id), (t) => t.turns.length === 2, 60_000, 'the reply finished');
+  expect(second.status).toBe('completed');
+  expect(route.toolOutputs(3).call_two).toBeDefined();
+  expect(git(repo, 'ls-tree', '--name-only', `codex/${started.task_id}`).split('\n').sort()).toEqual(['README.md', 'one.txt', 'two.txt']);
+  expect(second.worktree?.commits).toHaveLength(2);
+
+  // Once the retention has passed, the next worktree task's start sweeps it away; the branch stays.
+  await sleep(3_500);
+  const other = h.model.route('wt-sweeper', [final('Nothing to do.')]);
+  const sweeper = await variant.service.start({ prompt: `Look around ${other.tag}`, cwd: repo, isolation: 'worktree' });
+  expect((await h.result(sweeper.task_id)).status).toBe('completed');
+  expect(fs.existsSync(second.worktree!.path)).toBe(false);
+  expect(git(repo, 'branch', '--list', `codex/${started.task_id}`)).toContain(`codex/${started.task_id}`);
+  expect(git(repo, 'status', '--porcelain')).toBe('');
+}, 120_000);
