@@ -109,6 +109,7 @@ export const configSchema = z.object({
   CODEX_BRIDGE_WEBHOOK_SECRET: optionalString,
   CODEX_BRIDGE_TURN_TIMEOUT: duration(60 * 60_000),
   CODEX_BRIDGE_REQUEST_TIMEOUT: duration(24 * 60 * 60_000),
+  CODEX_BRIDGE_QUOTA_BACKOFF: duration(15 * 60_000).refine((ms) => ms >= 10_000, 'must be at least 10s'),
   CODEX_BRIDGE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CODEX_BRIDGE_ISOLATION: z.enum(ISOLATION_MODES).default('none'),
   CODEX_BRIDGE_WORKTREE_ROOT: z
@@ -141,6 +142,8 @@ export interface Config {
     allowedRoots: string[];
     turnTimeoutMs: number;
     requestTimeoutMs: number;
+    /** How long a turn that hit the usage or rate limit waits when Codex names no reset time. */
+    quotaBackoffMs: number;
   };
   isolation: {
     /** A task's isolation when its request names none. */
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedRoots: c.CODEX_BRIDGE_ALLOWED_ROOTS,
       turnTimeoutMs: c.CODEX_BRIDGE_TURN_TIMEOUT,
       requestTimeoutMs: c.CODEX_BRIDGE_REQUEST_TIMEOUT,
+      quotaBackoffMs: c.CODEX_BRIDGE_QUOTA_BACKOFF,
     },
     isolation: { defaultMode: c.CODEX_BRIDGE_ISOLATION, worktreeRoot: c.CODEX_BRIDGE_WORKTREE_ROOT, retentionMs: c.CODEX_BRIDGE_WORKTREE_RETENTION },
     api: { addr: c.CODEX_BRIDGE_API_ADDR, token: c.CODEX_BRIDGE_API_TOKEN },

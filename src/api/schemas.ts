@@ -247,6 +247,7 @@ export const taskDocumentSchema = z
       .nullable()
       .optional(),
     status: taskStatusSchema,
+    resumes_at: z.string().nullable().optional().describe('While waiting_for_quota: when the turn is tried again.'),
     notify_target: z.string().nullable(),
     notification_status: notificationStatusSchema.nullable(),
     notified_at: z.string().nullable(),

@@ -269,6 +269,7 @@ export class TaskService implements TaskServiceApi {
     return {
       turn_timeout_ms: this.config.codex.turnTimeoutMs,
       request_timeout_ms: this.config.codex.requestTimeoutMs,
+      quota_backoff_ms: this.config.codex.quotaBackoffMs,
       server_request_policy: task.approval_policy === 'never' ? 'decline' : 'ask',
       ...this.deps.workflowInput,
     };

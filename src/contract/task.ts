@@ -5,7 +5,7 @@
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const MAX_PROMPT_LENGTH = 100_000;
 
-export const TASK_STATUSES = ['queued', 'running', 'waiting_for_input', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export const TASK_STATUSES = ['queued', 'running', 'waiting_for_input', 'waiting_for_quota', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_TASK_STATUSES = ['completed', 'failed', 'cancelled', 'timed_out'] as const;
@@ -155,6 +155,8 @@ export interface TaskDocument {
   branch?: string | null;
   worktree?: WorktreeRecord | null;
   status: TaskStatus;
+  /** While `waiting_for_quota`: when the turn is tried again (ISO-8601). */
+  resumes_at?: string | null;
   notify_target: string | null;
   notification_status: NotificationStatus | null;
   notified_at: string | null;

@@ -20,7 +20,8 @@ from .validation import ArgumentError, validate_arguments
 
 TOOLSET = "codex_bridge"
 
-TASK_STATUSES = ["queued", "running", "waiting_for_input", "completed", "failed", "cancelled", "timed_out"]
+TASK_STATUSES = ["queued", "running", "waiting_for_input", "waiting_for_quota", "completed", "failed", "cancelled",
+                 "timed_out"]
 NOTIFICATION_STATUSES = ["pending", "sent", "failed", "no_target"]
 SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"]
 APPROVAL_POLICIES = ["never", "on-request", "untrusted"]
@@ -112,7 +113,7 @@ START_SCHEMA = _schema(
 
 STATUS_SCHEMA = _schema(
     "codex_task_status",
-    "Show one codex-bridge task: its status (queued, running, waiting_for_input, completed, failed, "
+    "Show one codex-bridge task: its status (queued, running, waiting_for_input, waiting_for_quota, completed, failed, "
     "cancelled, timed_out), pending approvals or questions with their request ids, the result or "
     "error, and whether the notification was sent. Use it when the person asks about a task; do not "
     "poll it in a loop.",
@@ -442,6 +443,9 @@ def _describe_task(task: dict[str, Any], fallback_id: str) -> str:
         text = f"Task {task_id} {status.replace('_', ' ')}: {_short(error.get('message')) or 'no reason given'}"
     elif status == "cancelled":
         text = f"Task {task_id} was cancelled"
+    elif status == "waiting_for_quota":
+        text = (f"Task {task_id} is paused at the Codex usage limit until {task.get('resumes_at') or 'the reset'}; "
+                f"it resumes by itself")
     else:
         text = f"Task {task_id} is {status.replace('_', ' ')}"
     sentences = [text]
