@@ -1,9 +1,12 @@
 // The worker's activities, built from their dependencies. The worker is the one place that builds
 // the real ones (Codex runner, notifier registry, MongoDB store); tests inject fakes here.
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { withNotificationSent, type TaskDocument } from '../src/contract/task';
 import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
 import { createDeliverNotificationActivity, type DeliverNotificationInput, type DeliverNotificationResult } from './notify/deliver-notification';
 import type { Notifier } from './notify/notifier';
+import { createWorktreeActivities, type WorktreeSettings } from './workspace/git-worktree';
 
 /** What mirrorTask needs of the store. */
 export interface TaskMirror {
@@ -24,6 +27,8 @@ export interface ActivityDeps {
   uiUrl?: string;
   namespace?: string;
   observer?: DeliveryObserver;
+  /** Where worktree tasks get their worktrees; default: none configured (the worker passes the config's). */
+  worktrees?: WorktreeSettings;
   /** After each mirror write (metrics). */
   onMirrored?(doc: TaskDocument, outcome: 'applied' | 'stale'): void;
 }
@@ -46,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
         turnDone.abort();
       }
     },
+    ...createWorktreeActivities(deps.worktrees ?? { root: defaultWorktreeRoot(), retentionMs: 0 }),
 
     /** Delivers one message; a retry uses the same idempotency key, so it never posts twice. */
     async deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> {
@@ -92,4 +98,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function defaultWorktreeRoot(): string {
+  return path.join(os.homedir(), '.codex-bridge', 'worktrees');
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { ISOLATION_MODES, type IsolationMode } from './contract/task';
 import { DEFAULT_HERMES_MAX_SENDS, DEFAULT_HERMES_TIMEOUT_MS } from '../activities/notify/hermes-notifier';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from './worker-memory';
 
@@ -180,7 +181,15 @@ export const configSchema = z.object({
   CODEX_BRIDGE_WEBHOOK_SECRET: optionalString,
   CODEX_BRIDGE_TURN_TIMEOUT: duration(60 * 60_000),
   CODEX_BRIDGE_REQUEST_TIMEOUT: duration(24 * 60 * 60_000),
+  CODEX_BRIDGE_QUOTA_BACKOFF: duration(15 * 60_000).refine((ms) => ms >= 10_000, 'must be at least 10s'),
   CODEX_BRIDGE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  CODEX_BRIDGE_ISOLATION: z.enum(ISOLATION_MODES).default('none'),
+  CODEX_BRIDGE_WORKTREE_ROOT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => path.resolve(v ? v : path.join(os.homedir(), '.codex-bridge', 'worktrees'))),
+  CODEX_BRIDGE_WORKTREE_RETENTION: duration(0),
   FEISHU_APP_ID: optionalString,
   FEISHU_APP_SECRET: optionalString,
   FEISHU_BASE_URL: httpUrl.default('https://open.feishu.cn'),
@@ -232,6 +241,16 @@ export interface Config {
     appServers: number;
     turnTimeoutMs: number;
     requestTimeoutMs: number;
+    /** How long a turn that hit the usage or rate limit waits when Codex names no reset time. */
+    quotaBackoffMs: number;
+  };
+  isolation: {
+    /** A task's isolation when its request names none. */
+    defaultMode: IsolationMode;
+    /** Where task worktrees are created, one directory per task. */
+    worktreeRoot: string;
+    /** How long a finished task's worktree stays (0: removed when the task ends; its branch stays). */
+    retentionMs: number;
   };
   api: { addr: string; token: string | undefined };
   metricsAddr: string | undefined;
@@ -294,7 +313,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       appServers: c.CODEX_BRIDGE_APP_SERVERS,
       turnTimeoutMs: c.CODEX_BRIDGE_TURN_TIMEOUT,
       requestTimeoutMs: c.CODEX_BRIDGE_REQUEST_TIMEOUT,
+      quotaBackoffMs: c.CODEX_BRIDGE_QUOTA_BACKOFF,
     },
+    isolation: { defaultMode: c.CODEX_BRIDGE_ISOLATION, worktreeRoot: c.CODEX_BRIDGE_WORKTREE_ROOT, retentionMs: c.CODEX_BRIDGE_WORKTREE_RETENTION },
     api: { addr: c.CODEX_BRIDGE_API_ADDR, token: c.CODEX_BRIDGE_API_TOKEN },
     metricsAddr: c.CODEX_BRIDGE_METRICS_ADDR,
     workflowCacheSize: c.CODEX_BRIDGE_WORKFLOW_CACHE,

@@ -1,10 +1,11 @@
 // Where Codex may work: an existing directory inside one of CODEX_BRIDGE_ALLOWED_ROOTS (any directory
 // when the list is empty). Checked at the edge before a task starts and again by the runner, because
 // a directory can disappear (or a symlink can be repointed) between the two.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export type CwdProblem = 'missing' | 'not_allowed';
+export type CwdProblem = 'missing' | 'not_allowed' | 'not_git';
 
 /** The working directory cannot be used; `problem` says why, the message says what to do. */
 export class CwdPolicyError extends Error {
@@ -49,5 +50,17 @@ function realRoot(root: string): string {
     return fs.realpathSync(root);
   } catch {
     return path.resolve(root);
+  }
+}
+
+/** Worktree isolation needs a git repository with a commit to branch from. */
+export function checkGitRepository(cwd: string): void {
+  try {
+    execFileSync('git', ['-C', cwd, 'rev-parse', '--verify', '--quiet', 'HEAD'], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    throw new CwdPolicyError(
+      'not_git',
+      `Worktree isolation needs a git repository with at least one commit, and ${cwd} is not in one: use isolation none, or commit there first.`,
+    );
   }
 }

@@ -54,7 +54,9 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
   if (!runCodexTurn) {
     // The relay and the progress reporter reach the task's workflow through each activity's own
     // client, which shares the worker's connection: no second connection to Temporal.
-    const runner = CodexRunner.fromConfig(config.codex);
+    // Worktree tasks run below the worktree root, which the allow-list (when there is one) admits.
+    const { allowedRoots } = config.codex;
+    const runner = CodexRunner.fromConfig({ ...config.codex, allowedRoots: allowedRoots.length > 0 ? [...allowedRoots, config.isolation.worktreeRoot] : [] });
     owned.push(() => runner.close());
     // Warm the shared app-servers now; a broken Codex setup is reported by each task, as before.
     void runner.warm().catch(() => undefined);
@@ -72,6 +74,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     namespace: config.temporal.namespace,
     observer: options.deps?.observer,
     onMirrored: options.deps?.onMirrored,
+    worktrees: options.deps?.worktrees ?? { root: config.isolation.worktreeRoot, retentionMs: config.isolation.retentionMs },
   });
 
   const worker = await Worker.create({

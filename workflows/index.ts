@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry: workflow functions only (deterministic code).
 export { codexTaskWorkflow } from './task-workflow';
+export { scheduledTaskWorkflow } from './scheduled-task-workflow';

@@ -36,7 +36,7 @@ export function runCodexTurn(input: TaskWorkflowInput, state: TaskState, mirror?
     taskId: task.task_id,
     turn: state.turnNumber,
     prompt: input.prompt,
-    cwd: task.cwd,
+    cwd: state.workingDirectory,
     model: task.model,
     sandbox: task.sandbox,
     approvalPolicy: task.approval_policy,
@@ -92,6 +92,7 @@ export function notificationView(input: TaskWorkflowInput, state: TaskState, kin
     finished_at: turn.finished_at,
     notify_target: task.notify_target,
     request,
+    ...(task.branch ? { branch: task.branch, worktree: task.worktree ?? null } : {}),
   };
 }
 

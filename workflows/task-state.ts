@@ -4,7 +4,7 @@
 // the Web UI's current details). No Temporal APIs are called here: the workflow passes `publish`.
 import type { CodexProgressPayload } from '../src/contract/messages';
 import { parseNotifyTarget, describeNotifyTarget } from '../src/contract/notify-target';
-import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord } from '../src/contract/task';
+import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord, WorktreeRecord } from '../src/contract/task';
 import { APPROVAL_DECISIONS, isTerminalStatus, withNotificationSent } from '../src/contract/task';
 import {
   cancelledWhileDelivering,
@@ -27,6 +27,8 @@ export class TaskState {
   /** The turn this run executes (1 for the first prompt, then one more per `reply`). */
   readonly turnNumber: number;
   private progress: CodexProgressPayload | null = null;
+  /** Why the task waits for quota (shown in the Web UI); set on this run's first pause. */
+  private quotaReason: string | null = null;
   private lastError: string | null = null;
   /** Every request asked in this run, by its own id. */
   private readonly requests = new Map<string, CodexRequest>();
@@ -55,6 +57,37 @@ export class TaskState {
   finishTurn(outcome: TurnOutcome): void {
     if (outcome.error) this.lastError = outcome.error.message;
     this.apply(finishTurn(this.task, outcome, now()));
+  }
+
+  /** Where Codex runs: the task's worktree while it exists, else its cwd. */
+  get workingDirectory(): string {
+    const worktree = this.task.worktree;
+    return worktree && !worktree.removed ? worktree.path : this.task.cwd;
+  }
+
+  // --- the usage limit
+
+  /** The turn waits for quota until `resumesAt`; true on this run's first pause (the person is told then). */
+  waitForQuota(resumesAt: string, reason: string): boolean {
+    const first = this.quotaReason === null;
+    this.quotaReason = reason;
+    this.apply({ ...this.task, status: 'waiting_for_quota', resumes_at: resumesAt });
+    return first;
+  }
+
+  resumeAfterQuota(): void {
+    this.apply({ ...this.task, status: 'running', resumes_at: null });
+  }
+
+  // --- the worktree (worktree isolation only)
+
+  worktreeOpened(branch: string, opened: Pick<WorktreeRecord, 'path' | 'base_commit'>): void {
+    const earlier = this.task.worktree;
+    this.apply({ ...this.task, branch, worktree: { commits: [], uncommitted_diff_stat: null, ...earlier, ...opened, removed: false } });
+  }
+
+  worktreeClosed(record: WorktreeRecord): void {
+    this.apply({ ...this.task, worktree: record });
   }
 
   showProgress(progress: CodexProgressPayload): void {
@@ -179,6 +212,8 @@ export class TaskState {
     const target = task.notify_target ? ` → ${describeNotifyTarget(task.notify_target)}` : '';
     const lines = [`**Status:** ${task.status} (turn ${this.turnNumber})`, `**Notification:** ${task.notification_status ?? 'not yet'}${target}`];
     const p = this.progress;
+    if (task.status === 'waiting_for_quota') lines.push(`**Paused until:** ${task.resumes_at} — ${this.quotaReason}`);
+    if (task.branch) lines.push(`**Branch:** ${task.branch}${task.worktree && !task.worktree.removed ? ` (worktree ${task.worktree.path})` : ''}`);
     if (p) lines.push(`**Codex:** ${p.items_completed}/${p.items_started} items done${p.current_item ? `, now: ${p.current_item}` : ''}`);
     for (const r of task.pending_requests) lines.push(`**Waiting for a person:** ${r.summary} (request ${r.request_id})`);
     if (this.lastError) lines.push(`**Last error:** ${this.lastError}`);

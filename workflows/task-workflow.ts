@@ -30,6 +30,8 @@ import {
 } from '../src/contract/messages';
 import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../src/contract/search-attributes';
 import { deliver, notificationView, runCodexTurn, startMirror } from './task-activities';
+import { closeWorkspace, openWorkspace } from './isolation';
+import { quotaReason, quotaResumeTime, waitForQuota } from './quota';
 import { TaskState } from './task-state';
 import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome, type Delivery, type TurnOutcome } from './task-transitions';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
@@ -43,6 +45,7 @@ const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
  * recorded.
  */
 const LEAN_ROUND_TRIPS = 'lean-round-trips';
+const QUOTA_PAUSES_TURN = 'quota-pauses-turn';
 
 export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskDocument> {
   validateInput(input);
@@ -128,9 +131,10 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     validator: ({ request_id, answers }) => state.checkAnswers(request_id, answers),
   });
 
-  // --- run Codex
+  // --- run Codex (in the task's own worktree when it has one)
   state.startTurn(input.prompt);
-  state.finishTurn(await runTurn());
+  state.finishTurn((await openWorkspace(state)) ?? (await runTurnWithinQuota()));
+  await closeWorkspace(state);
 
   // --- notify (a cancelled workflow still tells the person: nothing below may be cancelled)
   await CancellationScope.nonCancellable(async () => {
@@ -155,6 +159,17 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     await mirror.finish();
   });
   return state.task;
+
+  /** Runs the turn; a turn failing on the usage or rate limit waits for the reset and runs again. */
+  async function runTurnWithinQuota(): Promise<TurnOutcome> {
+    for (;;) {
+      const outcome = await runTurn();
+      const resumeAt = cancelRequested ? null : quotaResumeTime(outcome, Date.now(), input.quota_backoff_ms);
+      // Before this gate such a turn ended the task; tasks started then replay so.
+      if (resumeAt === null || !patched(QUOTA_PAUSES_TURN)) return outcome;
+      await waitForQuota(input, state, resumeAt, quotaReason(outcome), () => cancelRequested);
+    }
+  }
 
   async function runTurn(): Promise<TurnOutcome> {
     if (cancelRequested) return CANCELLED_BEFORE_START;

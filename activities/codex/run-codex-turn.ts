@@ -7,6 +7,7 @@ import { Context, type Info } from '@temporalio/activity';
 import type { CodexRunner } from './codex-runner';
 import { toCodexActivityFailure } from './errors';
 import { HeartbeatThrottle } from './heartbeat-throttle';
+import { withQuotaReset } from './usage-limit';
 import { reapOrphanAppServer } from './orphan-reaper';
 import { killTaggedProcesses, taggedProcesses } from './process-sweep';
 import type { RequestRelay } from '../request-relay';
@@ -60,7 +61,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
         const reason: unknown = context.cancellationSignal.reason;
         throw new CancelledFailure(reason instanceof Error ? reason.message : 'CANCELLED', [result]);
       }
-      return result;
+      return withQuotaReset(result);
     } catch (err) {
       throw toCodexActivityFailure(err);
     } finally {

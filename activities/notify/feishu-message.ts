@@ -53,6 +53,7 @@ const STATUS_COLOURS: Record<TaskStatus, string> = {
   queued: 'blue',
   running: 'blue',
   waiting_for_input: 'yellow',
+  waiting_for_quota: 'orange',
 };
 
 function headerColour(message: NotificationMessage): string {

@@ -37,6 +37,7 @@ const COMPLETION_TITLES: Record<TaskStatus, string> = {
   queued: 'ℹ️ Codex task {id} is queued',
   running: 'ℹ️ Codex task {id} is running',
   waiting_for_input: '❓ Codex task {id} is waiting for input',
+  waiting_for_quota: '⏸ Codex task {id} is paused at the usage limit',
 };
 
 const REQUEST_TITLES: Record<PendingRequestKind, string> = {
@@ -54,12 +55,14 @@ const OUTCOME_WORDS: Record<TaskStatus, string> = {
   queued: 'queued',
   running: 'running',
   waiting_for_input: 'waiting for input',
+  waiting_for_quota: 'paused at the usage limit',
 };
 
 /** Builds the one summary every channel sends. All text is redacted, then truncated. */
 export function buildNotificationMessage(view: TaskNotificationView, opts: BuildMessageOptions = {}): NotificationMessage {
   const url = opts.uiUrl ? webUiUrl(opts.uiUrl, opts.namespace ?? 'default', view.task_id) : null;
-  const built = view.kind === 'completion' ? completion(view) : view.kind === 'request' ? request(view) : requestExpired(view);
+  const built =
+    view.kind === 'completion' ? completion(view) : view.kind === 'request' ? request(view) : view.kind === 'quota_paused' ? quotaPaused(view) : requestExpired(view);
   const turnSuffix = view.turn > 1 ? ` (turn ${view.turn})` : '';
   return {
     kind: view.kind,
@@ -137,6 +140,7 @@ function completion(view: TaskNotificationView): Built {
       .map((c) => `  ✗ ${oneLine(redact(c.command), LIMITS.commandText)}${c.exit_code !== null ? ` (exit ${c.exit_code})` : ''}`),
     ...(failedCommands.length > LIMITS.listedFailedCommands ? [`  … and ${failedCommands.length - LIMITS.listedFailedCommands} more failed`] : []),
     `Files changed: ${files.length === 0 ? 'none' : listFiles(files.map((f) => f.path))}`,
+    ...branchFacts(view),
   ];
 
   const excerpt: string[] = [];
@@ -153,6 +157,37 @@ function completion(view: TaskNotificationView): Built {
     fields,
     excerpt: excerpt.length > 0 ? excerpt.join('\n\n') : `Prompt: ${promptHead(view.prompt)}`,
   };
+}
+
+/** "paused until 14:05 — Codex usage limit": the time in this worker's time zone, as Codex shows it. */
+function quotaPaused(view: TaskNotificationView): Built {
+  const until = view.resumes_at ? new Date(view.resumes_at) : null;
+  const hhmm = until ? `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}` : 'later';
+  const reason = view.quota_reason ?? 'Codex usage limit';
+  const said = `Codex task ${view.task_id} paused until ${hhmm} — ${reason}. It tries again then by itself; you hear from it again when it ends.`;
+  return {
+    title: `⏸ Codex task ${view.task_id} paused until ${hhmm} — ${reason}`,
+    text: [said, `Prompt: ${promptHead(view.prompt)}\nDirectory: ${view.cwd}`].join('\n\n'),
+    fields: [
+      { label: 'Task', value: view.task_id },
+      { label: 'Paused until', value: until ? until.toISOString() : 'unknown' },
+      { label: 'Directory', value: view.cwd },
+    ],
+    excerpt: said,
+  };
+}
+
+/** A worktree task: the branch its changes are on, the commits there, and what was left uncommitted. */
+function branchFacts(view: TaskNotificationView): string[] {
+  if (!view.branch) return [];
+  const worktree = view.worktree;
+  const commits = worktree?.commits ?? [];
+  const lines = [`Branch: ${view.branch}${commits.length === 0 ? ' (no changes)' : ` (${commits.length} commit${commits.length === 1 ? '' : 's'})`}`];
+  for (const c of commits.slice(0, LIMITS.listedFailedCommands)) lines.push(`  ${c.sha.slice(0, 10)} ${oneLine(c.subject, LIMITS.commandText)}`);
+  if (commits.length > LIMITS.listedFailedCommands) lines.push(`  … and ${commits.length - LIMITS.listedFailedCommands} more`);
+  const stat = worktree?.uncommitted_diff_stat?.split('\n').pop()?.trim();
+  if (stat) lines.push(`Left uncommitted by Codex, saved on the branch: ${stat}`);
+  return lines;
 }
 
 function request(view: TaskNotificationView): Built {

@@ -18,6 +18,12 @@ import {
   taskListSchema,
   taskParamsSchema,
   watcherReportSchema,
+  createScheduleBodySchema,
+  pauseScheduleBodySchema,
+  scheduleDeletedSchema,
+  scheduleDocumentSchema,
+  scheduleListSchema,
+  scheduleParamsSchema,
 } from './schemas';
 import { errorBody } from './http-errors';
 
@@ -129,6 +135,60 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       response: { 200: watcherReportSchema, ...errors(400, 401, 503) },
     },
     handler: async (req) => service.notifyCompleted({ dryRun: req.body?.dry_run, retryFailed: req.body?.retry_failed }),
+  });
+
+  r.post('/v1/schedules', {
+    schema: {
+      summary: 'Create a schedule: a Temporal Schedule whose every run starts one task',
+      tags: ['schedules'],
+      body: createScheduleBodySchema,
+      response: { 201: scheduleDocumentSchema, ...errors(400, 401, 409, 413, 503) },
+    },
+    handler: async (req, reply) => reply.code(201).send(await service.createSchedule(req.body)),
+  });
+
+  r.get('/v1/schedules', {
+    schema: { summary: 'List schedules', tags: ['schedules'], response: { 200: scheduleListSchema, ...errors(401, 503) } },
+    handler: async () => ({ schedules: await service.listSchedules() }),
+  });
+
+  r.get('/v1/schedules/:schedule_id', {
+    schema: {
+      summary: 'One schedule, with its next and recent runs',
+      tags: ['schedules'],
+      params: scheduleParamsSchema,
+      response: { 200: scheduleDocumentSchema, ...errors(400, 401, 404, 503) },
+    },
+    handler: async (req) => service.describeSchedule(req.params.schedule_id),
+  });
+
+  for (const [verb, paused] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
+    r.post(`/v1/schedules/:schedule_id/${verb}`, {
+      schema: {
+        summary: paused ? 'Pause a schedule (no runs until unpaused)' : 'Unpause a schedule',
+        tags: ['schedules'],
+        params: scheduleParamsSchema,
+        body: pauseScheduleBodySchema,
+        response: { 200: scheduleDocumentSchema, ...errors(400, 401, 404, 503) },
+      },
+      handler: async (req) => service.pauseSchedule(req.params.schedule_id, paused, req.body?.note),
+    });
+  }
+
+  r.delete('/v1/schedules/:schedule_id', {
+    schema: {
+      summary: 'Delete a schedule (tasks it already started run to their end)',
+      tags: ['schedules'],
+      params: scheduleParamsSchema,
+      response: { 200: scheduleDeletedSchema, ...errors(400, 401, 404, 503) },
+    },
+    handler: async (req) => {
+      await service.deleteSchedule(req.params.schedule_id);
+      return { schedule_id: req.params.schedule_id, deleted: true as const };
+    },
   });
 
   r.get('/healthz', {

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { InvalidNotifyTargetError, parseNotifyTarget } from '../contract/notify-target';
 import { decodeListCursor, type ListCursor } from '../store/list-cursor';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
+import { SCHEDULE_ID_PATTERN, SCHEDULE_OVERLAP_POLICIES } from '../contract/schedule';
+import { ISOLATION_MODES, APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
 
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
@@ -72,6 +73,10 @@ export const startTaskBodySchema = z
     model: modelSchema.nullable().optional(),
     sandbox: sandboxSchema.optional(),
     approval_policy: approvalPolicySchema.optional(),
+    isolation: z
+      .enum(ISOLATION_MODES)
+      .optional()
+      .describe('worktree: run in a fresh git worktree on the branch codex/<task_id> (cwd must be in a git repository); default: CODEX_BRIDGE_ISOLATION (none).'),
     task_id: taskIdSchema.optional(),
   })
   .describe('A new task.');
@@ -126,6 +131,58 @@ export const listQuerySchema = z.strictObject({
   limit: limitSchema.optional(),
   before: listCursorSchema.optional(),
 });
+
+// ---- Schedules ----
+
+export const scheduleIdSchema = z
+  .string()
+  .regex(SCHEDULE_ID_PATTERN, 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit')
+  .describe('The schedule id (also the Temporal Schedule id); each run starts the task `<schedule id>-<time>`.');
+
+const cronSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((c) => c.trim().split(/\s+/).length >= 5 || c.trim().startsWith('@'), 'must be a cron expression such as "0 9 * * 1-5"')
+  .describe('A cron expression: minute hour day-of-month month day-of-week (a 6th field is the year; 7 fields put seconds first), or @daily, @every 1h.');
+
+export const createScheduleBodySchema = startTaskBodySchema
+  .omit({ task_id: true })
+  .extend({
+    schedule_id: scheduleIdSchema.optional(),
+    cron: z.union([cronSchema, z.array(cronSchema).min(1).max(20)]).transform((c) => (Array.isArray(c) ? c : [c])),
+    timezone: z.string().min(1).max(100).optional().describe('An IANA time zone such as Europe/Berlin; default UTC.'),
+    overlap: z.enum(SCHEDULE_OVERLAP_POLICIES).optional().describe('When a run is due while the previous task still runs; default skip.'),
+    paused: z.boolean().optional().describe('Create the schedule paused.'),
+  })
+  .describe('A recurring task: each run starts an ordinary task with these fields.');
+
+export const scheduleParamsSchema = z.strictObject({ schedule_id: scheduleIdSchema });
+export const pauseScheduleBodySchema = z.strictObject({ note: z.string().max(500).optional().describe('Why; shown in the Web UI.') }).nullish();
+
+export const scheduleDocumentSchema = z
+  .object({
+    schedule_id: z.string(),
+    cron: z.array(z.string()),
+    timezone: z.string().nullable(),
+    overlap: z.enum(SCHEDULE_OVERLAP_POLICIES),
+    paused: z.boolean(),
+    note: z.string().nullable(),
+    task: z.object({
+      prompt: z.string(),
+      cwd: z.string(),
+      model: z.string().nullable(),
+      sandbox: sandboxSchema,
+      approval_policy: approvalPolicySchema,
+      notify_target: z.string().nullable(),
+      isolation: z.enum(ISOLATION_MODES).optional(),
+    }),
+    next_runs: z.array(z.string()),
+    recent_runs: z.array(z.object({ scheduled_at: z.string(), task_id: z.string() })),
+  })
+  .describe('A schedule: when it runs and the task each run starts.');
+export const scheduleListSchema = z.object({ schedules: z.array(scheduleDocumentSchema) });
+export const scheduleDeletedSchema = z.object({ schedule_id: z.string(), deleted: z.literal(true) });
 
 export type StartTaskBody = z.output<typeof startTaskBodySchema>;
 export type ListQuery = z.output<typeof listQuerySchema>;
@@ -191,7 +248,20 @@ export const taskDocumentSchema = z
     model: z.string().nullable(),
     sandbox: sandboxSchema,
     approval_policy: approvalPolicySchema,
+    isolation: z.enum(ISOLATION_MODES).optional(),
+    branch: z.string().nullable().optional(),
+    worktree: z
+      .object({
+        path: z.string(),
+        base_commit: z.string(),
+        commits: z.array(z.object({ sha: z.string(), subject: z.string() })),
+        uncommitted_diff_stat: z.string().nullable(),
+        removed: z.boolean(),
+      })
+      .nullable()
+      .optional(),
     status: taskStatusSchema,
+    resumes_at: z.string().nullable().optional().describe('While waiting_for_quota: when the turn is tried again.'),
     notify_target: z.string().nullable(),
     notification_status: notificationStatusSchema.nullable(),
     notified_at: z.string().nullable(),
@@ -288,6 +358,9 @@ export function describeIssue(issue: z.core.$ZodIssue, options: DescribeOptions)
     }
     case 'invalid_key':
       return sentence(`${label} has an invalid key`);
+    case 'invalid_union':
+      // A field that may take several forms (a cron expression or a list of them).
+      return sentence(issue.input === undefined ? `${label} is required` : `${label} is invalid`);
     case 'custom':
       if ((issue.params as { sentence?: boolean } | undefined)?.sentence) return sentence(issue.message);
       return sentence(`${label} ${issue.message}`);

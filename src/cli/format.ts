@@ -45,7 +45,7 @@ export function formatColumns(rows: string[][]): string[] {
 export function formatTaskBlock(task: TaskDocument, now: number = Date.now()): string[] {
   const lines: [string, string][] = [
     ['task', task.task_id],
-    ['status', `${task.status}${task.finished_at ? ` (finished ${formatAge(task.finished_at, now)} ago)` : ''}`],
+    ['status', `${task.status}${task.status === 'waiting_for_quota' && task.resumes_at ? ` (resumes at ${task.resumes_at})` : ''}${task.finished_at ? ` (finished ${formatAge(task.finished_at, now)} ago)` : ''}`],
     ['created', `${task.created_at} (${formatAge(task.created_at, now)} ago)`],
     ['cwd', task.cwd],
     ['model', task.model ?? '(Codex default)'],
@@ -54,6 +54,10 @@ export function formatTaskBlock(task: TaskDocument, now: number = Date.now()): s
     ['prompt', oneLine(task.prompt, 200)],
   ];
   if (task.turns && task.turns.length > 1) lines.push(['turns', String(task.turns.length)]);
+  if (task.branch) {
+    const commits = task.worktree?.commits.length ?? 0;
+    lines.push(['branch', `${task.branch} (${commits} commit${commits === 1 ? '' : 's'}${task.worktree && !task.worktree.removed ? `; worktree ${task.worktree.path}` : ''})`]);
+  }
   for (const r of task.pending_requests) lines.push(['waiting', `${r.request_id} (${r.kind}): ${oneLine(r.summary, 160)}`]);
   if (task.result) {
     lines.push(['summary', oneLine(task.result.summary, 300)]);

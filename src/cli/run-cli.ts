@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../infra/tool-paths';
 import type { CommandContext } from './command-kit';
 import { EXIT, Output, UsageError, type CliDeps, type CliIo } from './io';
 import { registerRuntimeCommands } from './runtime-commands';
+import { registerScheduleCommands } from './schedule-commands';
 import { registerTaskCommands } from './task-commands';
 
 const PROGRAM_HELP = `
@@ -22,6 +23,7 @@ Examples:
   $ codex-bridge list --status running
   $ codex-bridge status task-20250101-abc123 --json
   $ codex-bridge approve task-20250101-abc123 req-1 --decision accept
+  $ codex-bridge schedule create --cron "0 9 * * 1-5" --prompt "triage new issues" --notify-target local
   $ codex-bridge doctor
 `;
 
@@ -60,6 +62,7 @@ export function buildProgram(ctx: CommandContext): Command {
     })
     .addHelpText('after', PROGRAM_HELP);
   registerTaskCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
   registerRuntimeCommands(program, ctx);
   return program;
 }

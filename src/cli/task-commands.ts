@@ -12,18 +12,19 @@ import {
   startTaskBodySchema,
   taskParamsSchema,
 } from '../api/schemas';
-import { APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../contract/task';
+import { ISOLATION_MODES, APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../contract/task';
 import { action, cliConfig, defined, validate, withJson, withService, type CommandContext } from './command-kit';
 import { formatTaskBlock, formatTaskTable, formatWatcherReport } from './format';
 import { UsageError } from './io';
 
-const FLAG_LABELS: Record<string, string> = {
+export const FLAG_LABELS: Record<string, string> = {
   prompt: '--prompt',
   cwd: '--cwd',
   notify_target: '--notify-target',
   model: '--model',
   sandbox: '--sandbox',
   approval_policy: '--approval-policy',
+  isolation: '--isolation',
   task_id: 'TASK_ID',
   request_id: 'REQUEST_ID',
   status: '--status',
@@ -37,20 +38,39 @@ const FLAG_LABELS: Record<string, string> = {
 /** In `start`, the task id is a flag, not the TASK_ID argument of the other commands. */
 const START_LABELS: Record<string, string> = { ...FLAG_LABELS, task_id: '--task-id' };
 
-const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+export const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+/** The options that say what a task is (shared by `start` and `schedule create`). */
+export function withTaskOptions(command: Command, prompt: string): Command {
+  return command
+    .requiredOption('--prompt <text>', prompt)
+    .option('--cwd <dir>', 'working directory for Codex (relative paths resolve here); default: the service default')
+    .option('--notify-target <target>', 'local | feishu:<chat_id> | hermes:<platform>:<chat_id>[:<thread_id>] | webhook:<url>')
+    .option('--model <model>', 'Codex model; default: the Codex default')
+    .option('--sandbox <mode>', SANDBOX_MODES.join(' | '))
+    .option('--approval-policy <policy>', APPROVAL_POLICIES.join(' | '))
+    .option('--isolation <mode>', `${ISOLATION_MODES.join(' | ')}: worktree runs Codex in a fresh git worktree on the branch codex/<task_id>`);
+}
+
+/** Those options as request fields; a relative --cwd resolves against the caller's directory. */
+export function taskFields(ctx: CommandContext, opts: Record<string, unknown>): Record<string, unknown> {
+  return {
+    prompt: opts.prompt,
+    cwd: typeof opts.cwd === 'string' && opts.cwd !== '' ? path.resolve(ctx.io.cwd ?? process.cwd(), opts.cwd) : opts.cwd,
+    notify_target: opts.notifyTarget,
+    model: opts.model,
+    sandbox: opts.sandbox,
+    approval_policy: opts.approvalPolicy,
+    isolation: opts.isolation,
+  };
+}
 
 export function registerTaskCommands(program: Command, ctx: CommandContext): void {
   withJson(
-    program
-      .command('start')
-      .description('start a Codex task; prints its task_id (with --json: the task document)')
-      .requiredOption('--prompt <text>', 'what Codex should do')
-      .option('--cwd <dir>', 'working directory for Codex (relative paths resolve here); default: the service default')
-      .option('--notify-target <target>', 'local | feishu:<chat_id> | hermes:<platform>:<chat_id>[:<thread_id>] | webhook:<url>')
-      .option('--model <model>', 'Codex model; default: the Codex default')
-      .option('--sandbox <mode>', SANDBOX_MODES.join(' | '))
-      .option('--approval-policy <policy>', APPROVAL_POLICIES.join(' | '))
-      .option('--task-id <id>', 'your own task id (also the Temporal workflow id); default: generated'),
+    withTaskOptions(program.command('start').description('start a Codex task; prints its task_id (with --json: the task document)'), 'what Codex should do').option(
+      '--task-id <id>',
+      'your own task id (also the Temporal workflow id); default: generated',
+    ),
   )
     .addHelpText(
       'after',
@@ -64,15 +84,7 @@ export function registerTaskCommands(program: Command, ctx: CommandContext): voi
       action(ctx, async ({ opts, out }) => {
         const body = validate(
           startTaskBodySchema,
-          defined({
-            prompt: opts.prompt,
-            cwd: typeof opts.cwd === 'string' && opts.cwd !== '' ? path.resolve(ctx.io.cwd ?? process.cwd(), opts.cwd) : opts.cwd,
-            notify_target: opts.notifyTarget,
-            model: opts.model,
-            sandbox: opts.sandbox,
-            approval_policy: opts.approvalPolicy,
-            task_id: opts.taskId,
-          }),
+          defined({ ...taskFields(ctx, opts), task_id: opts.taskId }),
           START_LABELS,
         );
         const config = cliConfig(ctx.io);

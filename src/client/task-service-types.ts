@@ -1,6 +1,7 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
 import type { TaskListFilter, TaskListPage } from '../store/task-store';
-import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
+import type { ApprovalDecision, ApprovalPolicy, IsolationMode, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
+import type { ScheduleDocument, ScheduleOverlap } from '../contract/schedule';
 
 export interface StartTaskRequest {
   prompt: string;
@@ -9,7 +10,21 @@ export interface StartTaskRequest {
   model?: string | null;
   sandbox?: SandboxMode;
   approval_policy?: ApprovalPolicy;
+  isolation?: IsolationMode;
   task_id?: string;
+}
+
+/** A recurring task: when it runs, and the task each run starts (the fields of `start`). */
+export interface CreateScheduleRequest extends Omit<StartTaskRequest, 'task_id'> {
+  schedule_id?: string;
+  /** Cron expressions (5 fields; a 6th is the year; 7 put seconds first), UTC unless `timezone` says otherwise. */
+  cron: string[];
+  /** An IANA time zone name, e.g. Europe/Berlin. */
+  timezone?: string;
+  /** What a run due while the previous task still runs does; default `skip`. */
+  overlap?: ScheduleOverlap;
+  /** Create it paused. */
+  paused?: boolean;
 }
 
 /** Answers to a `requestUserInput`: question id → the chosen or typed answers. */
@@ -45,4 +60,10 @@ export interface TaskServiceApi {
   answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument>;
   reply(taskId: string, prompt: string): Promise<TaskDocument>;
   notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport>;
+  createSchedule(request: CreateScheduleRequest): Promise<ScheduleDocument>;
+  listSchedules(): Promise<ScheduleDocument[]>;
+  describeSchedule(scheduleId: string): Promise<ScheduleDocument>;
+  /** Pauses (true) or unpauses (false) a schedule; `note` says why, in the Web UI too. */
+  pauseSchedule(scheduleId: string, paused: boolean, note?: string): Promise<ScheduleDocument>;
+  deleteSchedule(scheduleId: string): Promise<void>;
 }

@@ -15,10 +15,10 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import type { Config } from '../config';
-import { checkCwd } from '../cwd-policy';
-import { describeNotifyTarget, formatNotifyTarget, parseNotifyTarget } from '../contract/notify-target';
+import { checkCwd, checkGitRepository } from '../cwd-policy';
+import { formatNotifyTarget, parseNotifyTarget } from '../contract/notify-target';
 import type { ApprovalDecision, TaskDocument } from '../contract/task';
-import { APPROVAL_POLICIES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
+import { APPROVAL_POLICIES, ISOLATION_MODES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { TaskStore, type TaskListFilter, type TaskListPage } from '../store/task-store';
@@ -26,10 +26,12 @@ import { notifyCompleted } from '../watcher/notify-completed';
 import { createNotifier } from '../../activities/notify/registry';
 import type { Notifier } from '../../activities/notify/notifier';
 import { answerUpdate, approveUpdate, cancelSignal, getTaskQuery } from '../contract/messages';
-import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../contract/search-attributes';
+import { taskStartView } from '../contract/task-start';
+import type { ScheduleDocument, ScheduledTaskTemplate } from '../contract/schedule';
+import { ScheduleService } from './schedule-service';
 import type * as workflows from '../../workflows';
 import type { TaskWorkflowInput } from '../contract/task-workflow-input';
-import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
+import type { CreateScheduleRequest, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
 import { oneLine } from '../contract/text';
 
 /** The task workflow's type name; the compiler checks that the worker's bundle exports it. */
@@ -58,11 +60,55 @@ export class TaskService implements TaskServiceApi {
   }
 
   async start(request: StartTaskRequest): Promise<TaskDocument> {
+    const taskId = request.task_id ?? newTaskId();
+    validateTaskId(taskId);
+    const task = newTaskDocument({ ...this.checkNewTask(request), task_id: taskId, created_at: new Date().toISOString() });
+    const handle = await this.startRun(task, task.prompt, WorkflowIdReusePolicy.REJECT_DUPLICATE);
+    task.run_id = handle.firstExecutionRunId;
+    // Best effort: the workflow mirrors its own state; this makes the task visible to `list` at once.
+    await this.deps.store.applyMirror(task).catch(() => undefined);
+    return task;
+  }
+
+  /** A task every run of the schedule starts; the same checks as `start`, made once now. */
+  async createSchedule(request: CreateScheduleRequest): Promise<ScheduleDocument> {
+    const { schedule_id, cron, timezone, overlap, paused, ...taskRequest } = request;
+    const template = this.checkNewTask(taskRequest);
+    const probe = newTaskDocument({ ...template, task_id: 'schedule-probe', created_at: new Date().toISOString() });
+    return this.schedules.create({ schedule_id, cron, timezone, overlap, paused }, template, this.workflowSettings(probe));
+  }
+
+  listSchedules(): Promise<ScheduleDocument[]> {
+    return this.schedules.list();
+  }
+
+  describeSchedule(scheduleId: string): Promise<ScheduleDocument> {
+    return this.schedules.describe(scheduleId);
+  }
+
+  pauseSchedule(scheduleId: string, paused: boolean, note?: string): Promise<ScheduleDocument> {
+    return this.schedules.setPaused(scheduleId, paused, note);
+  }
+
+  deleteSchedule(scheduleId: string): Promise<void> {
+    return this.schedules.delete(scheduleId);
+  }
+
+  private get schedules(): ScheduleService {
+    this.scheduleService ??= new ScheduleService({
+      client: this.deps.client,
+      taskQueue: this.config.temporal.taskQueue,
+      translate: (err) => this.translate(err, 'schedule'),
+    });
+    return this.scheduleService;
+  }
+  private scheduleService: ScheduleService | undefined;
+
+  /** Validates what a new task is made of (everything but its id); one sentence when it is refused. */
+  private checkNewTask(request: Omit<StartTaskRequest, 'task_id'>): ScheduledTaskTemplate {
     const prompt = typeof request.prompt === 'string' ? request.prompt : '';
     if (prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
     if (prompt.length > MAX_PROMPT_LENGTH) throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
-    const taskId = request.task_id ?? newTaskId();
-    validateTaskId(taskId);
     const sandbox = request.sandbox ?? 'workspace-write';
     if (!SANDBOX_MODES.includes(sandbox)) throw new ValidationError(`sandbox must be one of ${SANDBOX_MODES.join(', ')}.`);
     const approvalPolicy = request.approval_policy ?? 'never';
@@ -81,22 +127,16 @@ export class TaskService implements TaskServiceApi {
     } catch (err) {
       throw new ValidationError((err as Error).message);
     }
-
-    const task = newTaskDocument({
-      task_id: taskId,
-      prompt,
-      cwd,
-      model: request.model ?? null,
-      sandbox,
-      approval_policy: approvalPolicy,
-      notify_target: notifyTarget,
-      created_at: new Date().toISOString(),
-    });
-    const handle = await this.startRun(task, prompt, WorkflowIdReusePolicy.REJECT_DUPLICATE);
-    task.run_id = handle.firstExecutionRunId;
-    // Best effort: the workflow mirrors its own state; this makes the task visible to `list` at once.
-    await this.deps.store.applyMirror(task).catch(() => undefined);
-    return task;
+    const isolation = request.isolation ?? this.config.isolation.defaultMode;
+    if (!ISOLATION_MODES.includes(isolation)) throw new ValidationError(`isolation must be one of ${ISOLATION_MODES.join(', ')}.`);
+    if (isolation === 'worktree') {
+      try {
+        checkGitRepository(cwd);
+      } catch (err) {
+        throw new ValidationError((err as Error).message);
+      }
+    }
+    return { prompt, cwd, model: request.model ?? null, sandbox, approval_policy: approvalPolicy, notify_target: notifyTarget, isolation };
   }
 
   async status(taskId: string): Promise<TaskDocument> {
@@ -203,14 +243,7 @@ export class TaskService implements TaskServiceApi {
   }
 
   private async startRun(task: TaskDocument, prompt: string, reusePolicy: WorkflowIdReusePolicy): Promise<WorkflowHandleWithFirstExecutionRunId> {
-    const input: TaskWorkflowInput = {
-      task,
-      prompt,
-      turn_timeout_ms: this.config.codex.turnTimeoutMs,
-      request_timeout_ms: this.config.codex.requestTimeoutMs,
-      server_request_policy: task.approval_policy === 'never' ? 'decline' : 'ask',
-      ...this.deps.workflowInput,
-    };
+    const input: TaskWorkflowInput = { ...this.workflowSettings(task), task, prompt };
     try {
       return await this.deps.client.workflow.start<TaskWorkflow>(WORKFLOW_TYPE, {
         taskQueue: this.config.temporal.taskQueue,
@@ -218,19 +251,7 @@ export class TaskService implements TaskServiceApi {
         args: [input],
         workflowIdReusePolicy: reusePolicy,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        typedSearchAttributes: [
-          { key: CodexTaskStatusKey, value: 'queued' },
-          { key: NotificationStatusKey, value: 'none' },
-          { key: NotifyTargetKey, value: task.notify_target ? describeNotifyTarget(task.notify_target) : 'none' },
-        ],
-        staticSummary: `Codex: ${oneLine(prompt, 120)}`,
-        staticDetails: [
-          `**Prompt:** ${oneLine(prompt, 1000)}`,
-          `**Working directory:** ${task.cwd}`,
-          `**Sandbox:** ${task.sandbox} · **Approval policy:** ${task.approval_policy}${task.model ? ` · **Model:** ${task.model}` : ''}`,
-          `**Notify:** ${task.notify_target ? describeNotifyTarget(task.notify_target) : 'nobody (no target)'}`,
-          `**Turn:** ${task.turns.length + 1}`,
-        ].join('\n\n'),
+        ...taskStartView(task, prompt),
       });
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -242,6 +263,17 @@ export class TaskService implements TaskServiceApi {
       }
       throw this.translate(err, task.task_id);
     }
+  }
+
+  /** A run's settings from the configuration (and the tests' overrides). */
+  private workflowSettings(task: TaskDocument): Omit<TaskWorkflowInput, 'task' | 'prompt'> {
+    return {
+      turn_timeout_ms: this.config.codex.turnTimeoutMs,
+      request_timeout_ms: this.config.codex.requestTimeoutMs,
+      quota_backoff_ms: this.config.codex.quotaBackoffMs,
+      server_request_policy: task.approval_policy === 'never' ? 'decline' : 'ask',
+      ...this.deps.workflowInput,
+    };
   }
 
   private async update(taskId: string, run: () => Promise<TaskDocument>): Promise<TaskDocument> {

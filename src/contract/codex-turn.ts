@@ -65,6 +65,11 @@ export interface CodexTurnResult {
   durationMs: number;
   /** Codex's own error text for a failed turn. */
   error: { type: string; message: string } | null;
+  /**
+   * Set when the turn failed on the usage or rate limit: when Codex says the limit resets (ISO),
+   * or null when it did not say.
+   */
+  quota_resets_at?: string | null;
   requests: RequestRecord[];
 }
 

@@ -15,3 +15,8 @@ export function requestKey(taskId: string, requestId: string): string {
 export function requestExpiredKey(taskId: string, requestId: string): string {
   return `${taskId}:request-expired:${requestId}`;
 }
+
+/** The one message saying a turn paused at the usage limit (a turn is paused-and-told once). */
+export function quotaPausedKey(taskId: string, turn: number): string {
+  return `${taskId}:turn-${turn}:quota-paused`;
+}

@@ -1,9 +1,9 @@
 // What the workflow hands the delivery activity: a snapshot of the task at the moment of an event.
 // The activity builds the message from it (activities/notify/message.ts).
-import type { PendingRequestKind, TaskError, TaskResult, TaskStatus } from './task';
+import type { PendingRequestKind, TaskError, TaskResult, TaskStatus, WorktreeRecord } from './task';
 
 /** What is being told: a finished turn, a question waiting for a person, or an expired question. */
-export type NotificationKind = 'completion' | 'request' | 'request_expired';
+export type NotificationKind = 'completion' | 'request' | 'request_expired' | 'quota_paused';
 
 /** Everything the message is built from: a snapshot of the task at the moment of the event. */
 export interface TaskNotificationView {
@@ -18,6 +18,12 @@ export interface TaskNotificationView {
   started_at: string | null;
   finished_at: string | null;
   notify_target: string | null;
+  /** For `quota_paused`: when the turn is tried again, and why it waits. */
+  resumes_at?: string;
+  quota_reason?: string;
+  /** A worktree task's branch, and what its worktree left there. */
+  branch?: string;
+  worktree?: WorktreeRecord | null;
   /** Set for `request` and `request_expired`: the question waiting for a person. */
   request?: {
     request_id: string;

@@ -16,4 +16,6 @@ export interface TaskWorkflowInput {
   /** How long delivery is retried before the notification is marked `failed`. */
   notify_deadline_ms?: number;
   server_request_policy: ServerRequestPolicy;
+  /** How long a turn that failed on the usage or rate limit waits when Codex gave no reset time. */
+  quota_backoff_ms?: number;
 }

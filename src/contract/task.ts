@@ -5,7 +5,7 @@
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const MAX_PROMPT_LENGTH = 100_000;
 
-export const TASK_STATUSES = ['queued', 'running', 'waiting_for_input', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export const TASK_STATUSES = ['queued', 'running', 'waiting_for_input', 'waiting_for_quota', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_TASK_STATUSES = ['completed', 'failed', 'cancelled', 'timed_out'] as const;
@@ -31,6 +31,23 @@ export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
 export const APPROVAL_POLICIES = ['never', 'on-request', 'untrusted'] as const;
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+
+/** Where a task runs: in its cwd as it is, or in a fresh git worktree on a branch of its own. */
+export const ISOLATION_MODES = ['none', 'worktree'] as const;
+export type IsolationMode = (typeof ISOLATION_MODES)[number];
+
+/** A task's git worktree: where Codex ran, and what it left on the task's branch. */
+export interface WorktreeRecord {
+  path: string;
+  /** The commit of the cwd the branch started from. */
+  base_commit: string;
+  /** Commits on the branch since base_commit, oldest first: Codex's own, then the bridge's snapshot. */
+  commits: { sha: string; subject: string }[];
+  /** `git diff --stat` of what Codex left uncommitted, saved by the bridge as the branch's last commit. */
+  uncommitted_diff_stat: string | null;
+  /** Whether the worktree directory has been removed (the branch always stays). */
+  removed: boolean;
+}
 
 /** The answers a person can give to a pending approval. */
 export const APPROVAL_DECISIONS = ['accept', 'accept_for_session', 'decline', 'cancel'] as const;
@@ -132,7 +149,14 @@ export interface TaskDocument {
   model: string | null;
   sandbox: SandboxMode;
   approval_policy: ApprovalPolicy;
+  /** Absent on tasks started before isolation existed: they ran in their cwd. */
+  isolation?: IsolationMode;
+  /** `codex/<task_id>` for a worktree task, once its worktree exists. */
+  branch?: string | null;
+  worktree?: WorktreeRecord | null;
   status: TaskStatus;
+  /** While `waiting_for_quota`: when the turn is tried again (ISO-8601). */
+  resumes_at?: string | null;
   notify_target: string | null;
   notification_status: NotificationStatus | null;
   notified_at: string | null;
@@ -159,6 +183,8 @@ export interface NewTask {
   sandbox: SandboxMode;
   approval_policy: ApprovalPolicy;
   notify_target: string | null;
+  /** Default `none`. */
+  isolation?: IsolationMode;
   /** ISO-8601 time; created_at and updated_at. */
   created_at: string;
 }
@@ -167,9 +193,12 @@ export interface NewTask {
 export function newTaskDocument(task: NewTask): TaskDocument {
   return {
     ...task,
+    isolation: task.isolation ?? 'none',
     workflow_id: task.task_id,
     run_id: null,
     status: 'queued',
+    branch: null,
+    worktree: null,
     notification_status: null,
     notified_at: null,
     notification_error: null,

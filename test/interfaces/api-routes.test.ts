@@ -197,6 +197,46 @@ describe('/healthz', () => {
   });
 });
 
+test('schedule routes: create passes the task fields and a cron list, then list, describe, pause, unpause and delete', async () => {
+  const created = await request(app, {
+    method: 'POST',
+    url: '/v1/schedules',
+    headers: auth,
+    payload: { schedule_id: 'nightly', cron: '30 2 * * *', timezone: 'Europe/Berlin', prompt: 'update deps', cwd: '/srv/app', notify_target: 'local' },
+  });
+  expect(created.statusCode).toBe(201);
+  expect(fake.callsOf('createSchedule')).toEqual([
+    [{ schedule_id: 'nightly', cron: ['30 2 * * *'], timezone: 'Europe/Berlin', prompt: 'update deps', cwd: '/srv/app', notify_target: 'local' }],
+  ]);
+  expect(created.json()).toMatchObject({ schedule_id: 'nightly', cron: ['30 2 * * *'], task: { prompt: 'update deps' } });
+  expect((await request(app, { method: 'GET', url: '/v1/schedules', headers: auth })).json().schedules).toHaveLength(1);
+  expect((await request(app, { method: 'GET', url: '/v1/schedules/nightly', headers: auth })).json().schedule_id).toBe('nightly');
+  const paused = await request(app, { method: 'POST', url: '/v1/schedules/nightly/pause', headers: auth, payload: { note: 'freeze' } });
+  expect(paused.json()).toMatchObject({ paused: true, note: 'freeze' });
+  const unpaused = await request(app, { method: 'POST', url: '/v1/schedules/nightly/unpause', headers: auth });
+  expect(unpaused.statusCode).toBe(200);
+  expect(fake.callsOf('pauseSchedule')).toEqual([
+    ['nightly', true, 'freeze'],
+    ['nightly', false, undefined],
+  ]);
+  const deleted = await request(app, { method: 'DELETE', url: '/v1/schedules/nightly', headers: auth });
+  expect(deleted.json()).toEqual({ schedule_id: 'nightly', deleted: true });
+  expect((await request(app, { method: 'GET', url: '/v1/schedules/nightly', headers: auth })).statusCode).toBe(404);
+});
+
+test('a schedule without cron, with a task_id or with a bad id is refused with one sentence before the service is called', async () => {
+  const noCron = await request(app, { method: 'POST', url: '/v1/schedules', headers: auth, payload: { prompt: 'p' } });
+  expect(noCron.statusCode).toBe(400);
+  expect(noCron.json().error.message).toBe('cron is required.');
+  const taskId = await request(app, { method: 'POST', url: '/v1/schedules', headers: auth, payload: { prompt: 'p', cron: '0 9 * * *', task_id: 'x' } });
+  expect(taskId.statusCode).toBe(400);
+  expect(taskId.json().error.message).toBe('Unknown field "task_id" in the request body.');
+  const badId = await request(app, { method: 'GET', url: '/v1/schedules/-bad', headers: auth });
+  expect(badId.statusCode).toBe(400);
+  expect(fake.callsOf('createSchedule')).toHaveLength(0);
+  expect(fake.callsOf('describeSchedule')).toHaveLength(0);
+});
+
 test('/openapi.json is generated from the request schemas and lists every route', async () => {
   const res = await request(app, { method: 'GET', url: '/openapi.json', headers: auth });
   expect(res.statusCode).toBe(200);
@@ -212,6 +252,12 @@ test('/openapi.json is generated from the request schemas and lists every route'
       'POST /v1/tasks/{task_id}/answers/{request_id}',
       'POST /v1/tasks/{task_id}/replies',
       'POST /v1/notify-completed',
+      'POST /v1/schedules',
+      'GET /v1/schedules',
+      'GET /v1/schedules/{schedule_id}',
+      'POST /v1/schedules/{schedule_id}/pause',
+      'POST /v1/schedules/{schedule_id}/unpause',
+      'DELETE /v1/schedules/{schedule_id}',
       'GET /openapi.json',
       'GET /healthz',
     ].sort(),

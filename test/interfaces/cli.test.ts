@@ -199,6 +199,23 @@ describe('human output', () => {
     expect(run.stdout).toMatch(/^notify {3,}webhook:https:\/\/hooks\.example\.com\/x\?…, pending$/m);
   });
 
+  test('status shows when a task paused at the usage limit resumes, and a worktree task its branch', async () => {
+    service.tasks.set(
+      'task-q',
+      makeTaskDocument({
+        task_id: 'task-q',
+        status: 'waiting_for_quota',
+        resumes_at: '2026-11-30T14:05:00.000Z',
+        isolation: 'worktree',
+        branch: 'codex/task-q',
+        worktree: { path: '/wt/task-q', base_commit: 'abc', commits: [{ sha: 'f'.repeat(40), subject: 'Fix' }], uncommitted_diff_stat: null, removed: false },
+      }),
+    );
+    const run = await cli(['status', 'task-q'], { service });
+    expect(run.stdout).toMatch(/^status {3,}waiting_for_quota \(resumes at 2026-11-30T14:05:00\.000Z\)$/m);
+    expect(run.stdout).toMatch(/^branch {3,}codex\/task-q \(1 commit; worktree \/wt\/task-q\)$/m);
+  });
+
   test('ages are compact', () => {
     const now = Date.parse('2025-01-01T12:00:00Z');
     expect(formatAge('2025-01-01T11:59:15Z', now)).toBe('45s');

@@ -1,9 +1,11 @@
 // Records the workflow histories that the replay test replays: real runs in the Temporal test
-// server (success, notifier retries, cancel, no target, approval, follow-up turn), written to
-// histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
+// server (success, notifier retries, cancel, no target, approval, follow-up turn; a usage-limit
+// pause, a worktree task and a schedule's run), written to histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
 // changes what a run records; first move the current recordings into a subfolder of histories/
 // named for the release they come from, so that tasks started on it are still checked.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { FakeNotifier } from '../support/fake-notifier';
@@ -66,3 +68,60 @@ test('record workflow histories', async () => {
     await h.close();
   }
 });
+
+test('record the usage-limit, worktree and scheduled-run histories', async () => {
+  const h = await createWorkflowHarness({ CODEX_BRIDGE_WORKTREE_ROOT: path.join(os.tmpdir(), `history-worktrees-${process.pid}`) });
+  const save = async (name: string, workflowId: string) => {
+    const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
+    fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+  };
+  const git = (...args: string[]) => execFileSync('git', ['-C', h.workdir, '-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args]);
+  git('init', '-q');
+  fs.writeFileSync(path.join(h.workdir, 'README.md'), 'hello\n');
+  git('add', 'README.md');
+  git('commit', '-qm', 'init');
+  let limited = 0;
+  try {
+    await h.withWorker(
+      {
+        notifier: new FakeNotifier().notifier,
+        runCodexTurn: fakeCodex(async (input) => {
+          if (input.prompt === 'hit the limit' && limited++ === 0) {
+            const resetsAt = new Date((await h.env.currentTimeMs()) + 2 * 60 * 60_000).toISOString();
+            return turnResult(input, { status: 'failed', finalMessage: null, error: { type: 'usageLimitExceeded', message: 'Usage limit reached' }, quota_resets_at: resetsAt });
+          }
+          if (input.prompt === 'change a file') fs.writeFileSync(path.join(input.cwd, 'changed.txt'), 'x\n');
+          return turnResult(input);
+        }),
+      },
+      async () => {
+        const quota = await h.service.start({ prompt: 'hit the limit', cwd: h.workdir, notify_target: 'local', task_id: 'history-quota-pause' });
+        await h.result(quota.task_id);
+        await save('quota-pause', quota.task_id);
+
+        const worktree = await h.service.start({ prompt: 'change a file', cwd: h.workdir, notify_target: 'local', isolation: 'worktree', task_id: 'history-worktree' });
+        await h.result(worktree.task_id);
+        await save('worktree', worktree.task_id);
+
+        const run = await h.env.client.workflow.start('scheduledTaskWorkflow', {
+          taskQueue: h.config.temporal.taskQueue,
+          workflowId: SCHEDULED_RUN_ID,
+          args: [
+            {
+              schedule_id: 'history',
+              task: { prompt: 'scheduled', cwd: h.workdir, model: null, sandbox: 'workspace-write', approval_policy: 'never', notify_target: 'local', isolation: 'none' },
+              workflow: { turn_timeout_ms: 3_600_000, request_timeout_ms: 86_400_000, server_request_policy: 'decline' },
+            },
+          ],
+        });
+        await run.result();
+        await save('scheduled-run', SCHEDULED_RUN_ID);
+      },
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+/** A schedule's run is named `<schedule id>-<time>`; its task is that name without colons. */
+export const SCHEDULED_RUN_ID = 'history-scheduled-run-2026-11-30T09:00:00Z';

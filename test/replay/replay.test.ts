@@ -17,7 +17,10 @@ const histories = (fs.readdirSync(HISTORIES_DIR, { recursive: true }) as string[
 /** The workflow id each history ran under (the reply is a second run of the success task). */
 const workflowIdOf = (name: string) => {
   const scenario = path.basename(name);
-  return scenario === 'reply-turn' ? 'history-success' : `history-${scenario}`;
+  if (scenario === 'reply-turn') return 'history-success';
+  // A schedule's run is named `<schedule id>-<time>` (see record-histories.ts).
+  if (scenario === 'scheduled-run') return 'history-scheduled-run-2026-11-30T09:00:00Z';
+  return `history-${scenario}`;
 };
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
@@ -33,7 +36,8 @@ beforeAll(async () => {
 
 test('the committed histories cover the scenarios the workflow must keep replaying', () => {
   const scenarios = ['approval', 'cancel', 'no-target', 'notify-retries', 'reply-turn', 'success'];
-  expect(histories.map((h) => h.name).sort()).toEqual([...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios].sort());
+  const added = ['quota-pause', 'scheduled-run', 'worktree'];
+  expect(histories.map((h) => h.name).sort()).toEqual([...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios, ...added].sort());
 });
 
 test.each(histories.map((h) => [h.name, h.history] as const))('history %s replays deterministically', async (name, history) => {

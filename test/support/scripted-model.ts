@@ -18,6 +18,12 @@ export type ScriptStep =
   | { items: ScriptedItem[]; usage?: { input_tokens: number; output_tokens: number } }
   /** An HTTP error status with an OpenAI-style error body. */
   | { httpError: number; message?: string }
+  /**
+   * What ChatGPT's backend answers when the account's Codex usage limit is reached: HTTP 429 with
+   * `{"error":{"type":"usage_limit_reached","resets_at":<unix seconds>}}`, which Codex reports as
+   * a failed turn with codexErrorInfo `usageLimitExceeded` (and does not retry).
+   */
+  | { usageLimit: { resetsAt: Date; planType?: string } }
   /** A stream that ends with `response.failed`. */
   | { failed: { code?: string; message: string } }
   /** Headers and `response.created`, then nothing until the model server closes. */
@@ -125,6 +131,16 @@ export class ScriptedModel {
 
   private respond(res: http.ServerResponse, step: ScriptStep, index: number): void {
     const responseId = `resp_${index + 1}`;
+    if ('usageLimit' in step) {
+      const { resetsAt, planType } = step.usageLimit;
+      res.writeHead(429, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: planType ?? 'plus', resets_at: Math.floor(resetsAt.getTime() / 1000) },
+        }),
+      );
+      return;
+    }
     if ('httpError' in step) {
       res.writeHead(step.httpError, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: step.message ?? `scripted HTTP ${step.httpError}`, type: 'invalid_request_error', code: null } }));

@@ -18,7 +18,7 @@ NOTIFICATION_STATUSES = ("pending", "sent", "failed", "no_target")
 SANDBOX_MODES = ("read-only", "workspace-write", "danger-full-access")
 APPROVAL_POLICIES = ("never", "on-request", "untrusted")
 DECISIONS = ("accept", "accept_for_session", "decline", "cancel")
-START_FIELDS = {"prompt", "cwd", "notify_target", "model", "sandbox", "approval_policy", "task_id"}
+START_FIELDS = {"prompt", "cwd", "notify_target", "model", "sandbox", "approval_policy", "isolation", "task_id"}
 MAX_BODY_BYTES = 64 * 1024
 
 _ID = r"[A-Za-z0-9_.@!+=\-]{1,128}"
@@ -45,6 +45,7 @@ class ApiFailure(Exception):
 class FakeBridge:
     token: str = "test-token"
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     # Answers for the next requests, regardless of route: (status, raw body, content type).
     scripted: list[tuple[int, bytes, str]] = field(default_factory=list)
@@ -125,7 +126,45 @@ class FakeBridge:
                 task = self._task(task_id)
                 task["status"] = "queued"
                 return 202, task
+            case ("POST", ["v1", "schedules"]):
+                return 201, self._create_schedule(body)
+            case ("GET", ["v1", "schedules"]):
+                return 200, {"schedules": list(self.schedules.values())}
+            case ("GET", ["v1", "schedules", schedule_id]):
+                return 200, self._schedule(schedule_id)
+            case ("POST", ["v1", "schedules", schedule_id, ("pause" | "unpause") as verb]):
+                schedule = self._schedule(schedule_id)
+                schedule["paused"] = verb == "pause"
+                schedule["note"] = body.get("note") if isinstance(body, dict) else None
+                return 200, schedule
+            case ("DELETE", ["v1", "schedules", schedule_id]):
+                self._schedule(schedule_id)
+                del self.schedules[schedule_id]
+                return 200, {"schedule_id": schedule_id, "deleted": True}
         raise ApiFailure(404, "not_found", f"No route {method} {path}.")
+
+    def _create_schedule(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("cron"), str) or not body.get("prompt"):
+            raise ApiFailure(400, "validation_error", "cron and prompt are required.")
+        unknown = set(body) - (START_FIELDS - {"task_id"}) - {"schedule_id", "cron", "timezone", "overlap", "paused"}
+        if unknown:
+            raise ApiFailure(400, "validation_error", f"Unknown field {sorted(unknown)[0]}.")
+        with self._lock:
+            self._sequence += 1
+            schedule_id = body.get("schedule_id") or f"schedule-{self._sequence:04d}"
+            if schedule_id in self.schedules:
+                raise ApiFailure(409, "conflict", f"A schedule with id {schedule_id} already exists.")
+            task = {key: body.get(key) for key in ("prompt", "cwd", "model", "sandbox", "approval_policy", "notify_target")}
+            schedule = {"schedule_id": schedule_id, "cron": [body["cron"]], "timezone": body.get("timezone"),
+                        "overlap": body.get("overlap", "skip"), "paused": False, "note": None, "task": task,
+                        "next_runs": ["2030-01-07T09:00:00.000Z"], "recent_runs": []}
+            self.schedules[schedule_id] = schedule
+        return schedule
+
+    def _schedule(self, schedule_id: str) -> dict[str, Any]:
+        if schedule_id not in self.schedules:
+            raise ApiFailure(404, "not_found", f"Schedule {schedule_id} does not exist.")
+        return self.schedules[schedule_id]
 
     def _start(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -221,6 +260,9 @@ def _handler_for(bridge: FakeBridge) -> type[BaseHTTPRequestHandler]:
             self._serve()
 
         def do_POST(self) -> None:
+            self._serve()
+
+        def do_DELETE(self) -> None:
             self._serve()
 
         def log_message(self, *_args: Any) -> None:  # keep pytest output clean

@@ -45,10 +45,10 @@ def test_every_tool_in_the_manifest_is_registered_and_nothing_else() -> None:
     assert [tool["name"] for tool in registered()] == manifest()["provides_tools"]
 
 
-def test_the_seven_tools_are_the_ones_the_issue_asks_for() -> None:
+def test_the_eight_tools_are_the_task_tools_and_the_schedule_tool() -> None:
     assert set(manifest()["provides_tools"]) == {
         "codex_task_start", "codex_task_status", "codex_task_list", "codex_task_cancel",
-        "codex_task_approve", "codex_task_answer", "codex_task_reply",
+        "codex_task_approve", "codex_task_answer", "codex_task_reply", "codex_schedule",
     }
 
 

@@ -18,7 +18,7 @@ JSON_TYPES = {"string", "integer", "number", "boolean", "object", "array", "null
 FULL_ARGUMENTS: dict[str, dict[str, Any]] = {
     "codex_task_start": {"prompt": "Fix the flaky test", "cwd": "/srv/repo", "notify_target": "local",
                          "model": "gpt-5-codex", "sandbox": "workspace-write",
-                         "approval_policy": "on-request", "task_id": "fix-flaky"},
+                         "approval_policy": "on-request", "isolation": "worktree", "task_id": "fix-flaky"},
     "codex_task_status": {"task_id": "t1"},
     "codex_task_list": {"status": "running", "notification_status": "pending",
                         "notify_target": "local", "limit": 5},
@@ -26,6 +26,10 @@ FULL_ARGUMENTS: dict[str, dict[str, Any]] = {
     "codex_task_approve": {"task_id": "t1", "request_id": "approval-1", "decision": "accept"},
     "codex_task_answer": {"task_id": "t1", "request_id": "question-1", "answers": {"q1": ["Yes"]}},
     "codex_task_reply": {"task_id": "t1", "prompt": "Now add a test"},
+    "codex_schedule": {"action": "create", "schedule_id": "nightly", "cron": "30 2 * * *",
+                       "timezone": "Europe/Berlin", "prompt": "Update dependencies", "cwd": "/srv/repo",
+                       "notify_target": "local", "model": "gpt-5-codex", "sandbox": "workspace-write",
+                       "approval_policy": "never", "isolation": "worktree", "overlap": "skip", "note": "why"},
 }
 
 
@@ -78,6 +82,7 @@ def test_required_arguments_are_the_contract_ones() -> None:
         "codex_task_approve": ["task_id", "request_id", "decision"],
         "codex_task_answer": ["task_id", "request_id", "answers"],
         "codex_task_reply": ["task_id", "prompt"],
+        "codex_schedule": ["action"],
     }
 
 
@@ -95,6 +100,8 @@ def test_enums_are_the_bridges_own_vocabulary() -> None:
     assert props["codex_task_approve"]["decision"]["enum"] == _typescript_list("APPROVAL_DECISIONS")
     assert props["codex_task_list"]["status"]["enum"] == _typescript_list("TASK_STATUSES")
     assert props["codex_task_list"]["notification_status"]["enum"] == _typescript_list("NOTIFICATION_STATUSES")
+    assert props["codex_task_start"]["isolation"]["enum"] == _typescript_list("ISOLATION_MODES")
+    assert props["codex_schedule"]["isolation"]["enum"] == _typescript_list("ISOLATION_MODES")
 
 
 def _typescript_constant(module: str, name: str) -> str:

@@ -1,11 +1,12 @@
 // A TaskServiceApi that records every call and answers from an in-memory map, so the edges (CLI,
 // HTTP API) can be tested for what they send and how they translate answers and errors.
 import type { TaskListFilter, TaskListPage } from '../../../src/store/task-store';
-import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
+import type { CreateScheduleRequest, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
 import type { ApprovalDecision, TaskDocument } from '../../../src/contract/task';
 import { newTaskDocument } from '../../../src/contract/task';
 import { ConflictError, NotFoundError } from '../../../src/errors';
 import { encodeListCursor } from '../../../src/store/list-cursor';
+import type { ScheduleDocument } from '../../../src/contract/schedule';
 
 export interface RecordedCall {
   method: keyof TaskServiceApi;
@@ -77,6 +78,63 @@ export class FakeTaskService implements TaskServiceApi {
   async notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport> {
     this.record('notifyCompleted', options);
     return { dry_run: options.dryRun ?? false, scanned: 0, sent: 0, failed: 0, no_target: 0, skipped: 0, items: [] };
+  }
+
+  readonly schedules = new Map<string, ScheduleDocument>();
+
+  async createSchedule(request: CreateScheduleRequest): Promise<ScheduleDocument> {
+    this.record('createSchedule', request);
+    const id = request.schedule_id ?? `schedule-${++this.seq}`;
+    if (this.schedules.has(id)) throw new ConflictError(`A schedule with id ${id} already exists.`);
+    const doc: ScheduleDocument = {
+      schedule_id: id,
+      cron: request.cron,
+      timezone: request.timezone ?? null,
+      overlap: request.overlap ?? 'skip',
+      paused: request.paused ?? false,
+      note: null,
+      task: {
+        prompt: request.prompt,
+        cwd: request.cwd ?? '/work',
+        model: request.model ?? null,
+        sandbox: request.sandbox ?? 'workspace-write',
+        approval_policy: request.approval_policy ?? 'never',
+        notify_target: request.notify_target ?? null,
+      },
+      next_runs: [],
+      recent_runs: [],
+    };
+    this.schedules.set(id, doc);
+    return doc;
+  }
+
+  async listSchedules(): Promise<ScheduleDocument[]> {
+    this.record('listSchedules');
+    return [...this.schedules.values()];
+  }
+
+  async describeSchedule(scheduleId: string): Promise<ScheduleDocument> {
+    this.record('describeSchedule', scheduleId);
+    return this.getSchedule(scheduleId);
+  }
+
+  async pauseSchedule(scheduleId: string, paused: boolean, note?: string): Promise<ScheduleDocument> {
+    this.record('pauseSchedule', scheduleId, paused, note);
+    const doc = { ...this.getSchedule(scheduleId), paused, note: note ?? null };
+    this.schedules.set(scheduleId, doc);
+    return doc;
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<void> {
+    this.record('deleteSchedule', scheduleId);
+    this.getSchedule(scheduleId);
+    this.schedules.delete(scheduleId);
+  }
+
+  private getSchedule(scheduleId: string): ScheduleDocument {
+    const doc = this.schedules.get(scheduleId);
+    if (!doc) throw new NotFoundError(`Schedule ${scheduleId} does not exist.`);
+    return doc;
   }
 
   callsOf(method: keyof TaskServiceApi): unknown[][] {

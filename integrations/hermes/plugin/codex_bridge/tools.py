@@ -20,16 +20,21 @@ from .validation import ArgumentError, validate_arguments
 
 TOOLSET = "codex_bridge"
 
-TASK_STATUSES = ["queued", "running", "waiting_for_input", "completed", "failed", "cancelled", "timed_out"]
+TASK_STATUSES = ["queued", "running", "waiting_for_input", "waiting_for_quota", "completed", "failed", "cancelled",
+                 "timed_out"]
 NOTIFICATION_STATUSES = ["pending", "sent", "failed", "no_target"]
 SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"]
 APPROVAL_POLICIES = ["never", "on-request", "untrusted"]
 APPROVAL_DECISIONS = ["accept", "accept_for_session", "decline", "cancel"]
+ISOLATION_MODES = ["none", "worktree"]
 
 # The API's own id forms (src/api/schemas.ts), so a malformed id is refused before any request.
 TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$"
 MAX_PROMPT_LENGTH = 100_000
+SCHEDULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+SCHEDULE_ACTIONS = ["create", "list", "describe", "pause", "unpause", "delete"]
+SCHEDULE_OVERLAP_POLICIES = ["skip", "buffer_one", "buffer_all", "cancel_other", "allow_all"]
 
 # Tool results land in the model's context: a diff or a command's output can be megabytes.
 MAX_TEXT_IN_RESULT = 4000
@@ -94,6 +99,10 @@ START_SCHEMA = _schema(
         "approval_policy": _string("When Codex must ask a person first: never, on-request (Codex "
                                    "decides when to ask), untrusted (anything not known to be safe). "
                                    "Omit for the bridge's default.", enum=APPROVAL_POLICIES),
+        "isolation": _string("worktree: Codex works in a fresh git worktree on its own branch "
+                             "codex/<task_id>, so tasks in one repository never collide and the "
+                             "checkout stays untouched (cwd must be a git repository); none: in cwd "
+                             "itself. Omit for the bridge's default.", enum=ISOLATION_MODES),
         "task_id": _string("Your own id for the task (it becomes the Temporal workflow id): 1-128 "
                            "letters, digits, '.', '_' or '-', starting with a letter or digit. Omit "
                            "to let the bridge choose one. An id can be used only once.",
@@ -104,7 +113,7 @@ START_SCHEMA = _schema(
 
 STATUS_SCHEMA = _schema(
     "codex_task_status",
-    "Show one codex-bridge task: its status (queued, running, waiting_for_input, completed, failed, "
+    "Show one codex-bridge task: its status (queued, running, waiting_for_input, waiting_for_quota, completed, failed, "
     "cancelled, timed_out), pending approvals or questions with their request ids, the result or "
     "error, and whether the notification was sent. Use it when the person asks about a task; do not "
     "poll it in a loop.",
@@ -181,6 +190,41 @@ REPLY_SCHEMA = _schema(
     },
     ["task_id", "prompt"],
 )
+
+SCHEDULE_SCHEMA = _schema(
+    "codex_schedule",
+    "Recurring Codex tasks (Temporal Schedules run by codex-bridge): create one when the person asks "
+    "for something to happen regularly (\"every weekday at 9\"), list or describe them, pause, "
+    "unpause or delete one. Every run is an ordinary Codex task with its own task_id, and its result "
+    "arrives in this chat like any task's. A run that is due while the previous one still runs is "
+    "skipped.",
+    {
+        "action": _string("What to do: create, list, describe, pause, unpause or delete.", enum=SCHEDULE_ACTIONS),
+        "schedule_id": _string("The schedule's id (required except for create and list; optional for "
+                               "create): 1-100 letters, digits, '.', '_' or '-'.",
+                               minLength=1, pattern=SCHEDULE_ID_PATTERN),
+        "cron": _string("For create: when it runs, a cron expression 'minute hour day-of-month month "
+                        "day-of-week', e.g. '0 9 * * 1-5' for weekdays at 09:00.", minLength=1, maxLength=200),
+        "timezone": _string("For create: an IANA time zone for the cron expression, e.g. Europe/Berlin; "
+                            "omit for UTC.", minLength=1, maxLength=100),
+        "prompt": _string("For create: what Codex should do on every run, self-contained.",
+                          minLength=1, maxLength=MAX_PROMPT_LENGTH),
+        "cwd": _string("For create: absolute path of the repository on the bridge's machine.",
+                       minLength=1, maxLength=4096),
+        "notify_target": _string("For create: where each run's result goes; omit it for this chat.", minLength=1),
+        "model": _string("For create: Codex model; omit for the bridge's default.", minLength=1, maxLength=200),
+        "sandbox": _string("For create: read-only, workspace-write or danger-full-access.", enum=SANDBOX_MODES),
+        "approval_policy": _string("For create: never, on-request or untrusted.", enum=APPROVAL_POLICIES),
+        "isolation": _string("For create: none or worktree (each run on its own branch).", enum=ISOLATION_MODES),
+        "overlap": _string("For create: what a run due while the previous task still runs does; "
+                           "default skip.", enum=SCHEDULE_OVERLAP_POLICIES),
+        "note": _string("For pause and unpause: why, shown in Temporal's Web UI.", minLength=1, maxLength=500),
+    },
+    ["action"],
+)
+
+_CREATE_FIELDS = ("schedule_id", "cron", "timezone", "prompt", "cwd", "notify_target", "model", "sandbox",
+                  "approval_policy", "isolation", "overlap")
 
 
 # -- handlers -----------------------------------------------------------------------------------
@@ -271,6 +315,59 @@ def _reply(args: dict[str, Any], client: BridgeClient) -> dict[str, Any]:
                       f"first one.", _clip(_as_dict(result.data)))
 
 
+def _schedule(args: dict[str, Any], client: BridgeClient) -> dict[str, Any]:
+    action = args["action"]
+    if action == "create":
+        missing = [name for name in ("cron", "prompt") if name not in args]
+        if missing:
+            return _error_result({"code": "invalid_arguments", "message": f"'{missing[0]}' is required to create a schedule."})
+        body = {name: args[name] for name in _CREATE_FIELDS if name in args}
+        if "notify_target" not in body:
+            session = notify_target_for_session()
+            if session.target:
+                body["notify_target"] = session.target
+        result = client.request("POST", "/v1/schedules", body=body)
+        if not result.ok:
+            return _failed(result)
+        created = _as_dict(result.data)
+        target = created.get("task", {}).get("notify_target") if isinstance(created.get("task"), dict) else None
+        where = f"; each run's result goes to {target}" if target else "; runs notify nobody"
+        return _succeeded(f"Created schedule {created.get('schedule_id')} ({args['cron']}){where}. Next run: "
+                          f"{(created.get('next_runs') or ['none'])[0]}.", _clip(created))
+    if action == "list":
+        result = client.request("GET", "/v1/schedules")
+        if not result.ok:
+            return _failed(result)
+        schedules = [s for s in _as_dict(result.data).get("schedules") or [] if isinstance(s, dict)]
+        shown = "; ".join(f"{s.get('schedule_id')} {' | '.join(s.get('cron') or [])}"
+                          f"{' (paused)' if s.get('paused') else ''}" for s in schedules[:MAX_TASKS_IN_SUMMARY])
+        summary = f"{len(schedules)} schedule(s): {shown}." if schedules else "No codex-bridge schedules."
+        return _succeeded(summary, {"schedules": _clip(schedules)})
+    if "schedule_id" not in args:
+        return _error_result({"code": "invalid_arguments", "message": f"'schedule_id' is required to {action} a schedule."})
+    path = f"/v1/schedules/{_segment(args['schedule_id'])}"
+    if action == "describe":
+        result = client.request("GET", path)
+    elif action == "delete":
+        result = client.request("DELETE", path)
+    else:
+        result = client.request("POST", f"{path}/{action}", body={"note": args["note"]} if "note" in args else {})
+    if not result.ok:
+        return _failed(result)
+    answer = _as_dict(result.data)
+    schedule_id = args["schedule_id"]
+    if action == "delete":
+        summary = f"Deleted schedule {schedule_id}; tasks it already started still finish and notify."
+    elif action == "describe":
+        state = "paused" if answer.get("paused") else "active"
+        recent = ", ".join(r.get("task_id", "?") for r in answer.get("recent_runs") or [] if isinstance(r, dict))
+        summary = (f"Schedule {schedule_id} is {state} ({' | '.join(answer.get('cron') or [])}); next run "
+                   f"{(answer.get('next_runs') or ['none'])[0]}{f'; recent tasks: {recent}' if recent else ''}.")
+    else:
+        summary = f"Schedule {schedule_id} is {'paused' if action == 'pause' else 'active again'}."
+    return _succeeded(summary, _clip(answer))
+
+
 # -- results ------------------------------------------------------------------------------------
 
 def _succeeded(summary: str, answer: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
@@ -346,6 +443,9 @@ def _describe_task(task: dict[str, Any], fallback_id: str) -> str:
         text = f"Task {task_id} {status.replace('_', ' ')}: {_short(error.get('message')) or 'no reason given'}"
     elif status == "cancelled":
         text = f"Task {task_id} was cancelled"
+    elif status == "waiting_for_quota":
+        text = (f"Task {task_id} is paused at the Codex usage limit until {task.get('resumes_at') or 'the reset'}; "
+                f"it resumes by itself")
     else:
         text = f"Task {task_id} is {status.replace('_', ' ')}"
     sentences = [text]
@@ -406,6 +506,7 @@ TOOLS: tuple[Tool, ...] = tuple(
         (APPROVE_SCHEMA, _approve),
         (ANSWER_SCHEMA, _answer),
         (REPLY_SCHEMA, _reply),
+        (SCHEDULE_SCHEMA, _schedule),
     )
 )
 

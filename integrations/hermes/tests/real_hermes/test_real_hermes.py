@@ -50,14 +50,14 @@ def test_hermes_plugin_discovery_loads_the_plugin_and_registers_every_tool(herme
         assert hermes.registry.get_schema(name)["name"] == name
 
 
-def test_the_cli_lists_the_plugin_enabled_and_a_session_would_show_its_seven_tools(hermes: Hermes) -> None:
+def test_the_cli_lists_the_plugin_enabled_and_a_session_would_show_its_eight_tools(hermes: Hermes) -> None:
     listed = hermes_cli("plugins", "list", home=hermes.home)
     assert listed.returncode == 0, listed.stderr
     [row] = [line for line in listed.stdout.splitlines() if " codex_bridge " in line]
     assert "enabled" in row and "not enabled" not in row
-    # `/plugins` in a session prints "7 tools" from this entry.
+    # `/plugins` in a session prints "8 tools" from this entry.
     [entry] = [p for p in hermes.plugin_manager.list_plugins() if p["name"] == "codex_bridge"]
-    assert entry["tools"] == 7 and entry["enabled"] and entry["error"] is None
+    assert entry["tools"] == 8 and entry["enabled"] and entry["error"] is None
 
 
 def test_start_from_a_telegram_topic_delivers_the_result_to_that_topic(hermes: Hermes, bridge_env: BridgeStack) -> None:
@@ -208,3 +208,18 @@ def test_a_wrong_token_is_reported_by_the_real_api(hermes: Hermes, bridge_env: B
     assert result["ok"] is False
     assert result["error"]["code"] == "unauthorized"
     assert "CODEX_BRIDGE_API_TOKEN" in result["error"]["hint"]
+
+
+def test_a_schedule_created_from_the_chat_runs_a_task_whose_result_reaches_that_chat(hermes: Hermes, bridge_env: BridgeStack) -> None:
+    chat = ("telegram", "-100205", None)
+    schedule_id = unique("every-3s")
+    created = hermes.call("codex_schedule", {"action": "create", "schedule_id": schedule_id, "cron": "*/3 * * * * * *",
+                                             "prompt": "Say hello", "cwd": str(bridge_env.work_dir)}, chat=chat)
+    assert created["ok"], created
+    assert created["task"]["notify_target"] == "hermes:telegram:-100205"
+    [message] = bridge_env.wait_for_telegram("-100205", 1)
+    assert message["text"].startswith(f"✅ Codex task {schedule_id}-")
+    deleted = hermes.call("codex_schedule", {"action": "delete", "schedule_id": schedule_id}, chat=chat)
+    assert deleted["ok"], deleted
+    described = hermes.call("codex_schedule", {"action": "describe", "schedule_id": schedule_id}, chat=chat)
+    assert described["ok"] is False and described["error"]["code"] == "not_found", described
