@@ -44,23 +44,27 @@ export function createActivities(deps: ActivityDeps) {
     async runCodexTurn(input: CodexTurnInput): Promise<CodexTurnResult> {
       if (!input.mirror) return deps.runCodexTurn(input);
       const turnDone = new AbortController();
-      void writeUntil(write, input.mirror, turnDone.signal);
+      const writing = writeUntil(write, input.mirror, turnDone.signal);
       try {
         return await deps.runCodexTurn(input);
       } finally {
         turnDone.abort();
+        // The workflow's next write must not race this one (a conditional update is not atomic on every store).
+        await withTimeout(writing, MIRROR_SETTLE_MS).catch(() => undefined);
       }
     },
     ...createWorktreeActivities(deps.worktrees ?? { root: defaultWorktreeRoot(), retentionMs: 0 }),
 
     /** Delivers one message; a retry uses the same idempotency key, so it never posts twice. */
     async deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> {
-      // The pending state is shown while the delivery runs; the store is never waited for here.
-      if (input.mirror) write(input.mirror).catch(() => undefined);
+      // The pending state is shown while the delivery runs; the delivery never waits for the store.
+      const pending = input.mirror ? write(input.mirror).catch(() => undefined) : undefined;
       try {
         const result = await deliver(input);
         deps.observer?.delivered?.(input, result);
         if (!input.mirror) return result;
+        // One write at a time: the sent state goes after the pending one has settled.
+        await withTimeout(pending!, MIRROR_SETTLE_MS).catch(() => undefined);
         const sent = withNotificationSent(input.mirror, result.deliveredAt, result.attempt);
         const mirrored = await withTimeout(write(sent), MIRROR_AFTER_DELIVERY_MS).then(
           () => true,
@@ -80,6 +84,8 @@ export function createActivities(deps: ActivityDeps) {
 
 /** How long a delivered message waits for its mirror write before leaving it to the workflow. */
 const MIRROR_AFTER_DELIVERY_MS = 5_000;
+/** How long an activity waits for its earlier mirror write to settle before the next one. */
+const MIRROR_SETTLE_MS = 2_000;
 
 /** Writes `doc` until it is stored or `stop` aborts; a write the store refuses is tried again with backoff. */
 async function writeUntil(write: (doc: TaskDocument) => Promise<void>, doc: TaskDocument, stop: AbortSignal): Promise<void> {

@@ -106,9 +106,18 @@ export interface MirrorOptions {
  * line never waits for it (the store may be down for a while). `finish` writes what is left;
  * `written` skips a version an activity mirrored itself.
  */
-export function startMirror(state: TaskState, options: MirrorOptions = {}): { finish(): Promise<void>; written(version: number): void } {
+export interface Mirror {
+  finish(): Promise<void>;
+  /** An activity mirrored this version along with its own work: no write of its own for it. */
+  written(version: number): void;
+  /** Resolves once no write is in flight, so that an activity's own write cannot race one. */
+  idle(): Promise<void>;
+}
+
+export function startMirror(state: TaskState, options: MirrorOptions = {}): Mirror {
   let mirroredVersion = state.task.version; // the starter stored this version already
   let done = false;
+  let inFlight: Promise<void> | null = null;
   const mirror = proxyActivities<Activities>({
     startToCloseTimeout: '20s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -117,11 +126,17 @@ export function startMirror(state: TaskState, options: MirrorOptions = {}): { fi
   const pump = CancellationScope.nonCancellable(async () => {
     for (;;) {
       await condition(() => state.task.version > mirroredVersion || done);
-      if (state.task.version <= mirroredVersion) return;
+      // Nothing newer: either finished, or an activity mirrored the change that woke the pump.
+      if (state.task.version <= mirroredVersion) {
+        if (done) return;
+        continue;
+      }
       options.beforeWrite?.();
       const snapshot: TaskDocument = JSON.parse(JSON.stringify(state.task)); // no structuredClone in the workflow sandbox
-      await mirror.mirrorTask(snapshot);
-      mirroredVersion = snapshot.version;
+      inFlight = mirror.mirrorTask(snapshot);
+      await inFlight;
+      inFlight = null;
+      mirroredVersion = Math.max(mirroredVersion, snapshot.version);
     }
   });
   return {
@@ -129,9 +144,11 @@ export function startMirror(state: TaskState, options: MirrorOptions = {}): { fi
       done = true;
       return pump;
     },
-    /** An activity mirrored this version along with its own work: no write of its own for it. */
     written: (version) => {
       mirroredVersion = Math.max(mirroredVersion, version);
+    },
+    idle: async () => {
+      while (inFlight) await inFlight;
     },
   };
 }

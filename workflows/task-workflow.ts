@@ -79,8 +79,10 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   const showSearchAttributes = lean ? searchAttributesOnChange(state) : undefined;
   const mirror = startMirror(state, { beforeWrite: showSearchAttributes });
   /** The task as it stands, for an activity to mirror along with its work (and the pump to skip). */
-  const handOver = (): TaskDocument | undefined => {
+  const handOver = async (): Promise<TaskDocument | undefined> => {
     if (!lean) return undefined;
+    mirror.written(state.task.version); // claimed before waiting, so the pump does not write it too
+    await mirror.idle();
     showSearchAttributes?.();
     mirror.written(state.task.version);
     return JSON.parse(JSON.stringify(state.task)) as TaskDocument; // no structuredClone in the workflow sandbox
@@ -175,7 +177,7 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     if (cancelRequested) return CANCELLED_BEFORE_START;
     turnScope = new CancellationScope();
     try {
-      return turnOutcome(await turnScope.run(() => runCodexTurn(input, state, handOver())));
+      return turnOutcome(await turnScope.run(async () => runCodexTurn(input, state, await handOver())));
     } catch (err) {
       return classifyTurnFailure(err, { cancelRequested, turnTimeoutMs: input.turn_timeout_ms });
     } finally {
@@ -192,14 +194,14 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     const key = completionKey(state.task.task_id, state.turnNumber);
     deliveryScope = new CancellationScope();
     try {
-      return await deliveryScope.run(() => deliver(input, state.task, key, notificationView(input, state, 'completion'), handOver()));
+      return await deliveryScope.run(async () => deliver(input, state.task, key, notificationView(input, state, 'completion'), await handOver()));
     } catch (err) {
       if (!isCancellation(err)) throw err;
     } finally {
       deliveryScope = null;
     }
     state.cancelledWhileDelivering();
-    return deliver(input, state.task, key, notificationView(input, state, 'completion'), handOver());
+    return deliver(input, state.task, key, notificationView(input, state, 'completion'), await handOver());
   }
 }
 
