@@ -13,6 +13,7 @@ import { CodexRunner } from '../activities/codex/codex-runner';
 import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
 import { createNotifier } from '../activities/notify/registry';
 import { createProgressReporter } from '../activities/progress-reporter';
+import { createReplyRelay } from '../activities/reply-relay';
 import { createRequestRelay } from '../activities/request-relay';
 
 /** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
@@ -52,7 +53,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     // The relay and the progress reporter reach the task's workflow through each activity's own
     // client, which shares the worker's connection: no second connection to Temporal.
     const runner = CodexRunner.fromConfig(config.codex);
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), onProgress: createProgressReporter() });
+    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), replies: createReplyRelay(), onProgress: createProgressReporter() });
   }
 
   const activities = createActivities({

@@ -7,6 +7,7 @@ import {
   CancelledFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   isCancellation,
   patched,
   setCurrentDetails,
@@ -30,6 +31,7 @@ import {
 } from '../src/contract/messages';
 import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../src/contract/search-attributes';
 import { deliver, notificationView, runCodexTurn, startMirror } from './task-activities';
+import { handleReplies } from './replies';
 import { TaskState } from './task-state';
 import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome, type Delivery, type TurnOutcome } from './task-transitions';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
@@ -110,10 +112,13 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   setHandler(answerUpdate, ({ request_id, answers }) => state.answerRequest(request_id, { answers, answered_by: 'person' }), {
     validator: ({ request_id, answers }) => state.checkAnswers(request_id, answers),
   });
+  const replies = handleReplies(state);
 
   // --- run Codex
   state.startTurn(input.prompt);
+  state.repliesStartedTurn(input.replies ?? []);
   state.finishTurn(await runTurn());
+  replies.turnEnded();
 
   // --- notify (a cancelled workflow still tells the person: nothing below may be cancelled)
   await CancellationScope.nonCancellable(async () => {
@@ -128,6 +133,9 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     await condition(allHandlersFinished);
     await mirror.finish();
   });
+  // Replies that arrived too late for this turn run as the next one, in a fresh run.
+  const nextTurn = replies.nextTurn(input);
+  if (nextTurn) await continueAsNew<typeof codexTaskWorkflow>(nextTurn);
   return state.task;
 
   async function runTurn(): Promise<TurnOutcome> {

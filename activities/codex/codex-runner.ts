@@ -19,9 +19,12 @@ import {
   requestKind,
   summarizeRequest,
 } from './server-requests';
+import { abortable } from './abortable';
 import { TurnDeadline } from './turn-deadline';
+import { steerReplies } from './turn-steering';
 import { TurnRecorder } from './turn-recorder';
 import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
+import type { TurnReplies } from '../reply-relay';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
@@ -64,6 +67,8 @@ export interface RunTurnHooks {
    * what a crashed one started even when the crashed worker's last heartbeats never left it.
    */
   processTag?: string;
+  /** Replies sent while the turn runs: each is steered into the turn, or handed back. */
+  replies?: TurnReplies;
 }
 
 /**
@@ -165,10 +170,21 @@ export class CodexRunner {
       return protocolAnswer(request, answer);
     });
 
+    // Replies are taken until the turn is over; one being steered then is settled before the result.
+    const stopTaking = new AbortController();
+    let steering: Promise<void> = Promise.resolve();
+    const startSteering = () => {
+      if (!hooks.replies || recorder.threadId === null || recorder.turnId === null) return;
+      const target = { threadId: recorder.threadId, turnId: recorder.turnId, isOver: () => recorder.outcome !== null || stopReason !== null };
+      steering = steerReplies(client, target, hooks.replies, stopTaking.signal);
+    };
     try {
       if (pid !== null) hooks.onSpawn?.(pid);
       report();
-      const conversation = this.converse(client, recorder, input, cwd, outcomeSeen, report);
+      const conversation = this.converse(client, recorder, input, cwd, outcomeSeen, report, () => {
+        report();
+        startSteering();
+      });
       conversation.catch(() => undefined); // its failure is read below, or irrelevant once stopped
       const ended = client.ended.then((err) => Promise.reject(err));
       ended.catch(() => undefined);
@@ -178,6 +194,8 @@ export class CodexRunner {
         if (!stopReason) throw this.translate(err, client, input, recorder);
       }
       if (stopReason && !recorder.outcome) await this.interrupt(client, recorder, outcomeSeen);
+      stopTaking.abort();
+      await Promise.race([steering, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       return {
         status: finalStatus(recorder, stopReason),
         ...recorder.result(),
@@ -185,6 +203,7 @@ export class CodexRunner {
         requests,
       };
     } finally {
+      stopTaking.abort();
       turnOver.abort();
       deadline.cancel();
       hooks.signal?.removeEventListener('abort', onAbort);
@@ -199,6 +218,7 @@ export class CodexRunner {
     cwd: string,
     outcomeSeen: Promise<'outcome'>,
     report: () => void,
+    turnStarted: () => void,
   ): Promise<'outcome'> {
     await client.request('initialize', {
       clientInfo: CLIENT_INFO,
@@ -214,7 +234,7 @@ export class CodexRunner {
     const { turn } = await client.request('turn/start', { threadId: thread.id, input: [{ type: 'text', text: input.prompt, text_elements: [] }] });
     recorder.begin(thread.id, turn.id);
     if (recorder.outcome) return 'outcome';
-    report();
+    turnStarted();
     return outcomeSeen;
   }
 
@@ -298,24 +318,6 @@ function emptyResult(status: CodexTurnStatus, input: CodexTurnInput, startedAt: 
     error: null,
     requests: [],
   };
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('the turn is over'));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error('the turn is over'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 function packageVersion(): string {

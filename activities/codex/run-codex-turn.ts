@@ -9,12 +9,15 @@ import { toCodexActivityFailure } from './errors';
 import { HeartbeatThrottle } from './heartbeat-throttle';
 import { reapOrphanAppServer } from './orphan-reaper';
 import { killTaggedProcesses, taggedProcesses } from './process-sweep';
+import type { ReplyRelay } from '../reply-relay';
 import type { RequestRelay } from '../request-relay';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface RunCodexTurnActivityOptions {
   /** Used when the input's serverRequestPolicy is `ask`; without it such requests are declined. */
   relay?: RequestRelay;
+  /** Carries replies sent while the turn runs into it; without it they wait for the next turn. */
+  replies?: ReplyRelay;
   /** Called with each heartbeat sent (e.g. to mirror progress into the workflow). */
   onProgress?(taskId: string, heartbeat: CodexHeartbeat, activity: Context): void;
   /** Heartbeat at least this often. Default 2000 ms. */
@@ -50,6 +53,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
         attempt: context.info.attempt,
         processTag: attemptProcessTag(context.info, input, context.info.attempt),
         onProgress: (heartbeat) => heartbeats.update(heartbeat),
+        replies: options.replies?.(input.taskId, input.turn, context),
         onServerRequest:
           input.serverRequestPolicy === 'ask' && relay
             ? (request, signal) => relay(input.taskId, request, { signal, activity: context })

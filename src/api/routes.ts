@@ -112,13 +112,13 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   r.post('/v1/tasks/:task_id/replies', {
     schema: {
-      summary: 'Follow-up turn in the same Codex thread',
+      summary: 'Follow-up in the same Codex thread: into the running turn, or as the next turn',
       tags: ['tasks'],
       params: taskParamsSchema,
       body: replyBodySchema,
       response: { 202: taskDocumentSchema, ...errors(400, 401, 404, 409, 503) },
     },
-    handler: async (req, reply) => reply.code(202).send(await service.reply(req.params.task_id, req.body.prompt)),
+    handler: async (req, reply) => reply.code(202).send(await service.reply(req.params.task_id, req.body.prompt, req.body.reply_id)),
   });
 
   r.post('/v1/notify-completed', {

@@ -43,6 +43,6 @@ export interface TaskServiceApi {
   cancel(taskId: string): Promise<void>;
   approve(taskId: string, requestId: string, decision: ApprovalDecision): Promise<TaskDocument>;
   answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument>;
-  reply(taskId: string, prompt: string): Promise<TaskDocument>;
+  reply(taskId: string, prompt: string, replyId?: string): Promise<TaskDocument>;
   notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport>;
 }

@@ -1,5 +1,6 @@
 // The task's vocabulary, shared by the workflow, activities, store and edges.
 // Pure: no Node APIs, so workflow code may import it.
+import type { DeliveredReply, QueuedReply } from './replies';
 
 /** Task ids name Temporal workflows and MongoDB documents; the edges and the service check them. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -120,6 +121,8 @@ export interface TurnRecord {
   notification_error: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** Replies this turn took: as its input, or added while it ran (absent: none). */
+  replies?: DeliveredReply[];
 }
 
 /** The task document: what MongoDB holds and status/list/API return. */
@@ -139,6 +142,8 @@ export interface TaskDocument {
   notification_error: string | null;
   notification_attempts: number;
   pending_requests: PendingRequest[];
+  /** Replies sent while a turn ran that wait for the next turn, in order (absent: none). */
+  queued_replies?: QueuedReply[];
   result: TaskResult | null;
   error: TaskError | null;
   turns: TurnRecord[];

@@ -33,7 +33,8 @@ beforeAll(async () => {
 
 test('the committed histories cover the scenarios the workflow must keep replaying', () => {
   const scenarios = ['approval', 'cancel', 'no-target', 'notify-retries', 'reply-turn', 'success'];
-  expect(histories.map((h) => h.name).sort()).toEqual([...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios].sort());
+  const replyScenarios = ['reply-next-turn', 'reply-steered'];
+  expect(histories.map((h) => h.name).sort()).toEqual([...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios, ...replyScenarios].sort());
 });
 
 test.each(histories.map((h) => [h.name, h.history] as const))('history %s replays deterministically', async (name, history) => {
