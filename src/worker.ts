@@ -14,6 +14,7 @@ import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
 import { createNotifier } from '../activities/notify/registry';
 import { createProgressReporter } from '../activities/progress-reporter';
 import { createReplyRelay } from '../activities/reply-relay';
+import { createTurnEventPublisher } from '../activities/turn-event-publisher';
 import { createRequestRelay } from '../activities/request-relay';
 
 /** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
@@ -53,7 +54,9 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     // The relay and the progress reporter reach the task's workflow through each activity's own
     // client, which shares the worker's connection: no second connection to Temporal.
     const runner = CodexRunner.fromConfig(config.codex);
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), replies: createReplyRelay(), onProgress: createProgressReporter() });
+    // Progress events go to the store's task_events collection when the store can hold them.
+    const events = store instanceof TaskStore ? createTurnEventPublisher(store.events()) : undefined;
+    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), replies: createReplyRelay(), onProgress: createProgressReporter(), events });
   }
 
   const activities = createActivities({

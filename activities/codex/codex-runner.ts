@@ -22,9 +22,11 @@ import {
 import { abortable } from './abortable';
 import { TurnDeadline } from './turn-deadline';
 import { steerReplies } from './turn-steering';
+import { eventOf, type TurnEventDraft } from './turn-events';
 import { TurnRecorder } from './turn-recorder';
 import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
 import type { TurnReplies } from '../reply-relay';
+import { oneLine } from '../../src/contract/text';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
@@ -69,6 +71,8 @@ export interface RunTurnHooks {
   processTag?: string;
   /** Replies sent while the turn runs: each is steered into the turn, or handed back. */
   replies?: TurnReplies;
+  /** What the turn is doing, one event at a time (items, plan, tokens, steered replies, the end). */
+  onEvent?(event: TurnEventDraft): void;
 }
 
 /**
@@ -146,8 +150,16 @@ export class CodexRunner {
       }
     };
 
+    const emit = (event: TurnEventDraft | null) => {
+      try {
+        if (event) hooks.onEvent?.(event);
+      } catch {
+        // Progress is best effort.
+      }
+    };
     client.onNotification((notification: ServerNotification) => {
       recorder.observe(notification);
+      emit(eventOf(notification, recorder.threadId, recorder.turnId));
       if (recorder.outcome) resolveOutcome();
       if (notification.method.startsWith('item/') || notification.method.startsWith('turn/')) report();
     });
@@ -176,7 +188,8 @@ export class CodexRunner {
     const startSteering = () => {
       if (!hooks.replies || recorder.threadId === null || recorder.turnId === null) return;
       const target = { threadId: recorder.threadId, turnId: recorder.turnId, isOver: () => recorder.outcome !== null || stopReason !== null };
-      steering = steerReplies(client, target, hooks.replies, stopTaking.signal);
+      const onSteered = (prompt: string) => emit({ kind: 'reply_steered', text: `reply: ${oneLine(prompt, 200)}` });
+      steering = steerReplies(client, { ...target, onSteered }, hooks.replies, stopTaking.signal);
     };
     try {
       if (pid !== null) hooks.onSpawn?.(pid);

@@ -11,6 +11,7 @@ import { reapOrphanAppServer } from './orphan-reaper';
 import { killTaggedProcesses, taggedProcesses } from './process-sweep';
 import type { ReplyRelay } from '../reply-relay';
 import type { RequestRelay } from '../request-relay';
+import type { TurnEventPublisher } from '../turn-event-publisher';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface RunCodexTurnActivityOptions {
@@ -18,6 +19,8 @@ export interface RunCodexTurnActivityOptions {
   relay?: RequestRelay;
   /** Carries replies sent while the turn runs into it; without it they wait for the next turn. */
   replies?: ReplyRelay;
+  /** Publishes the turn's progress events (for `logs`, the API's event stream, progress messages). */
+  events?: TurnEventPublisher;
   /** Called with each heartbeat sent (e.g. to mirror progress into the workflow). */
   onProgress?(taskId: string, heartbeat: CodexHeartbeat, activity: Context): void;
   /** Heartbeat at least this often. Default 2000 ms. */
@@ -47,6 +50,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       { pid: null, processTag: null, threadId: input.threadId, turnId: null, itemsStarted: 0, itemsCompleted: 0, currentItem: null },
     );
     const relay = options.relay;
+    const events = options.events?.(input.taskId, input.turn, context.info.attempt);
     try {
       const result = await runner.runTurn(input, {
         signal: context.cancellationSignal,
@@ -54,6 +58,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
         processTag: attemptProcessTag(context.info, input, context.info.attempt),
         onProgress: (heartbeat) => heartbeats.update(heartbeat),
         replies: options.replies?.(input.taskId, input.turn, context),
+        onEvent: events ? (event) => events.push(event) : undefined,
         onServerRequest:
           input.serverRequestPolicy === 'ask' && relay
             ? (request, signal) => relay(input.taskId, request, { signal, activity: context })
@@ -69,6 +74,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       throw toCodexActivityFailure(err);
     } finally {
       heartbeats.stop();
+      await events?.end();
     }
   };
 }

@@ -11,6 +11,8 @@ export interface SteeringTarget {
   turnId: string;
   /** True once the turn has reported its outcome. */
   isOver(): boolean;
+  /** Codex took this reply into the turn. */
+  onSteered?(prompt: string): void;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function steerReplies(client: AppServerClient, target: SteeringTarg
         refusal = err instanceof Error ? err.message : String(err);
       }
     }
+    if (refusal === null) target.onSteered?.(reply.prompt);
     await replies.settle(reply.reply_id, refusal === null, refusal ?? undefined).catch(() => undefined);
     if (refusal !== null) return;
   }

@@ -96,6 +96,10 @@ export const replyIdSchema = z
 
 export const replyBodySchema = z.strictObject({ prompt: promptSchema, reply_id: replyIdSchema.optional() });
 
+export const eventsQuerySchema = z.strictObject({
+  follow: z.enum(['true', 'false']).optional().describe('true: keep the stream open and send events as they happen, until the turn ends.'),
+});
+
 export const notifyCompletedBodySchema = z
   .strictObject({
     dry_run: z.boolean().optional().describe('Return the preview; send and write nothing.'),

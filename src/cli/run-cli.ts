@@ -9,6 +9,7 @@ import type { CommandContext } from './command-kit';
 import { EXIT, Output, UsageError, type CliDeps, type CliIo } from './io';
 import { registerRuntimeCommands } from './runtime-commands';
 import { registerTaskCommands } from './task-commands';
+import { registerLogsCommand } from './logs-command';
 
 const PROGRAM_HELP = `
 Exit codes: 0 ok, 1 failed, 2 usage or validation error, 3 not found, 4 conflict.
@@ -60,6 +61,7 @@ export function buildProgram(ctx: CommandContext): Command {
     })
     .addHelpText('after', PROGRAM_HELP);
   registerTaskCommands(program, ctx);
+  registerLogsCommand(program, ctx);
   registerRuntimeCommands(program, ctx);
   return program;
 }

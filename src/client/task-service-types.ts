@@ -1,6 +1,7 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
 import type { ApprovalDecision, ApprovalPolicy, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
 import type { TaskListFilter } from '../store/task-store';
+import type { TaskEvent } from '../contract/task-events';
 
 export interface StartTaskRequest {
   prompt: string;
@@ -45,4 +46,6 @@ export interface TaskServiceApi {
   answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument>;
   reply(taskId: string, prompt: string, replyId?: string): Promise<TaskDocument>;
   notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport>;
+  /** The current turn's progress events; with `follow`, until the turn ends. */
+  events(taskId: string, options?: { follow?: boolean; pollMs?: number; signal?: AbortSignal }): AsyncIterable<TaskEvent>;
 }

@@ -31,6 +31,7 @@ import type { TaskWorkflowInput } from '../contract/task-workflow-input';
 import type { StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
 import { oneLine } from '../contract/text';
 import { REPLY_ID_PATTERN, knownReplyIds, replyUpdate } from '../contract/replies';
+import type { TaskEvent } from '../contract/task-events';
 
 /** The task workflow's type name; the compiler checks that the worker's bundle exports it. */
 const WORKFLOW_TYPE = 'codexTaskWorkflow' satisfies keyof typeof workflows;
@@ -181,6 +182,41 @@ export class TaskService implements TaskServiceApi {
       if (err instanceof WorkflowUpdateFailedError) throw new ConflictError(oneLine(err.cause?.message ?? err.message, 300));
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;
+    }
+  }
+
+  /**
+   * The progress events of the task's current turn, oldest first. Without `follow`, what has
+   * happened so far; with it, also what happens next (read from the store every `pollMs`), until
+   * the turn ends. The events come from the store's task_events document, not from Temporal.
+   */
+  async *events(taskId: string, options: { follow?: boolean; pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<TaskEvent> {
+    const task = await this.status(taskId); // validates the id; NotFound for an unknown task
+    const logs = this.deps.store.events();
+    const pollMs = options.pollMs ?? 200;
+    // The turn to show: the one running, or about to run, or the last one.
+    const turn = task.status === 'queued' ? task.turns.length + 1 : Math.max(1, task.turns.length);
+    let cursor = { attempt: 0, seq: 0 };
+    let lastStatusCheck = Date.now();
+    for (;;) {
+      const log = await this.fromStore(() => logs.get(taskId));
+      if (log && log.turn >= turn) {
+        if (log.attempt !== cursor.attempt) cursor = { attempt: log.attempt, seq: 0 }; // a retried attempt starts over
+        for (const event of log.events) {
+          if (event.seq <= cursor.seq) continue;
+          cursor.seq = event.seq;
+          yield event;
+        }
+        if (log.ended) return;
+      }
+      if (!options.follow || options.signal?.aborted) return;
+      // A turn that ended without events (cancelled before Codex started) ends the wait too.
+      if (Date.now() - lastStatusCheck > 2000) {
+        lastStatusCheck = Date.now();
+        const now = await this.status(taskId);
+        if (isTerminalStatus(now.status) && now.turns.length <= turn && (!log || log.turn < turn)) return;
+      }
+      await sleep(pollMs, options.signal);
     }
   }
 
@@ -359,6 +395,18 @@ function validateTaskId(taskId: string): void {
   if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
     throw new ValidationError('task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 /** A reply's id when its sender gives none: unique, so each send is a new reply. */

@@ -7,6 +7,7 @@ import type { NotificationStatus, TaskDocument, TaskStatus } from '../contract/t
 import { TERMINAL_TASK_STATUSES } from '../contract/task';
 import { UnavailableError } from '../errors';
 import { hideUrlPassword } from '../logging';
+import { TaskEventStore } from './task-event-store';
 
 type StoredTask = Omit<TaskDocument, 'task_id'> & { _id: string };
 
@@ -128,6 +129,14 @@ export class TaskStore {
       .toArray();
     return docs.map(toDocument);
   }
+
+  /** The progress events of running turns, on the same connection. */
+  events(): TaskEventStore {
+    this.eventStore ??= new TaskEventStore(this.client.db(this.tasks.dbName).collection('task_events'));
+    return this.eventStore;
+  }
+
+  private eventStore: TaskEventStore | undefined;
 
   async ping(): Promise<void> {
     await this.client.db('admin').command({ ping: 1 });
