@@ -118,6 +118,11 @@ export const configSchema = z.object({
   HERMES_WEBHOOK_TIMEOUT: duration(DEFAULT_HERMES_TIMEOUT_MS).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
   HERMES_WEBHOOK_MAX_SENDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_HERMES_MAX_SENDS),
   CODEX_BRIDGE_NOTIFY_TIMEOUT: duration(10_000).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
+  CODEX_BRIDGE_PROGRESS: z
+    .enum(['feishu', 'none'])
+    .default('feishu')
+    .describe('feishu: a Feishu target gets one progress card per turn, edited in place; none: no progress messages.'),
+  CODEX_BRIDGE_PROGRESS_INTERVAL: duration(3000).refine((ms) => ms >= 1000, 'must be at least 1s (Feishu takes 5 edits per second per message)'),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -145,6 +150,8 @@ export interface Config {
     webhook: { secret: string | undefined };
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
     timeoutMs: number;
+    /** Progress messages edited in place while a turn runs, and how often at most. */
+    progress: { feishu: boolean; minIntervalMs: number };
   };
 }
 
@@ -196,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       webhook: { secret: c.CODEX_BRIDGE_WEBHOOK_SECRET },
       timeoutMs: c.CODEX_BRIDGE_NOTIFY_TIMEOUT,
+      progress: { feishu: c.CODEX_BRIDGE_PROGRESS === 'feishu', minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL },
     },
   };
 }

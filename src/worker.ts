@@ -15,6 +15,8 @@ import { createNotifier } from '../activities/notify/registry';
 import { createProgressReporter } from '../activities/progress-reporter';
 import { createReplyRelay } from '../activities/reply-relay';
 import { createTurnEventPublisher } from '../activities/turn-event-publisher';
+import { createProgressMessenger } from '../activities/progress-messages';
+import { createFeishuCaller } from '../activities/notify/feishu-notifier';
 import { createRequestRelay } from '../activities/request-relay';
 
 /** Where the bundler finds the workflow code (sources under ts, `dist/workflows` when compiled). */
@@ -56,7 +58,20 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     const runner = CodexRunner.fromConfig(config.codex);
     // Progress events go to the store's task_events collection when the store can hold them.
     const events = store instanceof TaskStore ? createTurnEventPublisher(store.events()) : undefined;
-    runCodexTurn = createRunCodexTurnActivity(runner, { relay: createRequestRelay(), replies: createReplyRelay(), onProgress: createProgressReporter(), events });
+    const n = config.notifiers;
+    const progress = n.progress.feishu
+      ? createProgressMessenger({
+          feishu: createFeishuCaller({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs }),
+          minIntervalMs: n.progress.minIntervalMs,
+        })
+      : undefined;
+    runCodexTurn = createRunCodexTurnActivity(runner, {
+      relay: createRequestRelay(),
+      replies: createReplyRelay(),
+      onProgress: createProgressReporter(),
+      events,
+      progress,
+    });
   }
 
   const activities = createActivities({

@@ -43,6 +43,7 @@ export function runCodexTurn(input: TaskWorkflowInput, state: TaskState): Promis
     threadId: previousTurn?.result?.thread_id ?? null,
     timeoutMs: input.turn_timeout_ms,
     serverRequestPolicy: input.server_request_policy,
+    notifyTarget: task.notify_target,
   };
   return codex.runCodexTurn(turnInput);
 }

@@ -12,6 +12,7 @@ import { killTaggedProcesses, taggedProcesses } from './process-sweep';
 import type { ReplyRelay } from '../reply-relay';
 import type { RequestRelay } from '../request-relay';
 import type { TurnEventPublisher } from '../turn-event-publisher';
+import type { ProgressMessenger } from '../progress-messages';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface RunCodexTurnActivityOptions {
@@ -21,6 +22,8 @@ export interface RunCodexTurnActivityOptions {
   replies?: ReplyRelay;
   /** Publishes the turn's progress events (for `logs`, the API's event stream, progress messages). */
   events?: TurnEventPublisher;
+  /** The turn's progress message in the task's chat, where the channel can edit one. */
+  progress?: ProgressMessenger;
   /** Called with each heartbeat sent (e.g. to mirror progress into the workflow). */
   onProgress?(taskId: string, heartbeat: CodexHeartbeat, activity: Context): void;
   /** Heartbeat at least this often. Default 2000 ms. */
@@ -50,7 +53,9 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       { pid: null, processTag: null, threadId: input.threadId, turnId: null, itemsStarted: 0, itemsCompleted: 0, currentItem: null },
     );
     const relay = options.relay;
-    const events = options.events?.(input.taskId, input.turn, context.info.attempt);
+    const sinks = [options.events?.(input.taskId, input.turn, context.info.attempt), options.progress?.(input.taskId, input.turn, input.notifyTarget ?? null)].filter(
+      (sink) => sink != null,
+    );
     try {
       const result = await runner.runTurn(input, {
         signal: context.cancellationSignal,
@@ -58,7 +63,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
         processTag: attemptProcessTag(context.info, input, context.info.attempt),
         onProgress: (heartbeat) => heartbeats.update(heartbeat),
         replies: options.replies?.(input.taskId, input.turn, context),
-        onEvent: events ? (event) => events.push(event) : undefined,
+        onEvent: sinks.length ? (event) => sinks.forEach((sink) => sink.push(event)) : undefined,
         onServerRequest:
           input.serverRequestPolicy === 'ask' && relay
             ? (request, signal) => relay(input.taskId, request, { signal, activity: context })
@@ -74,7 +79,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       throw toCodexActivityFailure(err);
     } finally {
       heartbeats.stop();
-      await events?.end();
+      await Promise.all(sinks.map((sink) => sink.end()));
     }
   };
 }

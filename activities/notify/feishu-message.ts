@@ -39,7 +39,8 @@ export function buildCard(message: NotificationMessage): Record<string, unknown>
     });
   }
   return {
-    config: { wide_screen_mode: true },
+    // update_multi: a card can be edited in place only when it declared so when it was sent.
+    config: { wide_screen_mode: true, update_multi: true },
     header: { template: headerColour(message), title: { tag: 'plain_text', content: message.title } },
     elements,
   };

@@ -33,6 +33,8 @@ export interface CodexTurnInput {
   /** The turn is interrupted and reported `timed_out` after this long. */
   timeoutMs: number;
   serverRequestPolicy: ServerRequestPolicy;
+  /** Where the task's messages go when the turn starts: a channel that can edit gets a progress message. */
+  notifyTarget?: string | null;
 }
 
 export type CodexTurnStatus = 'completed' | 'failed' | 'interrupted' | 'timed_out';

@@ -15,3 +15,8 @@ export function requestKey(taskId: string, requestId: string): string {
 export function requestExpiredKey(taskId: string, requestId: string): string {
   return `${taskId}:request-expired:${requestId}`;
 }
+
+/** A turn's progress message (edited in place while the turn runs, and then into the result). */
+export function progressKey(taskId: string, turn: number): string {
+  return `${taskId}:turn-${turn}:progress`;
+}

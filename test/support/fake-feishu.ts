@@ -4,6 +4,9 @@
 //
 //   POST /open-apis/auth/v3/tenant_access_token/internal  {app_id, app_secret} → {code, tenant_access_token, expire}
 //   POST /open-apis/im/v1/messages?receive_id_type=chat_id  {receive_id, msg_type, content, uuid}
+//   PATCH /open-apis/im/v1/messages/:message_id  {content}: replaces a card the bot sent; both cards
+//     must declare config.update_multi, the card must be ≤ 30 KB, and at most 5 edits per second
+//     per message are taken (more answer 429 / 230020, as Feishu does)
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { countBy, parseJson, readBody, stopServer } from './http-kit';
@@ -46,7 +49,20 @@ export interface FeishuDelivered {
   at: string;
 }
 
+export interface FeishuEdit {
+  messageId: string;
+  /** The new card. */
+  content: unknown;
+  /** When the fake took it (ms since the epoch). */
+  at: number;
+}
+
 export interface FakeFeishu {
+  /** Edits taken (PATCH answered 200), in order; each message's `content` is its latest card. */
+  edits: FeishuEdit[];
+  editsOf(messageId: string): FeishuEdit[];
+  /** The next `n` edit requests fail with `fault` (rate limits, errors). */
+  failNextEdits(n: number, fault: FeishuFault): void;
   baseUrl: string;
   appId: string;
   appSecret: string;
@@ -89,6 +105,9 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
   const byUuid = new Map<string, FeishuDelivered>();
   const botNotIn = new Set<string>();
   const faults: FeishuFault[] = [];
+  const edits: FeishuEdit[] = [];
+  const editFaults: FeishuFault[] = [];
+  const byId = new Map<string, FeishuDelivered>();
   let seq = 0;
 
   const server = http.createServer((req, res) => {
@@ -118,6 +137,31 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
         tokensIssued.push(token);
         validTokens.add(token);
         return answer(200, { code: 0, msg: 'ok', tenant_access_token: token, expire: options.tokenExpireSeconds ?? 7200 });
+      }
+      if (req.method === 'PATCH' && url.pathname.startsWith(`${SEND_PATH}/`)) {
+        const fault = editFaults.shift();
+        if (fault?.kind === 'rate_limit') return answer(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': String(fault.resetSeconds) });
+        if (fault?.kind === 'http') return answer(fault.status, { code: fault.code ?? fault.status, msg: fault.msg ?? `injected HTTP ${fault.status}` });
+        if (fault?.kind === 'business') return answer(fault.status ?? 400, { code: fault.code, msg: fault.msg ?? `injected business error ${fault.code}` });
+        const auth = String(req.headers.authorization ?? '');
+        if (!validTokens.has(auth.slice('Bearer '.length))) return answer(400, { code: 99991663, msg: 'Invalid access token for authorization.' });
+        const message = byId.get(decodeURIComponent(url.pathname.slice(SEND_PATH.length + 1)));
+        if (!message) return answer(400, { code: 230001, msg: 'message not found' });
+        const b = record.body as { content?: unknown } | null;
+        if (typeof b?.content !== 'string') return answer(400, { code: 230001, msg: 'content must be a JSON string' });
+        if (Buffer.byteLength(b.content) > 30 * 1024) return answer(400, { code: 230025, msg: 'card content exceeds 30 KB' });
+        const card = parseJson(b.content) as { config?: { update_multi?: unknown } } | null;
+        const sent = message.content as { config?: { update_multi?: unknown } } | null;
+        if (card?.config?.update_multi !== true || sent?.config?.update_multi !== true) {
+          return answer(400, { code: 230099, msg: 'the card must declare config.update_multi: true when sent and when updated' });
+        }
+        const now = Date.now();
+        if (edits.filter((e) => e.messageId === message.messageId && now - e.at < 1000).length >= 5) {
+          return answer(400, { code: 230020, msg: 'This message is being updated too frequently.' });
+        }
+        message.content = card;
+        edits.push({ messageId: message.messageId, content: card, at: now });
+        return answer(200, { code: 0, msg: 'success', data: {} });
       }
       if (req.method !== 'POST' || url.pathname !== SEND_PATH) return answer(404, { code: 404, msg: `no route ${req.method} ${url.pathname}` });
 
@@ -153,6 +197,7 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
       if (!delivered) {
         delivered = { messageId: `om_fake_${++seq}`, chatId, msgType: b!.msg_type as string, content: JSON.parse(b!.content as string), uuid, at: new Date().toISOString() };
         messages.push(delivered);
+        byId.set(delivered.messageId, delivered);
         if (uuid) byUuid.set(uuid, delivered);
       }
       const ok = {
@@ -179,7 +224,12 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
     requests,
     messages,
     tokensIssued,
-    sendRequests: () => requests.filter((r) => r.path === SEND_PATH),
+    edits,
+    editsOf: (messageId) => edits.filter((e) => e.messageId === messageId),
+    failNextEdits(n, fault) {
+      for (let i = 0; i < n; i++) editFaults.push(fault);
+    },
+    sendRequests: () => requests.filter((r) => r.path === SEND_PATH && r.method === 'POST'),
     tokenRequests: () => requests.filter((r) => r.path === TOKEN_PATH),
     messagesTo: (chatId) => messages.filter((m) => m.chatId === chatId),
     countByChat: () => countBy(messages, (m) => m.chatId),
@@ -193,8 +243,11 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
       tokensIssued.length = 0;
       validTokens.clear();
       byUuid.clear();
+      byId.clear();
       botNotIn.clear();
       faults.length = 0;
+      edits.length = 0;
+      editFaults.length = 0;
     },
     stop: () => stopServer(server),
   };
