@@ -112,6 +112,8 @@ export const configSchema = z.object({
   FEISHU_APP_ID: optionalString,
   FEISHU_APP_SECRET: optionalString,
   FEISHU_BASE_URL: httpUrl.default('https://open.feishu.cn'),
+  FEISHU_ENCRYPT_KEY: optionalString,
+  FEISHU_VERIFICATION_TOKEN: optionalString,
   HERMES_WEBHOOK_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
   HERMES_WEBHOOK_SECRET: optionalString,
   HERMES_WEBHOOK_ROUTES: jsonStringMap,
@@ -145,7 +147,8 @@ export interface Config {
   uiUrl: string | undefined;
   notifiers: {
     localInbox: string;
-    feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string };
+    /** encryptKey/verificationToken: card button callbacks (POST /v1/feishu/card-callback). */
+    feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string; encryptKey?: string; verificationToken?: string };
     hermes: { url: string | undefined; secret: string | undefined; routes: Record<string, string>; timeoutMs: number; maxSends: number };
     webhook: { secret: string | undefined };
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
@@ -193,7 +196,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uiUrl: c.CODEX_BRIDGE_UI_URL,
     notifiers: {
       localInbox: c.CODEX_BRIDGE_LOCAL_INBOX,
-      feishu: { appId: c.FEISHU_APP_ID, appSecret: c.FEISHU_APP_SECRET, baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, '') },
+      feishu: {
+        appId: c.FEISHU_APP_ID,
+        appSecret: c.FEISHU_APP_SECRET,
+        baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, ''),
+        encryptKey: c.FEISHU_ENCRYPT_KEY,
+        verificationToken: c.FEISHU_VERIFICATION_TOKEN,
+      },
       hermes: {
         url: c.HERMES_WEBHOOK_URL,
         secret: c.HERMES_WEBHOOK_SECRET,
@@ -221,5 +230,5 @@ export function parseDuration(text: string): number | null {
 }
 
 function redactIfSecret(name: string, value: string): string {
-  return /SECRET|TOKEN|PASSWORD/.test(name) ? '***' : value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return /SECRET|TOKEN|PASSWORD|KEY/.test(name) ? '***' : value.length > 60 ? `${value.slice(0, 57)}...` : value;
 }

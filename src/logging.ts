@@ -39,6 +39,8 @@ export function registerSecret(value: string | undefined | null): void {
 export function registerConfigSecrets(config: Config): void {
   registerSecret(config.api.token);
   registerSecret(config.notifiers.feishu.appSecret);
+  registerSecret(config.notifiers.feishu.encryptKey);
+  registerSecret(config.notifiers.feishu.verificationToken);
   registerSecret(config.notifiers.hermes.secret);
   registerSecret(config.notifiers.webhook.secret);
   for (const url of [config.mongo.uri, config.notifiers.hermes.url, ...Object.values(config.notifiers.hermes.routes)]) {

@@ -71,6 +71,7 @@ export function buildNotificationMessage(view: TaskNotificationView, opts: Build
     url,
     status: view.status,
     excerpt: clean(built.excerpt, LIMITS.text),
+    ...(view.kind === 'request' && view.request && view.request.kind !== 'user_input' ? { approval: { requestId: view.request.request_id } } : {}),
   };
 }
 

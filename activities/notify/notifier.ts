@@ -25,6 +25,8 @@ export interface NotificationMessage {
    * request asks and how to answer), for channels that render fields separately (Feishu card).
    */
   excerpt?: string;
+  /** For an approval request: the request to answer, so that channels with buttons can offer them. */
+  approval?: { requestId: string };
 }
 
 export interface DeliveryReceipt {

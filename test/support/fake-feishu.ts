@@ -7,6 +7,7 @@
 //   PATCH /open-apis/im/v1/messages/:message_id  {content}: replaces a card the bot sent; both cards
 //     must declare config.update_multi, the card must be ≤ 30 KB, and at most 5 edits per second
 //     per message are taken (more answer 429 / 230020, as Feishu does)
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { countBy, parseJson, readBody, stopServer } from './http-kit';
@@ -57,7 +58,28 @@ export interface FeishuEdit {
   at: number;
 }
 
+/** A person clicking a card button: Feishu's `card.action.trigger` callback (schema 2.0). */
+export interface FeishuClick {
+  /** The bridge's callback URL. */
+  callbackUrl: string;
+  /** The app's Encrypt Key: the body is encrypted with it and the request signed with it. */
+  encryptKey: string;
+  verificationToken?: string;
+  messageId: string;
+  /** The button's `value`, as the card carried it. */
+  value: unknown;
+  operator: { open_id: string; user_id?: string };
+  /** Sign with this key instead (a forged request). */
+  signWith?: string;
+}
+
 export interface FakeFeishu {
+  /** The values of the buttons on a message's current card, in order. */
+  buttons(messageId: string): unknown[];
+  /** Feishu's check of a new callback URL (`url_verification`, encrypted and signed): the URL must echo the challenge. */
+  verifyCallbackUrl(callbackUrl: string, encryptKey: string, verificationToken: string): Promise<{ status: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Sends the callback Feishu sends for a click; applies the card in the answer, as Feishu does. */
+  click(click: FeishuClick): Promise<{ status: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Edits taken (PATCH answered 200), in order; each message's `content` is its latest card. */
   edits: FeishuEdit[];
   editsOf(messageId: string): FeishuEdit[];
@@ -226,6 +248,35 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
     tokensIssued,
     edits,
     editsOf: (messageId) => edits.filter((e) => e.messageId === messageId),
+    buttons(messageId) {
+      const card = byId.get(messageId)?.content as { elements?: { tag?: string; actions?: { value?: unknown }[] }[] } | undefined;
+      return (card?.elements ?? []).filter((e) => e.tag === 'action').flatMap((e) => (e.actions ?? []).map((a) => a.value).filter((v) => v !== undefined));
+    },
+    async verifyCallbackUrl(callbackUrl, encryptKey, verificationToken) {
+      const challenge = `challenge-${++seq}`;
+      return postCallback(callbackUrl, encryptKey, encryptKey, { type: 'url_verification', challenge, token: verificationToken }, seq);
+    },
+    async click(c) {
+      const message = byId.get(c.messageId);
+      if (!message) throw new Error(`the fake Feishu has no message ${c.messageId}`);
+      const payload = {
+        schema: '2.0',
+        header: { event_id: `ev_${++seq}`, token: c.verificationToken ?? '', create_time: String(Date.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk_fake', app_id: appId },
+        event: {
+          operator: { tenant_key: 'tk_fake', ...c.operator },
+          token: `c-${seq}`,
+          action: { value: c.value, tag: 'button' },
+          host: 'im_message',
+          context: { open_message_id: message.messageId, open_chat_id: message.chatId },
+        },
+      };
+      const { status, answer } = await postCallback(c.callbackUrl, c.encryptKey, c.signWith ?? c.encryptKey, payload, seq);
+      if (status === 200 && answer?.card?.type === 'raw') {
+        message.content = answer.card.data;
+        edits.push({ messageId: message.messageId, content: answer.card.data, at: Date.now() });
+      }
+      return { status, answer };
+    },
     failNextEdits(n, fault) {
       for (let i = 0; i < n; i++) editFaults.push(fault);
     },
@@ -251,6 +302,27 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
     },
     stop: () => stopServer(server),
   };
+}
+
+/** One callback as Feishu sends it: the encrypted payload, signed with SHA-256(timestamp + nonce + key + body). */
+async function postCallback(url: string, encryptKey: string, signingKey: string, payload: unknown, seq: number): Promise<{ status: number; answer: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const body = JSON.stringify({ encrypt: encryptCallback(JSON.stringify(payload), encryptKey) });
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = `n${seq}`;
+  const signature = createHash('sha256').update(timestamp + nonce + signingKey + body).digest('hex');
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature },
+    body,
+  });
+  return { status: res.status, answer: await res.json().catch(() => null) };
+}
+
+/** How Feishu encrypts a callback body: AES-256-CBC, key = SHA-256(Encrypt Key), base64(iv ‖ ciphertext). */
+function encryptCallback(plain: string, encryptKey: string): string {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-cbc', createHash('sha256').update(encryptKey).digest(), iv);
+  return Buffer.concat([iv, cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
 }
 
 function validateSend(b: { receive_id?: unknown; msg_type?: unknown; content?: unknown; uuid?: unknown } | null): string | null {
