@@ -114,6 +114,10 @@ export const configSchema = z.object({
   FEISHU_BASE_URL: httpUrl.default('https://open.feishu.cn'),
   FEISHU_ENCRYPT_KEY: optionalString,
   FEISHU_VERIFICATION_TOKEN: optionalString,
+  FEISHU_LONG_CONNECTION: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe("true: serve receives card button clicks over the Lark SDK's long connection (no public URL)."),
   HERMES_WEBHOOK_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
   HERMES_WEBHOOK_SECRET: optionalString,
   HERMES_WEBHOOK_ROUTES: jsonStringMap,
@@ -148,7 +152,7 @@ export interface Config {
   notifiers: {
     localInbox: string;
     /** encryptKey/verificationToken: card button callbacks (POST /v1/feishu/card-callback). */
-    feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string; encryptKey?: string; verificationToken?: string };
+    feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string; encryptKey?: string; verificationToken?: string; longConnection?: boolean };
     hermes: { url: string | undefined; secret: string | undefined; routes: Record<string, string>; timeoutMs: number; maxSends: number };
     webhook: { secret: string | undefined };
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
@@ -176,6 +180,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const missing = c.FEISHU_APP_ID === undefined ? 'FEISHU_APP_ID' : 'FEISHU_APP_SECRET';
     throw new ConfigError(`${missing} is missing: FEISHU_APP_ID and FEISHU_APP_SECRET must be set together.`);
   }
+  if (c.FEISHU_LONG_CONNECTION === 'true' && c.FEISHU_APP_ID === undefined) {
+    throw new ConfigError('FEISHU_APP_ID is missing: FEISHU_LONG_CONNECTION=true needs the Feishu app credentials.');
+  }
   if (c.HERMES_WEBHOOK_URL !== undefined && c.HERMES_WEBHOOK_SECRET === undefined) {
     throw new ConfigError('HERMES_WEBHOOK_SECRET is missing: the Hermes gateway webhook route needs its HMAC secret.');
   }
@@ -202,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, ''),
         encryptKey: c.FEISHU_ENCRYPT_KEY,
         verificationToken: c.FEISHU_VERIFICATION_TOKEN,
+        longConnection: c.FEISHU_LONG_CONNECTION === 'true',
       },
       hermes: {
         url: c.HERMES_WEBHOOK_URL,

@@ -13,6 +13,7 @@ import { bearerAuth } from './auth';
 import { httpUrl, isLoopbackHost, parseHostPort } from './bind-address';
 import { errorBody, toErrorReply } from './http-errors';
 import { registerFeishuCallbackRoute, type FeishuCallbackOptions } from './feishu-card-callback';
+import { startFeishuCardConnection } from './feishu-card-connection';
 import { registerRoutes, type HealthCheck } from './routes';
 import { TASK_ID_PATTERN } from '../contract/task';
 import { describeIssues, parseRequest, type DescribeOptions } from './schemas';
@@ -144,5 +145,13 @@ export async function startApiServer(config: Config, deps: Omit<ApiServerOptions
   await app.listen({ host, port });
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  return { url: httpUrl(host, boundPort), close: () => app.close() };
+  const { appId, appSecret, baseUrl, longConnection } = config.notifiers.feishu;
+  const clicks = longConnection && appId && appSecret ? startFeishuCardConnection({ appId, appSecret, baseUrl, service: deps.service }) : undefined;
+  return {
+    url: httpUrl(host, boundPort),
+    close: async () => {
+      clicks?.close();
+      await app.close();
+    },
+  };
 }

@@ -4,7 +4,8 @@
 // request through the same update the CLI sends, the card then says who answered what, a second
 // click on the stale card is refused and the card says so, and a forged callback changes nothing.
 import type { FastifyInstance } from 'fastify';
-import { buildApiServer } from '../../src/api/server';
+import { buildApiServer, startApiServer } from '../../src/api/server';
+import { startFeishuCardConnection } from '../../src/api/feishu-card-connection';
 import { createE2eHarness, eventually, type E2eHarness, type InProcessWorker } from './support/e2e-harness';
 
 const ENCRYPT_KEY = 'e2e-encrypt-key';
@@ -89,4 +90,50 @@ test('the callback URL echoes Feishu\'s verification challenge; a foreign token 
   const notOurs = await h.feishu.click({ callbackUrl, encryptKey: ENCRYPT_KEY, verificationToken: VERIFICATION_TOKEN, messageId, value: { not: 'an approval' }, operator: { open_id: 'ou_x' } });
   expect(notOurs.status).toBe(200);
   expect(notOurs.answer.toast).toEqual({ type: 'error', content: 'This button does not answer a codex-bridge request.' });
+});
+
+test('over the long connection (the SDK\'s WSClient): a click approves the request once; a second click is refused', async () => {
+  const connection = startFeishuCardConnection({ appId: h.feishu.appId, appSecret: h.feishu.appSecret, baseUrl: h.feishu.baseUrl, service: h.service });
+  try {
+    await eventually(() => h.feishu.longConnections(), (n) => n === 1, 20_000, 'the long connection');
+    const chat = 'oc_long';
+    const route = h.model.route('long', [
+      { items: [{ type: 'exec_command', cmd: 'echo over-the-long-connection > out.txt', callId: 'call_long' }] },
+      { items: [{ type: 'message', text: 'Done over the long connection.', phase: 'final_answer' }] },
+    ]);
+    const { task_id } = await h.service.start({ prompt: `Write it ${route.tag}`, cwd: h.workdir('long'), notify_target: `feishu:${chat}`, approval_policy: 'untrusted' });
+    const pending = (await h.waitFor(task_id, (d) => d.pending_requests.length === 1)).pending_requests[0]!;
+    const card = await eventually(
+      () => h.feishu.messagesTo(chat).find((m) => h.feishu.buttons(m.messageId).length > 0),
+      (m) => m !== undefined,
+      20_000,
+      'the approval card',
+    );
+    const buttons = h.feishu.buttons(card!.messageId) as { decision: string }[];
+    const first = await h.feishu.clickOverLongConnection({ messageId: card!.messageId, value: buttons.find((b) => b.decision === 'accept_for_session'), operator: { open_id: 'ou_carol', user_id: 'carol' } });
+    expect(first.code).toBe(200);
+    expect(first.answer.toast).toEqual({ type: 'success', content: 'Answered: accept for session' });
+    expect(text(h.feishu.messagesTo(chat).find((m) => m.messageId === card!.messageId)!.content)).toContain(`carol answered accept for session to request ${pending.request_id}`);
+    const final = await h.result(task_id);
+    expect(final.status).toBe('completed');
+    expect(final.result?.final_message).toBe('Done over the long connection.');
+
+    const second = await h.feishu.clickOverLongConnection({ messageId: card!.messageId, value: buttons.find((b) => b.decision === 'decline'), operator: { open_id: 'ou_dave' } });
+    expect(second.answer.toast.type).toBe('error');
+    expect(text(h.feishu.messagesTo(chat).find((m) => m.messageId === card!.messageId)!.content)).toContain('can no longer be answered');
+  } finally {
+    connection.close();
+  }
+});
+
+test('serve opens the long connection when FEISHU_LONG_CONNECTION=true, and closes it with the API', async () => {
+  await eventually(() => h.feishu.longConnections(), (n) => n === 0, 10_000, 'no long connection left open');
+  const { config } = h.variant({ FEISHU_LONG_CONNECTION: 'true', CODEX_BRIDGE_API_ADDR: '127.0.0.1:0' });
+  const api = await startApiServer(config, { service: h.service });
+  try {
+    await eventually(() => h.feishu.longConnections(), (n) => n === 1, 20_000, 'the long connection');
+  } finally {
+    await api.close();
+  }
+  await eventually(() => h.feishu.longConnections(), (n) => n === 0, 10_000, 'the long connection closed');
 });

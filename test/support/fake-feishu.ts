@@ -10,6 +10,8 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeFrame, encodeFrame, type LarkFrame } from './lark-frame';
 import { countBy, parseJson, readBody, stopServer } from './http-kit';
 
 export type FeishuFault =
@@ -69,6 +71,8 @@ export interface FeishuClick {
   /** The button's `value`, as the card carried it. */
   value: unknown;
   operator: { open_id: string; user_id?: string };
+  /** The app the callback is for (default: the fake's). */
+  appId?: string;
   /** Sign with this key instead (a forged request). */
   signWith?: string;
 }
@@ -78,6 +82,10 @@ export interface FakeFeishu {
   buttons(messageId: string): unknown[];
   /** Feishu's check of a new callback URL (`url_verification`, encrypted and signed): the URL must echo the challenge. */
   verifyCallbackUrl(callbackUrl: string, encryptKey: string, verificationToken: string): Promise<{ status: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Long connections the bridge holds open (the Lark SDK's WSClient). */
+  longConnections(): number;
+  /** Sends a click as Feishu does over the long connection (a data frame, type event); resolves with the bridge's answer. */
+  clickOverLongConnection(click: Omit<FeishuClick, 'callbackUrl' | 'encryptKey' | 'signWith'>): Promise<{ code: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Sends the callback Feishu sends for a click; applies the card in the answer, as Feishu does. */
   click(click: FeishuClick): Promise<{ status: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Edits taken (PATCH answered 200), in order; each message's `content` is its latest card. */
@@ -115,10 +123,13 @@ export interface FakeFeishuOptions {
 
 const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 const SEND_PATH = '/open-apis/im/v1/messages';
+const WS_ENDPOINT_PATH = '/callback/ws/endpoint';
+const WS_PATH = '/ws';
 const MSG_TYPES = new Set(['text', 'post', 'interactive', 'image', 'share_chat', 'share_user', 'audio', 'media', 'file', 'sticker']);
 
 export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<FakeFeishu> {
-  const appId = options.appId ?? 'cli_fake_app';
+  // Shaped like a real app id (cli_ + 16 hex digits): the SDK's long connection refuses others.
+  const appId = options.appId ?? 'cli_fa4e00000000feed';
   const appSecret = options.appSecret ?? 'fake-app-secret';
   const requests: FeishuRecordedRequest[] = [];
   const messages: FeishuDelivered[] = [];
@@ -159,6 +170,17 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
         tokensIssued.push(token);
         validTokens.add(token);
         return answer(200, { code: 0, msg: 'ok', tenant_access_token: token, expire: options.tokenExpireSeconds ?? 7200 });
+      }
+      if (req.method === 'POST' && url.pathname === WS_ENDPOINT_PATH) {
+        // Where the SDK's WSClient asks for its long connection's address.
+        const b = record.body as { AppID?: unknown; AppSecret?: unknown } | null;
+        if (b?.AppID !== appId || b?.AppSecret !== appSecret) return answer(200, { code: 1000040345, msg: 'app id or secret is invalid' });
+        const port = (server.address() as AddressInfo).port;
+        return answer(200, {
+          code: 0,
+          msg: 'ok',
+          data: { URL: `ws://127.0.0.1:${port}${WS_PATH}?device_id=fake-device&service_id=1`, ClientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 1 } },
+        });
       }
       if (req.method === 'PATCH' && url.pathname.startsWith(`${SEND_PATH}/`)) {
         const fault = editFaults.shift();
@@ -236,6 +258,25 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
     });
   });
 
+  // The long connection: the bridge's answers to data frames come back with the frame's message_id.
+  const sockets = new Set<WebSocket>();
+  const replies = new Map<string, (frame: LarkFrame) => void>();
+  const wss = new WebSocketServer({ server, path: WS_PATH });
+  wss.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('message', (data: Buffer) => {
+      const frame = decodeFrame(Buffer.from(data));
+      const header = (key: string) => frame.headers.find((h) => h.key === key)?.value;
+      if (frame.method === 0 && header('type') === 'ping') {
+        socket.send(encodeFrame({ ...frame, headers: [{ key: 'type', value: 'pong' }], payload: undefined }));
+        return;
+      }
+      const id = header('message_id');
+      if (frame.method === 1 && id) replies.get(id)?.(frame);
+    });
+  });
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -252,6 +293,32 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
       const card = byId.get(messageId)?.content as { elements?: { tag?: string; actions?: { value?: unknown }[] }[] } | undefined;
       return (card?.elements ?? []).filter((e) => e.tag === 'action').flatMap((e) => (e.actions ?? []).map((a) => a.value).filter((v) => v !== undefined));
     },
+    longConnections: () => sockets.size,
+    async clickOverLongConnection(c) {
+      const message = byId.get(c.messageId);
+      if (!message) throw new Error(`the fake Feishu has no message ${c.messageId}`);
+      const socket = [...sockets][0];
+      if (!socket) throw new Error('no long connection is open');
+      const id = `msg_${++seq}`;
+      const payload = Buffer.from(JSON.stringify(clickPayload({ appId, ...c }, message, seq)));
+      const headers = [
+        { key: 'type', value: 'event' },
+        { key: 'message_id', value: id },
+        { key: 'sum', value: '1' },
+        { key: 'seq', value: '0' },
+        { key: 'trace_id', value: `trace_${seq}` },
+      ];
+      const reply = new Promise<LarkFrame>((resolve) => replies.set(id, resolve));
+      socket.send(encodeFrame({ SeqID: seq, LogID: seq, service: 1, method: 1, headers, payload }));
+      const frame = await reply;
+      const body = JSON.parse(frame.payload!.toString('utf8')) as { code: number; data?: string };
+      const answer = body.data ? JSON.parse(Buffer.from(body.data, 'base64').toString('utf8')) : null;
+      if (body.code === 200 && answer?.card?.type === 'raw') {
+        message.content = answer.card.data;
+        edits.push({ messageId: message.messageId, content: answer.card.data, at: Date.now() });
+      }
+      return { code: body.code, answer };
+    },
     async verifyCallbackUrl(callbackUrl, encryptKey, verificationToken) {
       const challenge = `challenge-${++seq}`;
       return postCallback(callbackUrl, encryptKey, encryptKey, { type: 'url_verification', challenge, token: verificationToken }, seq);
@@ -259,17 +326,7 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
     async click(c) {
       const message = byId.get(c.messageId);
       if (!message) throw new Error(`the fake Feishu has no message ${c.messageId}`);
-      const payload = {
-        schema: '2.0',
-        header: { event_id: `ev_${++seq}`, token: c.verificationToken ?? '', create_time: String(Date.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk_fake', app_id: appId },
-        event: {
-          operator: { tenant_key: 'tk_fake', ...c.operator },
-          token: `c-${seq}`,
-          action: { value: c.value, tag: 'button' },
-          host: 'im_message',
-          context: { open_message_id: message.messageId, open_chat_id: message.chatId },
-        },
-      };
+      const payload = clickPayload({ appId, ...c }, message, ++seq);
       const { status, answer } = await postCallback(c.callbackUrl, c.encryptKey, c.signWith ?? c.encryptKey, payload, seq);
       if (status === 200 && answer?.card?.type === 'raw') {
         message.content = answer.card.data;
@@ -300,7 +357,26 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
       edits.length = 0;
       editFaults.length = 0;
     },
-    stop: () => stopServer(server),
+    stop: async () => {
+      for (const socket of sockets) socket.terminate();
+      wss.close();
+      await stopServer(server);
+    },
+  };
+}
+
+/** Feishu's `card.action.trigger` callback (schema 2.0) for a click on `message`. */
+function clickPayload(c: Omit<FeishuClick, 'callbackUrl' | 'encryptKey' | 'signWith'>, message: FeishuDelivered, seq: number): object {
+  return {
+    schema: '2.0',
+    header: { event_id: `ev_${seq}`, token: c.verificationToken ?? '', create_time: String(Date.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk_fake', app_id: c.appId ?? '' },
+    event: {
+      operator: { tenant_key: 'tk_fake', ...c.operator },
+      token: `c-${seq}`,
+      action: { value: c.value, tag: 'button' },
+      host: 'im_message',
+      context: { open_message_id: message.messageId, open_chat_id: message.chatId },
+    },
   };
 }
 
