@@ -31,6 +31,18 @@ afterAll(async () => {
 
 const text = (v: unknown) => JSON.stringify(v);
 
+/** Waits until the task asks, and for the card (the chat's message with buttons) that asks the person. */
+async function approvalCard(taskId: string, chat: string) {
+  const pending = (await h.waitFor(taskId, (d) => d.pending_requests.length === 1)).pending_requests[0]!;
+  const card = await eventually(
+    () => h.feishu.messagesTo(chat).find((m) => h.feishu.buttons(m.messageId).length > 0),
+    (m) => m !== undefined,
+    20_000,
+    'the approval card',
+  );
+  return { pending, card };
+}
+
 test('a click on the approval card approves the request; a second click is refused and the card says so', async () => {
   const chat = 'oc_buttons';
   const route = h.model.route('buttons', [
@@ -43,13 +55,7 @@ test('a click on the approval card approves the request; a second click is refus
     notify_target: `feishu:${chat}`,
     approval_policy: 'untrusted',
   });
-  const pending = (await h.waitFor(task_id, (d) => d.pending_requests.length === 1)).pending_requests[0]!;
-  const card = await eventually(
-    () => h.feishu.messagesTo(chat).find((m) => h.feishu.buttons(m.messageId).length > 0),
-    (m) => m !== undefined,
-    20_000,
-    'the approval card',
-  );
+  const { pending, card } = await approvalCard(task_id, chat);
   const buttons = h.feishu.buttons(card!.messageId) as { task_id: string; request_id: string; decision: string }[];
   expect(buttons.map((b) => b.decision)).toEqual(['accept', 'accept_for_session', 'decline', 'cancel']);
   expect(buttons.every((b) => b.task_id === task_id && b.request_id === pending.request_id)).toBe(true);
@@ -102,13 +108,7 @@ test('over the long connection (the SDK\'s WSClient): a click approves the reque
       { items: [{ type: 'message', text: 'Done over the long connection.', phase: 'final_answer' }] },
     ]);
     const { task_id } = await h.service.start({ prompt: `Write it ${route.tag}`, cwd: h.workdir('long'), notify_target: `feishu:${chat}`, approval_policy: 'untrusted' });
-    const pending = (await h.waitFor(task_id, (d) => d.pending_requests.length === 1)).pending_requests[0]!;
-    const card = await eventually(
-      () => h.feishu.messagesTo(chat).find((m) => h.feishu.buttons(m.messageId).length > 0),
-      (m) => m !== undefined,
-      20_000,
-      'the approval card',
-    );
+    const { pending, card } = await approvalCard(task_id, chat);
     const buttons = h.feishu.buttons(card!.messageId) as { decision: string }[];
     const first = await h.feishu.clickOverLongConnection({ messageId: card!.messageId, value: buttons.find((b) => b.decision === 'accept_for_session'), operator: { open_id: 'ou_carol', user_id: 'carol' } });
     expect(first.code).toBe(200);
