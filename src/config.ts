@@ -125,9 +125,11 @@ export const configSchema = z.object({
   HERMES_WEBHOOK_MAX_SENDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_HERMES_MAX_SENDS),
   CODEX_BRIDGE_NOTIFY_TIMEOUT: duration(10_000).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
   CODEX_BRIDGE_PROGRESS: z
-    .enum(['feishu', 'none'])
-    .default('feishu')
-    .describe('feishu: a Feishu target gets one progress card per turn, edited in place; none: no progress messages.'),
+    .string()
+    .default('feishu,webhook')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'none'))
+    .refine((list) => list.every((s) => s === 'feishu' || s === 'webhook'), 'must be a comma-separated list of feishu, webhook, or none')
+    .describe('Channels whose targets get a progress message per turn: feishu (a card edited in place), webhook (progress events); none: no progress.'),
   CODEX_BRIDGE_PROGRESS_INTERVAL: duration(3000).refine((ms) => ms >= 1000, 'must be at least 1s (Feishu takes 5 edits per second per message)'),
 });
 
@@ -158,7 +160,7 @@ export interface Config {
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
     timeoutMs: number;
     /** Progress messages edited in place while a turn runs, and how often at most. */
-    progress: { feishu: boolean; minIntervalMs: number };
+    progress: { feishu: boolean; webhook: boolean; minIntervalMs: number };
   };
 }
 
@@ -220,7 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       webhook: { secret: c.CODEX_BRIDGE_WEBHOOK_SECRET },
       timeoutMs: c.CODEX_BRIDGE_NOTIFY_TIMEOUT,
-      progress: { feishu: c.CODEX_BRIDGE_PROGRESS === 'feishu', minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL },
+      progress: { feishu: c.CODEX_BRIDGE_PROGRESS.includes('feishu'), webhook: c.CODEX_BRIDGE_PROGRESS.includes('webhook'), minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL },
     },
   };
 }

@@ -59,12 +59,11 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     // Progress events go to the store's task_events collection when the store can hold them.
     const events = store instanceof TaskStore ? createTurnEventPublisher(store.events()) : undefined;
     const n = config.notifiers;
-    const progress = n.progress.feishu
-      ? createProgressMessenger({
-          feishu: createFeishuCaller({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs }),
-          minIntervalMs: n.progress.minIntervalMs,
-        })
-      : undefined;
+    const progress = createProgressMessenger({
+      feishu: n.progress.feishu ? createFeishuCaller({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs }) : undefined,
+      webhook: n.progress.webhook ? { secret: n.webhook.secret, timeoutMs: n.timeoutMs } : undefined,
+      minIntervalMs: n.progress.minIntervalMs,
+    });
     runCodexTurn = createRunCodexTurnActivity(runner, {
       relay: createRequestRelay(),
       replies: createReplyRelay(),

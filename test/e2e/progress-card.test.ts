@@ -87,3 +87,22 @@ test('Feishu rate-limiting the edits changes nothing about the completion: one m
   expect(h.feishu.requests.filter((r) => r.method === 'PATCH' && r.status === 429)).toHaveLength(6);
   expect(final.notification_attempts).toBeGreaterThan(1);
 });
+
+test('a webhook target gets progress events under the message key its one completion carries too', async () => {
+  const route = pacedRoute('hook', 3, 2500);
+  const { task_id } = await h.service.start({ prompt: `Run the steps ${route.tag}`, cwd: h.workdir('hook'), notify_target: `webhook:${h.webhook.url('/progress-hook')}` });
+  const final = await h.result(task_id);
+  expect(final.notification_status).toBe('sent');
+  const received = h.webhook.requests.filter((r) => r.path === '/progress-hook');
+  expect(received.every((r) => r.signatureValid === true)).toBe(true);
+  const progress = received.map((r) => r.body as { event: string; message_key: string; seq: number; progress: { commands: string[] } }).filter((b) => b.event === 'codex_bridge.progress');
+  const completions = h.webhook.deliveredTo('/progress-hook').filter((d) => d.body.kind === 'completion');
+  expect(completions).toHaveLength(1);
+  expect(progress.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(progress.map((p) => p.message_key))).toEqual(new Set([`${task_id}:turn-1:progress`]));
+  expect(completions[0]!.body.message_key).toBe(`${task_id}:turn-1:progress`);
+  expect(progress.map((p) => p.seq)).toEqual([...progress.map((p) => p.seq)].sort((a, b) => a - b));
+  expect(progress.some((p) => p.progress.commands.some((c) => c.includes('echo step-2')))).toBe(true);
+  const times = received.filter((r) => (r.body as { event: string }).event === 'codex_bridge.progress').map((r) => r.receivedAt);
+  expect(Math.min(...times.slice(1).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(2900);
+});

@@ -11,7 +11,8 @@ let h: E2eHarness;
 let worker: InProcessWorker;
 
 beforeAll(async () => {
-  h = await createE2eHarness();
+  // No webhook progress events: the slow answer programmed below is meant for the completion.
+  h = await createE2eHarness({ env: { CODEX_BRIDGE_PROGRESS: 'feishu' } });
   worker = await h.startWorker();
 }, 120_000);
 
