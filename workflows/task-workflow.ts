@@ -184,8 +184,8 @@ function publish(state: TaskState): void {
 /** Tells the person what is asked, then declines it if nobody answers before the deadline. */
 async function askPerson(input: TaskWorkflowInput, state: TaskState, request: CodexRequest): Promise<void> {
   const taskId = state.task.task_id;
-  const { request_id, kind, summary, details } = request;
-  const asked = notificationView(input, state, 'request', { request_id, kind, summary, details });
+  const { request_id, kind, summary, details, options } = request;
+  const asked = notificationView(input, state, 'request', { request_id, kind, summary, details, ...(options ? { options } : {}) });
   await CancellationScope.nonCancellable(() => deliver(input, state.task, requestKey(taskId, request_id), asked));
   const answered = await condition(() => state.answerOf(request_id) !== undefined || isTerminalStatus(state.task.status), input.request_timeout_ms);
   if (answered || isTerminalStatus(state.task.status)) return;

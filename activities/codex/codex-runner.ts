@@ -16,6 +16,7 @@ import {
   isHandledServerRequest,
   policyAnswer,
   protocolAnswer,
+  questionOptions,
   requestKind,
   summarizeRequest,
 } from './server-requests';
@@ -173,6 +174,8 @@ export class CodexRunner {
         details: describeRequest(request, (id) => recorder.startedItem(id)),
         attempt: hooks.attempt ?? 1,
       };
+      const options = questionOptions(request);
+      if (options.length > 0) asked.options = options;
       const record: RequestRecord = { request_id: asked.request_id, kind: asked.kind, summary: asked.summary, answer: 'none', answered_by: 'none' };
       requests.push(record);
       report();

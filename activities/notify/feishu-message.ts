@@ -33,6 +33,7 @@ export function buildCard(message: NotificationMessage): Record<string, unknown>
   }
   elements.push({ tag: 'div', text: { tag: 'plain_text', content: message.excerpt ?? message.text } });
   if (message.approval) elements.push(approvalButtons(message.taskId, message.approval.requestId));
+  if (message.question) elements.push(optionButtons(message.taskId, message.question.requestId, message.question.options));
   if (message.url) {
     elements.push({
       tag: 'action',
@@ -85,6 +86,26 @@ function approvalButtons(taskId: string, requestId: string): Record<string, unkn
       text: { tag: 'plain_text', content: label },
       type,
       value: { task_id: taskId, request_id: requestId, decision } satisfies ApprovalButtonValue,
+    })),
+  };
+}
+
+/** What a question's option button carries back: the answer `codex-bridge answer` would send. */
+export interface OptionButtonValue {
+  task_id: string;
+  request_id: string;
+  question_id: string;
+  answer: string;
+}
+
+function optionButtons(taskId: string, requestId: string, options: { questionId: string; label: string }[]): Record<string, unknown> {
+  return {
+    tag: 'action',
+    actions: options.slice(0, 20).map(({ questionId, label }) => ({
+      tag: 'button',
+      text: { tag: 'plain_text', content: label },
+      type: 'default',
+      value: { task_id: taskId, request_id: requestId, question_id: questionId, answer: label } satisfies OptionButtonValue,
     })),
   };
 }

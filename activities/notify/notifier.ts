@@ -27,6 +27,8 @@ export interface NotificationMessage {
   excerpt?: string;
   /** For an approval request: the request to answer, so that channels with buttons can offer them. */
   approval?: { requestId: string };
+  /** For a question with choices: the request and its options, for channels with buttons. */
+  question?: { requestId: string; options: { questionId: string; label: string }[] };
 }
 
 export interface DeliveryReceipt {

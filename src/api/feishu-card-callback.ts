@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TaskServiceApi } from '../client/task-service-types';
 import { APPROVAL_DECISIONS, type ApprovalDecision } from '../contract/task';
 import { BridgeError } from '../errors';
-import { answeredCard, type ApprovalButtonValue } from '../../activities/notify/feishu-message';
+import { answeredCard, type ApprovalButtonValue, type OptionButtonValue } from '../../activities/notify/feishu-message';
 import { errorBody } from './http-errors';
 
 export interface FeishuCallbackOptions {
@@ -31,21 +31,31 @@ interface CardActionEvent {
   action?: { value?: unknown };
 }
 
-/** The click's answer: the approval made, or the reason it could not be. */
+/** The click's answer: the approval or answer made, or the reason it could not be. */
 export async function answerCardAction(service: TaskServiceApi, event: CardActionEvent): Promise<CardActionAnswer> {
-  const value = event.action?.value as Partial<ApprovalButtonValue> | undefined;
+  const value = event.action?.value as Partial<ApprovalButtonValue & OptionButtonValue> | undefined;
   const who = event.operator?.user_id ?? event.operator?.open_id ?? 'someone';
-  if (!value || typeof value.task_id !== 'string' || typeof value.request_id !== 'string' || !APPROVAL_DECISIONS.includes(value.decision as ApprovalDecision)) {
+  if (!value || typeof value.task_id !== 'string' || typeof value.request_id !== 'string') return refused('This button does not answer a codex-bridge request.');
+  const { task_id, request_id } = value;
+  let said: string;
+  let send: () => Promise<unknown>;
+  if (typeof value.question_id === 'string' && typeof value.answer === 'string') {
+    const { question_id, answer } = value;
+    said = `"${answer}"`;
+    send = () => service.answer(task_id, request_id, { [question_id]: [answer] });
+  } else if (APPROVAL_DECISIONS.includes(value.decision as ApprovalDecision)) {
+    const decision = value.decision as ApprovalDecision;
+    said = decision.replace(/_/g, ' ');
+    send = () => service.approve(task_id, request_id, decision);
+  } else {
     return refused('This button does not answer a codex-bridge request.');
   }
-  const { task_id, request_id, decision } = value as ApprovalButtonValue;
   try {
-    await service.approve(task_id, request_id, decision);
+    await send();
   } catch (err) {
     if (err instanceof BridgeError) return refused(`Request ${request_id} of task ${task_id} can no longer be answered: ${err.message}`);
     throw err;
   }
-  const said = decision.replace(/_/g, ' ');
   return {
     toast: { type: 'success', content: `Answered: ${said}` },
     card: { type: 'raw', data: answeredCard(`✅ Codex task ${task_id}: request answered`, [`${who} answered ${said} to request ${request_id}.`], 'green') },

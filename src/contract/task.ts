@@ -56,11 +56,19 @@ export interface CodexRequest {
   summary: string;
   /** What a person needs to decide: command and cwd, files and diff excerpt, questions and options. */
   details: string;
+  /** A question's choices (question id and option label), for front ends with buttons. */
+  options?: QuestionOption[];
   /**
    * The activity attempt that asked (absent: 1). A later attempt's request that repeats an earlier
    * attempt's word for word is the same request: the workflow maps it to the earlier id.
    */
   attempt?: number;
+}
+
+/** One choice of a question Codex asks: answering it is `{ [question_id]: [label] }`. */
+export interface QuestionOption {
+  question_id: string;
+  label: string;
 }
 
 /** Who answered a request: the turn's policy, a person, or the deadline (which declines). */
