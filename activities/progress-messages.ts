@@ -23,6 +23,8 @@ export interface ProgressMessengerOptions {
   /** Webhook `progress` events (CODEX_BRIDGE_WEBHOOK_SECRET signs them like every webhook POST). */
   webhook?: { secret?: string; timeoutMs: number };
   minIntervalMs?: number;
+  /** Targets (as the task names them) that get no progress. */
+  optOut?: readonly string[];
 }
 
 export function createProgressMessenger(options: ProgressMessengerOptions): ProgressMessenger {
@@ -30,7 +32,7 @@ export function createProgressMessenger(options: ProgressMessengerOptions): Prog
   return (taskId, turn, notifyTarget) => {
     let target: NotifyTarget;
     try {
-      if (!notifyTarget) return null;
+      if (!notifyTarget || options.optOut?.includes(notifyTarget)) return null;
       target = parseNotifyTarget(notifyTarget);
     } catch {
       return null;

@@ -130,6 +130,11 @@ export const configSchema = z.object({
     .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'none'))
     .refine((list) => list.every((s) => s === 'feishu' || s === 'webhook'), 'must be a comma-separated list of feishu, webhook, or none')
     .describe('Channels whose targets get a progress message per turn: feishu (a card edited in place), webhook (progress events); none: no progress.'),
+  CODEX_BRIDGE_PROGRESS_OPT_OUT: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/\s+/).filter((s) => s !== ''))
+    .describe('Notify targets (space-separated, as given to --notify-target) that get no progress messages.'),
   CODEX_BRIDGE_PROGRESS_INTERVAL: duration(3000).refine((ms) => ms >= 1000, 'must be at least 1s (Feishu takes 5 edits per second per message)'),
 });
 
@@ -160,7 +165,7 @@ export interface Config {
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
     timeoutMs: number;
     /** Progress messages edited in place while a turn runs, and how often at most. */
-    progress: { feishu: boolean; webhook: boolean; minIntervalMs: number };
+    progress: { feishu: boolean; webhook: boolean; minIntervalMs: number; optOut: string[] };
   };
 }
 
@@ -222,7 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       webhook: { secret: c.CODEX_BRIDGE_WEBHOOK_SECRET },
       timeoutMs: c.CODEX_BRIDGE_NOTIFY_TIMEOUT,
-      progress: { feishu: c.CODEX_BRIDGE_PROGRESS.includes('feishu'), webhook: c.CODEX_BRIDGE_PROGRESS.includes('webhook'), minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL },
+      progress: { feishu: c.CODEX_BRIDGE_PROGRESS.includes('feishu'), webhook: c.CODEX_BRIDGE_PROGRESS.includes('webhook'), minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL, optOut: c.CODEX_BRIDGE_PROGRESS_OPT_OUT },
     },
   };
 }

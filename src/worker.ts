@@ -63,6 +63,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
       feishu: n.progress.feishu ? createFeishuCaller({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs }) : undefined,
       webhook: n.progress.webhook ? { secret: n.webhook.secret, timeoutMs: n.timeoutMs } : undefined,
       minIntervalMs: n.progress.minIntervalMs,
+      optOut: n.progress.optOut,
     });
     runCodexTurn = createRunCodexTurnActivity(runner, {
       relay: createRequestRelay(),

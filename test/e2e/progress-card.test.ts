@@ -55,9 +55,10 @@ test('a 30-second turn shows one card, edited in place at a bounded rate, that e
   expect(progress.length).toBeGreaterThanOrEqual(4); // followed the work while it ran
   expect(progress.every((e) => cardText(e.content).includes(`${task_id} · turn 1 running`))).toBe(true);
   expect(progress.some((e) => cardText(e.content).includes('echo step-3'))).toBe(true);
-  // At most one progress edit every 3 s (the throttle), far inside Feishu's 5 per second.
+  // At most one progress edit every 3 s (the throttle; the margin absorbs request latency), far
+  // inside Feishu's 5 per second.
   const gaps = progress.slice(1).map((e, i) => e.at - progress[i]!.at);
-  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2900);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2500);
   expect(peakPerSecond(edits)).toBeLessThanOrEqual(2);
   // It ends as the result card: the completion, delivered once.
   expect(cardText(last.content)).toContain('completed');
@@ -104,5 +105,5 @@ test('a webhook target gets progress events under the message key its one comple
   expect(progress.map((p) => p.seq)).toEqual([...progress.map((p) => p.seq)].sort((a, b) => a - b));
   expect(progress.some((p) => p.progress.commands.some((c) => c.includes('echo step-2')))).toBe(true);
   const times = received.filter((r) => (r.body as { event: string }).event === 'codex_bridge.progress').map((r) => r.receivedAt);
-  expect(Math.min(...times.slice(1).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(2900);
+  expect(Math.min(...times.slice(1).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(2500);
 });
