@@ -193,6 +193,12 @@ export const configSchema = z.object({
   FEISHU_APP_ID: optionalString,
   FEISHU_APP_SECRET: optionalString,
   FEISHU_BASE_URL: httpUrl.default('https://open.feishu.cn'),
+  FEISHU_ENCRYPT_KEY: optionalString,
+  FEISHU_VERIFICATION_TOKEN: optionalString,
+  FEISHU_LONG_CONNECTION: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe("true: serve receives card button clicks over the Lark SDK's long connection (no public URL)."),
   HERMES_WEBHOOK_URL: httpUrl.optional().or(z.literal('').transform(() => undefined)),
   HERMES_WEBHOOK_SECRET: optionalString,
   HERMES_WEBHOOK_ROUTES: jsonStringMap,
@@ -202,6 +208,18 @@ export const configSchema = z.object({
   ),
   HERMES_WEBHOOK_MAX_SENDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_HERMES_MAX_SENDS),
   CODEX_BRIDGE_NOTIFY_TIMEOUT: duration(10_000).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
+  CODEX_BRIDGE_PROGRESS: z
+    .string()
+    .default('feishu,webhook')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'none'))
+    .refine((list) => list.every((s) => s === 'feishu' || s === 'webhook'), 'must be a comma-separated list of feishu, webhook, or none')
+    .describe('Channels whose targets get a progress message per turn: feishu (a card edited in place), webhook (progress events); none: no progress.'),
+  CODEX_BRIDGE_PROGRESS_OPT_OUT: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/\s+/).filter((s) => s !== ''))
+    .describe('Notify targets (space-separated, as given to --notify-target) that get no progress messages.'),
+  CODEX_BRIDGE_PROGRESS_INTERVAL: duration(3000).refine((ms) => ms >= 1000, 'must be at least 1s (Feishu takes 5 edits per second per message)'),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -260,7 +278,15 @@ export interface Config {
   uiUrl: string | undefined;
   notifiers: {
     localInbox: string;
-    feishu: { appId: string | undefined; appSecret: string | undefined; baseUrl: string };
+    /** encryptKey/verificationToken: card button callbacks (POST /v1/feishu/card-callback). */
+    feishu: {
+      appId: string | undefined;
+      appSecret: string | undefined;
+      baseUrl: string;
+      encryptKey?: string;
+      verificationToken?: string;
+      longConnection?: boolean;
+    };
     hermes: {
       url: string | undefined;
       secret: string | undefined;
@@ -271,6 +297,8 @@ export interface Config {
     webhook: { secret: string | undefined };
     /** Per-request timeout of Feishu and webhook deliveries (Hermes has its own). */
     timeoutMs: number;
+    /** Progress messages edited in place while a turn runs, and how often at most. */
+    progress: { feishu: boolean; webhook: boolean; minIntervalMs: number; optOut: string[] };
   };
 }
 
@@ -292,6 +320,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((c.FEISHU_APP_ID === undefined) !== (c.FEISHU_APP_SECRET === undefined)) {
     const missing = c.FEISHU_APP_ID === undefined ? 'FEISHU_APP_ID' : 'FEISHU_APP_SECRET';
     throw new ConfigError(`${missing} is missing: FEISHU_APP_ID and FEISHU_APP_SECRET must be set together.`);
+  }
+  if (c.FEISHU_LONG_CONNECTION === 'true' && c.FEISHU_APP_ID === undefined) {
+    throw new ConfigError('FEISHU_APP_ID is missing: FEISHU_LONG_CONNECTION=true needs the Feishu app credentials.');
   }
   if (c.HERMES_WEBHOOK_URL !== undefined && c.HERMES_WEBHOOK_SECRET === undefined) {
     throw new ConfigError('HERMES_WEBHOOK_SECRET is missing: the Hermes gateway webhook route needs its HMAC secret.');
@@ -327,6 +358,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         appId: c.FEISHU_APP_ID,
         appSecret: c.FEISHU_APP_SECRET,
         baseUrl: c.FEISHU_BASE_URL.replace(/\/+$/, ''),
+        encryptKey: c.FEISHU_ENCRYPT_KEY,
+        verificationToken: c.FEISHU_VERIFICATION_TOKEN,
+        longConnection: c.FEISHU_LONG_CONNECTION === 'true',
       },
       hermes: {
         url: c.HERMES_WEBHOOK_URL,
@@ -337,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       webhook: { secret: c.CODEX_BRIDGE_WEBHOOK_SECRET },
       timeoutMs: c.CODEX_BRIDGE_NOTIFY_TIMEOUT,
+      progress: { feishu: c.CODEX_BRIDGE_PROGRESS.includes('feishu'), webhook: c.CODEX_BRIDGE_PROGRESS.includes('webhook'), minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL, optOut: c.CODEX_BRIDGE_PROGRESS_OPT_OUT },
     },
   };
 }
@@ -383,5 +418,5 @@ export function parseDuration(text: string): number | null {
 }
 
 function redactIfSecret(name: string, value: string): string {
-  return /SECRET|TOKEN|PASSWORD|API_KEY/.test(name) ? '***' : value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return /SECRET|TOKEN|PASSWORD|KEY/.test(name) ? '***' : value.length > 60 ? `${value.slice(0, 57)}...` : value;
 }

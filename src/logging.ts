@@ -40,6 +40,8 @@ export function registerConfigSecrets(config: Config): void {
   registerSecret(config.api.token);
   registerSecret(config.temporal.apiKey);
   registerSecret(config.notifiers.feishu.appSecret);
+  registerSecret(config.notifiers.feishu.encryptKey);
+  registerSecret(config.notifiers.feishu.verificationToken);
   registerSecret(config.notifiers.hermes.secret);
   registerSecret(config.notifiers.webhook.secret);
   for (const url of [config.mongo.uri, config.notifiers.hermes.url, ...Object.values(config.notifiers.hermes.routes)]) {

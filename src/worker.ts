@@ -17,6 +17,10 @@ import { CodexRunner } from '../activities/codex/codex-runner';
 import { createRunCodexTurnActivity } from '../activities/codex/run-codex-turn';
 import { createNotifier } from '../activities/notify/registry';
 import { createProgressReporter } from '../activities/progress-reporter';
+import { createReplyRelay } from '../activities/reply-relay';
+import { createTurnEventPublisher } from '../activities/turn-event-publisher';
+import { createProgressMessenger } from '../activities/progress-messages';
+import { createFeishuCaller } from '../activities/notify/feishu-notifier';
 import { createRequestRelay } from '../activities/request-relay';
 
 export { WORKFLOWS_PATH };
@@ -60,9 +64,21 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     owned.push(() => runner.close());
     // Warm the shared app-servers now; a broken Codex setup is reported by each task, as before.
     void runner.warm().catch(() => undefined);
+    // Progress events go to the store's task_events collection when the store can hold them.
+    const events = store instanceof TaskStore ? createTurnEventPublisher(store.events()) : undefined;
+    const n = config.notifiers;
+    const progress = createProgressMessenger({
+      feishu: n.progress.feishu ? createFeishuCaller({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs }) : undefined,
+      webhook: n.progress.webhook ? { secret: n.webhook.secret, timeoutMs: n.timeoutMs } : undefined,
+      minIntervalMs: n.progress.minIntervalMs,
+      optOut: n.progress.optOut,
+    });
     runCodexTurn = createRunCodexTurnActivity(runner, {
       relay: createRequestRelay(),
+      replies: createReplyRelay(),
       onProgress: createProgressReporter(),
+      events,
+      progress,
     });
   }
 

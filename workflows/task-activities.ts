@@ -44,6 +44,7 @@ export function runCodexTurn(input: TaskWorkflowInput, state: TaskState, mirror?
     timeoutMs: input.turn_timeout_ms,
     serverRequestPolicy: input.server_request_policy,
     ...(mirror ? { mirror } : {}),
+    notifyTarget: task.notify_target,
   };
   return codex.runCodexTurn(turnInput);
 }

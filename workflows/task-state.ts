@@ -22,6 +22,7 @@ import {
   type Delivery,
   type TurnOutcome,
 } from './task-transitions';
+import { repliesRequeued, repliesStartedTurn, replyQueued, replySteered, replyTaken } from './reply-transitions';
 
 export class TaskState {
   /** The turn this run executes (1 for the first prompt, then one more per `reply`). */
@@ -197,6 +198,32 @@ export class TaskState {
     throw new Error(
       this.answers.has(requestId) ? `Request ${requestId} has already been answered.` : `Request ${requestId} is not pending on task ${this.task.task_id}.`,
     );
+  }
+
+  // --- replies sent while a turn runs (see replies.ts)
+
+  queueReply(reply: { reply_id: string; prompt: string }): void {
+    this.apply(replyQueued(this.task, reply, now()));
+  }
+
+  /** The Codex activity took the reply to steer it into the running turn. */
+  takeReply(replyId: string): void {
+    this.apply(replyTaken(this.task, replyId));
+  }
+
+  replySteered(replyId: string): void {
+    this.apply(replySteered(this.task, replyId));
+  }
+
+  /** Taken replies (all, or these) wait for the next turn again. */
+  requeueReplies(replyIds?: ReadonlySet<string>): void {
+    const taken = (this.task.queued_replies ?? []).some((r) => r.state === 'steering' && (!replyIds || replyIds.has(r.reply_id)));
+    if (taken) this.apply(repliesRequeued(this.task, replyIds));
+  }
+
+  /** This run's turn was started by these replies. */
+  repliesStartedTurn(replies: readonly { reply_id: string; prompt: string }[]): void {
+    if (replies.length > 0) this.apply(repliesStartedTurn(this.task, replies));
   }
 
   // --- what the Web UI shows

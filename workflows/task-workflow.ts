@@ -7,6 +7,7 @@ import {
   CancelledFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   isCancellation,
   patched,
   setCurrentDetails,
@@ -32,6 +33,7 @@ import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../s
 import { deliver, notificationView, runCodexTurn, startMirror } from './task-activities';
 import { closeWorkspace, openWorkspace } from './isolation';
 import { quotaReason, quotaResumeTime, waitForQuota } from './quota';
+import { handleReplies } from './replies';
 import { TaskState } from './task-state';
 import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome, type Delivery, type TurnOutcome } from './task-transitions';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
@@ -132,10 +134,13 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   setHandler(answerUpdate, ({ request_id, answers }) => state.answerRequest(request_id, { answers, answered_by: 'person' }), {
     validator: ({ request_id, answers }) => state.checkAnswers(request_id, answers),
   });
+  const replies = handleReplies(state);
 
   // --- run Codex (in the task's own worktree when it has one)
   state.startTurn(input.prompt);
+  state.repliesStartedTurn(input.replies ?? []);
   state.finishTurn((await openWorkspace(state)) ?? (await runTurnWithinQuota()));
+  replies.turnEnded();
   await closeWorkspace(state);
 
   // --- notify (a cancelled workflow still tells the person: nothing below may be cancelled)
@@ -160,6 +165,9 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     showSearchAttributes?.(); // for changes an activity mirrored itself
     await mirror.finish();
   });
+  // Replies that arrived too late for this turn run as the next one, in a fresh run.
+  const nextTurn = replies.nextTurn(input);
+  if (nextTurn) await continueAsNew<typeof codexTaskWorkflow>(nextTurn);
   return state.task;
 
   /** Runs the turn; a turn failing on the usage or rate limit waits for the reset and runs again. */
@@ -240,8 +248,8 @@ function upsertTaskSearchAttributes(state: TaskState): void {
 /** Tells the person what is asked, then declines it if nobody answers before the deadline. */
 async function askPerson(input: TaskWorkflowInput, state: TaskState, request: CodexRequest): Promise<void> {
   const taskId = state.task.task_id;
-  const { request_id, kind, summary, details } = request;
-  const asked = notificationView(input, state, 'request', { request_id, kind, summary, details });
+  const { request_id, kind, summary, details, options } = request;
+  const asked = notificationView(input, state, 'request', { request_id, kind, summary, details, ...(options ? { options } : {}) });
   await CancellationScope.nonCancellable(() => deliver(input, state.task, requestKey(taskId, request_id), asked));
   const answered = await condition(() => state.answerOf(request_id) !== undefined || isTerminalStatus(state.task.status), input.request_timeout_ms);
   if (answered || isTerminalStatus(state.task.status)) return;

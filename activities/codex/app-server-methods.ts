@@ -16,6 +16,8 @@ import type { ToolRequestUserInputResponse } from './protocol/v2/ToolRequestUser
 import type { TurnInterruptParams } from './protocol/v2/TurnInterruptParams';
 import type { TurnInterruptResponse } from './protocol/v2/TurnInterruptResponse';
 import type { TurnStartParams } from './protocol/v2/TurnStartParams';
+import type { TurnSteerParams } from './protocol/v2/TurnSteerParams';
+import type { TurnSteerResponse } from './protocol/v2/TurnSteerResponse';
 import type { TurnStartResponse } from './protocol/v2/TurnStartResponse';
 
 export type { RequestId, ServerNotification, ServerRequest };
@@ -31,6 +33,7 @@ export interface ClientRequests {
   'thread/resume': { params: ThreadResumeParams; result: ThreadResumeResponse };
   'turn/start': { params: TurnStartParams; result: TurnStartResponse };
   'turn/interrupt': { params: TurnInterruptParams; result: TurnInterruptResponse };
+  'turn/steer': { params: TurnSteerParams; result: TurnSteerResponse };
 }
 export type ClientMethod = keyof ClientRequests;
 

@@ -18,20 +18,20 @@ import {
   isHandledServerRequest,
   policyAnswer,
   protocolAnswer,
+  questionOptions,
   requestKind,
   summarizeRequest,
 } from './server-requests';
+import { abortable } from './abortable';
 import { TurnDeadline } from './turn-deadline';
 import { PooledTurnHost, SpawnedTurnHost, type TurnHost, type ThreadSettings } from './turn-host';
+import { steerReplies } from './turn-steering';
+import { eventOf, type TurnEventDraft } from './turn-events';
 import { TurnRecorder } from './turn-recorder';
 import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
-import type {
-  CodexHeartbeat,
-  CodexTurnInput,
-  CodexTurnResult,
-  CodexTurnStatus,
-  RequestRecord,
-} from '../../src/contract/codex-turn';
+import type { TurnReplies } from '../reply-relay';
+import { oneLine } from '../../src/contract/text';
+import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
   /** The codex binary (CODEX_BIN). Default: the @openai/codex dependency's native binary. */
@@ -80,6 +80,10 @@ export interface RunTurnHooks {
    * crashed one started even when the crashed worker's last heartbeats never left it.
    */
   processTag?: string;
+  /** Replies sent while the turn runs: each is steered into the turn, or handed back. */
+  replies?: TurnReplies;
+  /** What the turn is doing, one event at a time (items, plan, tokens, steered replies, the end). */
+  onEvent?(event: TurnEventDraft): void;
 }
 
 /**
@@ -218,8 +222,16 @@ export class CodexRunner {
       }
     };
 
+    const emit = (event: TurnEventDraft | null) => {
+      try {
+        if (event) hooks.onEvent?.(event);
+      } catch {
+        // Progress is best effort.
+      }
+    };
     host.onNotification((notification: ServerNotification) => {
       recorder.observe(notification);
+      emit(eventOf(notification, recorder.threadId, recorder.turnId));
       if (recorder.outcome) resolveOutcome();
       if (notification.method.startsWith('item/') || notification.method.startsWith('turn/')) report();
     });
@@ -233,13 +245,9 @@ export class CodexRunner {
         details: describeRequest(request, (id) => recorder.startedItem(id)),
         attempt: hooks.attempt ?? 1,
       };
-      const record: RequestRecord = {
-        request_id: asked.request_id,
-        kind: asked.kind,
-        summary: asked.summary,
-        answer: 'none',
-        answered_by: 'none',
-      };
+      const options = questionOptions(request);
+      if (options.length > 0) asked.options = options;
+      const record: RequestRecord = { request_id: asked.request_id, kind: asked.kind, summary: asked.summary, answer: 'none', answered_by: 'none' };
       requests.push(record);
       report();
       const answer = await this.askFor(asked, request, input, hooks, deadline, turnOver.signal);
@@ -248,6 +256,15 @@ export class CodexRunner {
       return protocolAnswer(request, answer);
     });
 
+    // Replies are taken until the turn is over; one being steered then is settled before the result.
+    const stopTaking = new AbortController();
+    let steering: Promise<void> = Promise.resolve();
+    const startSteering = () => {
+      if (!hooks.replies || recorder.threadId === null || recorder.turnId === null) return;
+      const target = { threadId: recorder.threadId, turnId: recorder.turnId, isOver: () => recorder.outcome !== null || stopReason !== null };
+      const onSteered = (prompt: string) => emit({ kind: 'reply_steered', text: `reply: ${oneLine(prompt, 200)}` });
+      steering = steerReplies(host, { ...target, onSteered }, hooks.replies, stopTaking.signal);
+    };
     let stuck = false;
     try {
       if (pid !== null) hooks.onSpawn?.(pid);
@@ -258,7 +275,10 @@ export class CodexRunner {
         sandbox: input.sandbox,
         ...(input.model ? { model: input.model } : {}),
       };
-      const conversation = this.converse(host, recorder, input, settings, outcomeSeen, report);
+      const conversation = this.converse(host, recorder, input, settings, outcomeSeen, report, () => {
+        report();
+        startSteering();
+      });
       conversation.catch(() => undefined); // its failure is read below, or irrelevant once stopped
       const ended = host.ended.then((err) => Promise.reject(err));
       ended.catch(() => undefined);
@@ -268,6 +288,8 @@ export class CodexRunner {
         if (!stopReason) throw this.translate(err, host, input, recorder);
       }
       if (stopReason && !recorder.outcome) stuck = !(await this.interrupt(host, recorder, outcomeSeen));
+      stopTaking.abort();
+      await Promise.race([steering, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       return {
         status: finalStatus(recorder, stopReason),
         ...recorder.result(),
@@ -275,6 +297,7 @@ export class CodexRunner {
         requests,
       };
     } finally {
+      stopTaking.abort();
       turnOver.abort();
       deadline.cancel();
       hooks.signal?.removeEventListener('abort', onAbort);
@@ -293,6 +316,7 @@ export class CodexRunner {
     settings: ThreadSettings,
     outcomeSeen: Promise<'outcome'>,
     report: () => void,
+    turnStarted: () => void,
   ): Promise<'outcome'> {
     const threadId = await host.openThread(input.threadId, settings);
     recorder.threadId = threadId;
@@ -303,7 +327,7 @@ export class CodexRunner {
     });
     recorder.begin(threadId, turn.id);
     if (recorder.outcome) return 'outcome';
-    report();
+    turnStarted();
     return outcomeSeen;
   }
 
@@ -424,24 +448,6 @@ function emptyResult(status: CodexTurnStatus, input: CodexTurnInput, startedAt: 
     error: null,
     requests: [],
   };
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('the turn is over'));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error('the turn is over'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
 
 function packageVersion(): string {

@@ -10,12 +10,21 @@ import { HeartbeatThrottle } from './heartbeat-throttle';
 import { withQuotaReset } from './usage-limit';
 import { reapOrphanAppServer } from './orphan-reaper';
 import { killTaggedProcesses, taggedProcesses } from './process-sweep';
+import type { ReplyRelay } from '../reply-relay';
 import type { RequestRelay } from '../request-relay';
+import type { TurnEventPublisher } from '../turn-event-publisher';
+import type { ProgressMessenger } from '../progress-messages';
 import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface RunCodexTurnActivityOptions {
   /** Used when the input's serverRequestPolicy is `ask`; without it such requests are declined. */
   relay?: RequestRelay;
+  /** Carries replies sent while the turn runs into it; without it they wait for the next turn. */
+  replies?: ReplyRelay;
+  /** Publishes the turn's progress events (for `logs`, the API's event stream, progress messages). */
+  events?: TurnEventPublisher;
+  /** The turn's progress message in the task's chat, where the channel can edit one. */
+  progress?: ProgressMessenger;
   /** Called with each heartbeat sent (e.g. to mirror progress into the workflow). */
   onProgress?(taskId: string, heartbeat: CodexHeartbeat, activity: Context): void;
   /** Heartbeat at least this often. Default 2000 ms. */
@@ -45,12 +54,17 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       { pid: null, processTag: null, threadId: input.threadId, turnId: null, itemsStarted: 0, itemsCompleted: 0, currentItem: null },
     );
     const relay = options.relay;
+    const sinks = [options.events?.(input.taskId, input.turn, context.info.attempt), options.progress?.(input.taskId, input.turn, input.notifyTarget ?? null)].filter(
+      (sink) => sink != null,
+    );
     try {
       const result = await runner.runTurn(input, {
         signal: context.cancellationSignal,
         attempt: context.info.attempt,
         processTag: attemptProcessTag(context.info, input, context.info.attempt),
         onProgress: (heartbeat) => heartbeats.update(heartbeat),
+        replies: options.replies?.(input.taskId, input.turn, context),
+        onEvent: sinks.length ? (event) => sinks.forEach((sink) => sink.push(event)) : undefined,
         onServerRequest:
           input.serverRequestPolicy === 'ask' && relay
             ? (request, signal) => relay(input.taskId, request, { signal, activity: context })
@@ -66,6 +80,7 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
       throw toCodexActivityFailure(err);
     } finally {
       heartbeats.stop();
+      await Promise.all(sinks.map((sink) => sink.end()));
     }
   };
 }

@@ -1,7 +1,7 @@
 // The app-server's requests (approvals, questions) in the task's words, and back: what kind a
 // request is, a one-line summary a person can decide on, the policy's answer, and the protocol's
 // answer.
-import type { ApprovalDecision, PendingRequestKind, RequestAnswer } from '../../src/contract/task';
+import type { ApprovalDecision, PendingRequestKind, QuestionOption, RequestAnswer } from '../../src/contract/task';
 import type { HandledServerRequest, ServerRequest, ServerRequestResults, ThreadItem } from './app-server-methods';
 import type { ServerRequestPolicy } from '../../src/contract/codex-turn';
 
@@ -49,6 +49,12 @@ export function summarizeRequest(request: HandledServerRequest, startedItem: (id
         .map((q) => `${q.question}${q.options?.length ? ` [${q.options.map((o) => o.label).join(' / ')}]` : ''}`)
         .join(' · ');
   }
+}
+
+/** The choices of a question with options (none for approvals and free-text questions). */
+export function questionOptions(request: HandledServerRequest): QuestionOption[] {
+  if (request.method !== 'item/tool/requestUserInput') return [];
+  return request.params.questions.flatMap((q) => (q.options ?? []).map((o) => ({ question_id: q.id, label: o.label })));
 }
 
 /** Several lines a person can decide on (the summary's long form). */

@@ -6,7 +6,8 @@ import { Client, LoggerLevel, type Cache } from '@larksuiteoapi/node-sdk';
 import type { NotifyTarget } from '../../src/contract/notify-target';
 import { classifyFeishuFailure, type FeishuVerdict } from './feishu-errors';
 import { createFeishuHttp } from './feishu-http';
-import { buildFeishuMessage } from './feishu-message';
+import { buildFeishuMessage, feishuUuid } from './feishu-message';
+import { progressKey } from '../../src/contract/idempotency';
 import { NotifyError, type DeliveryReceipt, type NotificationMessage, type Notifier } from './notifier';
 import { redactMessage } from './redact';
 
@@ -50,8 +51,11 @@ function cacheKey(key: CacheKey, options?: { namespace?: string }): string {
 
 const silentLogger = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
 
-export function createFeishuNotifier(opts: FeishuNotifierOptions): Notifier {
-  const now = opts.now ?? (() => new Date());
+/** One Feishu call with the retry rules: a token Feishu declared invalid is refreshed once. */
+export type FeishuCall = <T extends { code?: number }>(chatId: string, request: (client: Client) => Promise<T>) => Promise<T>;
+
+/** The app's SDK client, built on first use, and the one way to call it. */
+export function createFeishuCaller(opts: FeishuNotifierOptions): FeishuCall {
   let sdk: { client: Client; cache: FeishuTokenCache } | null = null;
 
   function connect(): { client: Client; cache: FeishuTokenCache } {
@@ -74,20 +78,16 @@ export function createFeishuNotifier(opts: FeishuNotifierOptions): Notifier {
     return sdk;
   }
 
-  return async function notifyFeishu(target: NotifyTarget, message: NotificationMessage, idempotencyKey: string): Promise<DeliveryReceipt> {
-    if (target.kind !== 'feishu') throw new NotifyError(`The Feishu notifier cannot deliver to a ${target.kind} target.`, false);
+  return async (chatId, request) => {
     const { client, cache } = connect();
-    const data = buildFeishuMessage(target.chatId, redactMessage(message), idempotencyKey);
-
     for (let refreshed = false; ; refreshed = true) {
       let verdict: FeishuVerdict;
       try {
-        // The same uuid on every try: Feishu posts once per uuid within an hour.
-        const res = await client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data });
-        if (!res.code) return { channel: 'feishu', deliveredAt: now().toISOString(), messageId: res.data?.message_id ?? null, duplicate: false };
-        verdict = classifyFeishuFailure(res, target.chatId);
+        const res = await request(client);
+        if (!res.code) return res;
+        verdict = classifyFeishuFailure(res, chatId);
       } catch (err) {
-        verdict = classifyFeishuFailure(err, target.chatId);
+        verdict = classifyFeishuFailure(err, chatId);
       }
       if (verdict.action === 'refresh_token' && !refreshed) {
         cache.clear();
@@ -95,5 +95,28 @@ export function createFeishuNotifier(opts: FeishuNotifierOptions): Notifier {
       }
       throw new NotifyError(verdict.message, verdict.action !== 'reject', verdict.retryAfterMs);
     }
+  };
+}
+
+export function createFeishuNotifier(opts: FeishuNotifierOptions & { progressCards?: boolean }): Notifier {
+  const now = opts.now ?? (() => new Date());
+  const call = createFeishuCaller(opts);
+
+  return async function notifyFeishu(target: NotifyTarget, message: NotificationMessage, idempotencyKey: string): Promise<DeliveryReceipt> {
+    if (target.kind !== 'feishu') throw new NotifyError(`The Feishu notifier cannot deliver to a ${target.kind} target.`, false);
+    const data = buildFeishuMessage(target.chatId, redactMessage(message), idempotencyKey);
+    const send = (uuid: string) => call(target.chatId, (client) => client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { ...data, uuid } }));
+    if (message.kind === 'completion' && opts.progressCards) {
+      // The turn's progress card becomes its result card, so the chat holds one message per turn:
+      // sending under the progress card's uuid finds it (Feishu answers a repeated uuid with the
+      // message it posted) or, when there was none, posts the result; the edit makes it the result.
+      const sent = await send(feishuUuid(progressKey(message.taskId, message.turn)));
+      const messageId = sent.data?.message_id;
+      if (messageId) await call(target.chatId, (client) => client.im.v1.message.patch({ path: { message_id: messageId }, data: { content: data.content } }));
+      return { channel: 'feishu', deliveredAt: now().toISOString(), messageId: messageId ?? null, duplicate: false };
+    }
+    // The same uuid on every try: Feishu posts once per uuid within an hour.
+    const res = await send(data.uuid);
+    return { channel: 'feishu', deliveredAt: now().toISOString(), messageId: res.data?.message_id ?? null, duplicate: false };
   };
 }

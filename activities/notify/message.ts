@@ -74,6 +74,10 @@ export function buildNotificationMessage(view: TaskNotificationView, opts: Build
     url,
     status: view.status,
     excerpt: clean(built.excerpt, LIMITS.text),
+    ...(view.kind === 'request' && view.request && view.request.kind !== 'user_input' ? { approval: { requestId: view.request.request_id } } : {}),
+    ...(view.kind === 'request' && view.request?.kind === 'user_input' && view.request.options?.length
+      ? { question: { requestId: view.request.request_id, options: view.request.options.map((o) => ({ questionId: o.question_id, label: clean(o.label, 100) })) } }
+      : {}),
   };
 }
 

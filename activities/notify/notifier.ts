@@ -25,6 +25,10 @@ export interface NotificationMessage {
    * request asks and how to answer), for channels that render fields separately (Feishu card).
    */
   excerpt?: string;
+  /** For an approval request: the request to answer, so that channels with buttons can offer them. */
+  approval?: { requestId: string };
+  /** For a question with choices: the request and its options, for channels with buttons. */
+  question?: { requestId: string; options: { questionId: string; label: string }[] };
 }
 
 export interface DeliveryReceipt {

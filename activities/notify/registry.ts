@@ -21,7 +21,14 @@ export function createNotifier(config: Config, opts: NotifierRegistryOptions = {
   const factories: Record<NotifyTargetKind, () => Notifier> = {
     local: () => createLocalNotifier({ inboxPath: n.localInbox, log: opts.log, now: opts.now }),
     feishu: () =>
-      createFeishuNotifier({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs, now: opts.now }),
+      createFeishuNotifier({
+        appId: n.feishu.appId,
+        appSecret: n.feishu.appSecret,
+        baseUrl: n.feishu.baseUrl,
+        timeoutMs: n.timeoutMs,
+        now: opts.now,
+        progressCards: n.progress.feishu,
+      }),
     hermes: () => createHermesNotifier({ ...n.hermes, now: opts.now }),
     webhook: () => createWebhookNotifier({ secret: n.webhook.secret, timeoutMs: n.timeoutMs, now: opts.now }),
   };

@@ -6,13 +6,16 @@
 //
 // Body (deterministic for a key, so a receiver that compares payloads per key sees no change):
 //   { event: "codex_bridge.notification", idempotency_key, kind, task_id, turn, status,
-//     title, text, fields: [{label, value}], url }
+//     title, text, fields: [{label, value}], url, message_key }
+// A completion's message_key is the key of the turn's `codex_bridge.progress` events (see
+// progress-messages.ts): a receiver that upserts by it shows one message per turn.
 // Headers:
 //   Idempotency-Key: <key>
 //   X-Codex-Bridge-Timestamp: <unix seconds>
 //   X-Codex-Bridge-Signature: hex HMAC-SHA256(CODEX_BRIDGE_WEBHOOK_SECRET, `${timestamp}.${body}`)
 //     (omitted when no secret is configured)
 import type { NotifyTarget } from '../../src/contract/notify-target';
+import { progressKey } from '../../src/contract/idempotency';
 import { parseRetryAfter, postRaw, signTimestamped, TransportError } from './http-post';
 import { NotifyError, type DeliveryReceipt, type NotificationMessage, type Notifier } from './notifier';
 import { redactMessage } from './redact';
@@ -76,6 +79,7 @@ export function webhookBody(message: NotificationMessage, idempotencyKey: string
     text: message.text,
     fields: message.fields,
     url: message.url,
+    ...(message.kind === 'completion' ? { message_key: progressKey(message.taskId, message.turn) } : {}),
   };
 }
 

@@ -2,12 +2,14 @@
 // before (schemas.ts), errors are translated after (http-errors.ts).
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { TaskServiceApi } from '../client/task-service-types';
 import {
   answersBodySchema,
   approvalBodySchema,
   cancelAcceptedSchema,
   errorBodySchema,
+  eventsQuerySchema,
   healthSchema,
   listQuerySchema,
   notifyCompletedBodySchema,
@@ -118,13 +120,40 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   r.post('/v1/tasks/:task_id/replies', {
     schema: {
-      summary: 'Follow-up turn in the same Codex thread',
+      summary: 'Follow-up in the same Codex thread: into the running turn, or as the next turn',
       tags: ['tasks'],
       params: taskParamsSchema,
       body: replyBodySchema,
       response: { 202: taskDocumentSchema, ...errors(400, 401, 404, 409, 503) },
     },
-    handler: async (req, reply) => reply.code(202).send(await service.reply(req.params.task_id, req.body.prompt)),
+    handler: async (req, reply) => reply.code(202).send(await service.reply(req.params.task_id, req.body.prompt, req.body.reply_id)),
+  });
+
+  r.get('/v1/tasks/:task_id/events', {
+    schema: {
+      summary: "The current turn's progress events as server-sent events (event: progress, then event: end)",
+      tags: ['tasks'],
+      params: taskParamsSchema,
+      querystring: eventsQuerySchema,
+      response: { 200: z.string().describe('text/event-stream: one `progress` event per TaskEvent (JSON data), then `end`.'), ...errors(400, 401, 404, 503) },
+    },
+    handler: async (req, reply) => {
+      await service.status(req.params.task_id); // an unknown task is a 404 before the stream starts
+      const stop = new AbortController();
+      req.raw.on('close', () => stop.abort());
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      try {
+        for await (const event of service.events(req.params.task_id, { follow: req.query.follow === 'true', signal: stop.signal })) {
+          res.write(`id: ${event.turn}.${event.seq}\nevent: progress\ndata: ${JSON.stringify(event)}\n\n`);
+        }
+        res.write('event: end\ndata: {}\n\n');
+      } catch (err) {
+        res.write(`event: error\ndata: ${JSON.stringify(errorBody('unavailable', (err as Error).message))}\n\n`);
+      }
+      res.end();
+    },
   });
 
   r.post('/v1/notify-completed', {

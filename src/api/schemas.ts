@@ -7,6 +7,7 @@ import { InvalidNotifyTargetError, parseNotifyTarget } from '../contract/notify-
 import { decodeListCursor, type ListCursor } from '../store/list-cursor';
 import { SCHEDULE_ID_PATTERN, SCHEDULE_OVERLAP_POLICIES } from '../contract/schedule';
 import { ISOLATION_MODES, APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
+import { REPLY_ID_PATTERN } from '../contract/replies';
 
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
@@ -94,7 +95,16 @@ export const userInputAnswersSchema = z
 
 export const answersBodySchema = z.strictObject({ answers: userInputAnswersSchema });
 
-export const replyBodySchema = z.strictObject({ prompt: promptSchema });
+export const replyIdSchema = z
+  .string()
+  .regex(REPLY_ID_PATTERN, 'must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit')
+  .describe('Names the reply: sending the same id again changes nothing. Default: a new id.');
+
+export const replyBodySchema = z.strictObject({ prompt: promptSchema, reply_id: replyIdSchema.optional() });
+
+export const eventsQuerySchema = z.strictObject({
+  follow: z.enum(['true', 'false']).optional().describe('true: keep the stream open and send events as they happen, until the turn ends.'),
+});
 
 export const notifyCompletedBodySchema = z
   .strictObject({
@@ -236,6 +246,10 @@ const turnRecordSchema = z.object({
   notification_error: z.string().nullable(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  replies: z
+    .array(z.object({ reply_id: z.string(), prompt: z.string(), delivered: z.enum(['steered', 'turn_input']) }))
+    .optional()
+    .describe('Replies this turn took: steered into it while it ran, or as its input.'),
 });
 
 export const taskDocumentSchema = z
@@ -268,6 +282,10 @@ export const taskDocumentSchema = z
     notification_error: z.string().nullable(),
     notification_attempts: z.number(),
     pending_requests: z.array(pendingRequestSchema),
+    queued_replies: z
+      .array(z.object({ reply_id: z.string(), prompt: z.string(), state: z.enum(['queued', 'steering']), received_at: z.string() }))
+      .optional()
+      .describe('Replies sent while a turn ran that wait for the next turn, in order.'),
     result: taskResultSchema.nullable(),
     error: taskErrorSchema.nullable(),
     turns: z.array(turnRecordSchema),

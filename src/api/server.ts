@@ -12,6 +12,8 @@ import type { BridgeMetrics } from '../metrics';
 import { bearerAuth } from './auth';
 import { httpUrl, isLoopbackHost, parseHostPort } from './bind-address';
 import { errorBody, toErrorReply } from './http-errors';
+import { registerFeishuCallbackRoute, type FeishuCallbackOptions } from './feishu-card-callback';
+import { startFeishuCardConnection } from './feishu-card-connection';
 import { registerRoutes, type HealthCheck } from './routes';
 import { TASK_ID_PATTERN } from '../contract/task';
 import { describeIssues, parseRequest, type DescribeOptions } from './schemas';
@@ -29,6 +31,8 @@ export interface ApiServerOptions {
   healthTimeoutMs?: number;
   metrics?: BridgeMetrics;
   logger?: Logger;
+  /** Receive Feishu card button clicks at POST /v1/feishu/card-callback (needs FEISHU_ENCRYPT_KEY). */
+  feishuCallback?: FeishuCallbackOptions;
 }
 
 const SUBJECTS: Record<string, DescribeOptions> = {
@@ -117,6 +121,8 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   });
   // Inside a plugin so that swagger's onRoute hook, registered just above, sees every route.
   void app.register(async (instance) => registerRoutes(instance, { service: options.service, health: options.health, healthTimeoutMs: options.healthTimeoutMs }));
+  const feishuCallback = options.feishuCallback;
+  if (feishuCallback) void app.register(async (instance) => registerFeishuCallbackRoute(instance, options.service, feishuCallback));
   return app;
 }
 
@@ -133,9 +139,19 @@ export async function startApiServer(config: Config, deps: Omit<ApiServerOptions
       `CODEX_BRIDGE_API_TOKEN is missing: the API would listen on ${config.api.addr}, which other machines can reach, so set a token or bind CODEX_BRIDGE_API_ADDR to 127.0.0.1.`,
     );
   }
-  const app = buildApiServer({ ...deps, token: config.api.token });
+  const { encryptKey, verificationToken } = config.notifiers.feishu;
+  const feishuCallback = encryptKey ? { encryptKey, verificationToken } : undefined;
+  const app = buildApiServer({ feishuCallback, ...deps, token: config.api.token });
   await app.listen({ host, port });
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  return { url: httpUrl(host, boundPort), close: () => app.close() };
+  const { appId, appSecret, baseUrl, longConnection } = config.notifiers.feishu;
+  const clicks = longConnection && appId && appSecret ? startFeishuCardConnection({ appId, appSecret, baseUrl, service: deps.service }) : undefined;
+  return {
+    url: httpUrl(host, boundPort),
+    close: async () => {
+      clicks?.close();
+      await app.close();
+    },
+  };
 }

@@ -89,3 +89,15 @@ function notifyLine(task: TaskDocument): string {
   const why = task.notification_error ? `: ${oneLine(task.notification_error, 200)}` : '';
   return `${target}, ${status}${when}${why}`;
 }
+
+/** Where a reply went: into the running turn, the queue for the next turn, or a new turn. */
+export function describeReply(task: TaskDocument, replyId: string): string {
+  const queued = task.queued_replies ?? [];
+  const at = queued.findIndex((r) => r.reply_id === replyId);
+  if (at >= 0) return `Reply ${replyId} is queued (${at + 1} of ${queued.length}): Codex gets it as the next turn of ${task.task_id} when the running one ends.`;
+  const turn = task.turns.find((t) => t.replies?.some((r) => r.reply_id === replyId));
+  const delivered = turn?.replies?.find((r) => r.reply_id === replyId)?.delivered;
+  if (turn && delivered === 'steered') return `Reply ${replyId} reached Codex inside turn ${turn.turn} of ${task.task_id}, while it ran.`;
+  if (turn) return `Reply ${replyId} is turn ${turn.turn} of ${task.task_id}; the task is ${task.status}.`;
+  return `Reply ${replyId} starts the next turn of ${task.task_id}; the task is ${task.status}.`;
+}

@@ -10,6 +10,7 @@ import { EXIT, Output, UsageError, type CliDeps, type CliIo } from './io';
 import { registerRuntimeCommands } from './runtime-commands';
 import { registerScheduleCommands } from './schedule-commands';
 import { registerTaskCommands } from './task-commands';
+import { registerLogsCommand } from './logs-command';
 
 const PROGRAM_HELP = `
 Exit codes: 0 ok, 1 failed, 2 usage or validation error, 3 not found, 4 conflict.
@@ -63,6 +64,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .addHelpText('after', PROGRAM_HELP);
   registerTaskCommands(program, ctx);
   registerScheduleCommands(program, ctx);
+  registerLogsCommand(program, ctx);
   registerRuntimeCommands(program, ctx);
   return program;
 }

@@ -14,7 +14,8 @@ import {
 } from '../api/schemas';
 import { ISOLATION_MODES, APPROVAL_DECISIONS, APPROVAL_POLICIES, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_STATUSES } from '../contract/task';
 import { action, cliConfig, defined, validate, withJson, withService, type CommandContext } from './command-kit';
-import { formatTaskBlock, formatTaskTable, formatWatcherReport } from './format';
+import { describeReply, formatTaskBlock, formatTaskTable, formatWatcherReport } from './format';
+import { newReplyId } from '../client/task-service';
 import { UsageError } from './io';
 
 export const FLAG_LABELS: Record<string, string> = {
@@ -26,6 +27,7 @@ export const FLAG_LABELS: Record<string, string> = {
   approval_policy: '--approval-policy',
   isolation: '--isolation',
   task_id: 'TASK_ID',
+  reply_id: '--reply-id',
   request_id: 'REQUEST_ID',
   status: '--status',
   notification_status: '--notification-status',
@@ -184,17 +186,19 @@ export function registerTaskCommands(program: Command, ctx: CommandContext): voi
   withJson(
     program
       .command('reply')
-      .description('follow-up turn in the same Codex thread')
+      .description('follow-up in the same Codex thread: into the running turn when Codex accepts it, else as the next turn')
       .argument('<TASK_ID>', 'the task id')
-      .requiredOption('--prompt <text>', 'what Codex should do next'),
+      .requiredOption('--prompt <text>', 'what Codex should do next')
+      .option('--reply-id <id>', 'names the reply: sending it again changes nothing'),
   )
-    .addHelpText('after', examples('codex-bridge reply fix-lint-1 --prompt "now also update the changelog"'))
+    .addHelpText('after', examples('codex-bridge reply fix-lint-1 --prompt "now also update the changelog"', 'codex-bridge reply fix-lint-1 --prompt "use pnpm" --reply-id r1'))
     .action(
       action(ctx, async ({ args, opts, out }) => {
         const { task_id } = validate(taskParamsSchema, { task_id: args[0] }, FLAG_LABELS);
-        const { prompt } = validate(replyBodySchema, { prompt: opts.prompt }, FLAG_LABELS);
-        const task = await withService(ctx, cliConfig(ctx.io), (s) => s.reply(task_id, prompt));
-        out.result(task, `Follow-up sent to ${task_id}; the task is ${task.status}.`);
+        const { prompt, reply_id } = validate(replyBodySchema, defined({ prompt: opts.prompt, reply_id: opts.replyId }), FLAG_LABELS);
+        const id = reply_id ?? newReplyId();
+        const task = await withService(ctx, cliConfig(ctx.io), (s) => s.reply(task_id, prompt, id));
+        out.result(task, describeReply(task, id));
       }),
     );
 
@@ -215,3 +219,4 @@ export function registerTaskCommands(program: Command, ctx: CommandContext): voi
       }),
     );
 }
+

@@ -2,6 +2,7 @@
 import type { TaskListFilter, TaskListPage } from '../store/task-store';
 import type { ApprovalDecision, ApprovalPolicy, IsolationMode, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
 import type { ScheduleDocument, ScheduleOverlap } from '../contract/schedule';
+import type { TaskEvent } from '../contract/task-events';
 
 export interface StartTaskRequest {
   prompt: string;
@@ -58,7 +59,7 @@ export interface TaskServiceApi {
   cancel(taskId: string): Promise<void>;
   approve(taskId: string, requestId: string, decision: ApprovalDecision): Promise<TaskDocument>;
   answer(taskId: string, requestId: string, answers: UserInputAnswers): Promise<TaskDocument>;
-  reply(taskId: string, prompt: string): Promise<TaskDocument>;
+  reply(taskId: string, prompt: string, replyId?: string): Promise<TaskDocument>;
   notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport>;
   createSchedule(request: CreateScheduleRequest): Promise<ScheduleDocument>;
   listSchedules(): Promise<ScheduleDocument[]>;
@@ -66,4 +67,6 @@ export interface TaskServiceApi {
   /** Pauses (true) or unpauses (false) a schedule; `note` says why, in the Web UI too. */
   pauseSchedule(scheduleId: string, paused: boolean, note?: string): Promise<ScheduleDocument>;
   deleteSchedule(scheduleId: string): Promise<void>;
+  /** The current turn's progress events; with `follow`, until the turn ends. */
+  events(taskId: string, options?: { follow?: boolean; pollMs?: number; signal?: AbortSignal }): AsyncIterable<TaskEvent>;
 }

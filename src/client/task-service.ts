@@ -33,6 +33,8 @@ import type * as workflows from '../../workflows';
 import type { TaskWorkflowInput } from '../contract/task-workflow-input';
 import type { CreateScheduleRequest, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
 import { oneLine } from '../contract/text';
+import { REPLY_ID_PATTERN, knownReplyIds, replyUpdate } from '../contract/replies';
+import type { TaskEvent } from '../contract/task-events';
 
 /** The task workflow's type name; the compiler checks that the worker's bundle exports it. */
 const WORKFLOW_TYPE = 'codexTaskWorkflow' satisfies keyof typeof workflows;
@@ -179,26 +181,84 @@ export class TaskService implements TaskServiceApi {
     return this.update(taskId, () => this.handle(taskId).executeUpdate(answerUpdate, { args: [{ request_id: requestId, answers }], updateId }));
   }
 
-  /** A follow-up turn in the same Codex thread: a new run of the task's workflow, carrying its history. */
-  async reply(taskId: string, prompt: string): Promise<TaskDocument> {
+  /**
+   * A follow-up in the same Codex thread. While a turn runs, the reply goes to the running workflow
+   * (update id = reply id): Codex gets it inside the turn when it accepts, or as the next turn.
+   * Once the task has finished, the reply starts a new run of its workflow, carrying its history.
+   * A reply id already seen by the task changes nothing.
+   */
+  async reply(taskId: string, prompt: string, replyId?: string): Promise<TaskDocument> {
     validateTaskId(taskId);
     if (typeof prompt !== 'string' || prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
     if (prompt.length > MAX_PROMPT_LENGTH) throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
+    const reply_id = replyId ?? newReplyId();
+    if (!REPLY_ID_PATTERN.test(reply_id)) throw new ValidationError('reply_id must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.');
     const handle = this.handle(taskId);
     let previous: TaskDocument;
     try {
       const description = await handle.describe();
-      if (description.status.name === 'RUNNING') throw new ConflictError(`Task ${taskId} is still running: reply once it has finished.`);
+      if (description.status.name === 'RUNNING') {
+        const sent = await this.replyToRunningTurn(taskId, reply_id, prompt);
+        if (sent) return sent;
+      }
       previous = (await handle.result().catch(() => null)) ?? (await this.status(taskId));
     } catch (err) {
       throw this.translate(err, taskId);
     }
+    if (knownReplyIds(previous).has(reply_id)) return previous;
     if (!isTerminalStatus(previous.status)) throw new ConflictError(`Task ${taskId} is ${previous.status}: reply once it has finished.`);
     const task: TaskDocument = { ...previous, status: 'queued', version: previous.version + 1, updated_at: new Date().toISOString() };
-    const started = await this.startRun(task, prompt, WorkflowIdReusePolicy.ALLOW_DUPLICATE);
+    const started = await this.startRun(task, prompt, WorkflowIdReusePolicy.ALLOW_DUPLICATE, [{ reply_id, prompt }]);
     task.run_id = started.firstExecutionRunId;
     await this.deps.store.applyMirror(task).catch(() => undefined);
     return task;
+  }
+
+  /** The reply, handed to the running workflow; null when the run finished before it got there. */
+  private async replyToRunningTurn(taskId: string, replyId: string, prompt: string): Promise<TaskDocument | null> {
+    try {
+      const receipt = await this.handle(taskId).executeUpdate(replyUpdate, { args: [{ reply_id: replyId, prompt }], updateId: replyId });
+      return receipt.task;
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new ConflictError(oneLine(err.cause?.message ?? err.message, 300));
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * The progress events of the task's current turn, oldest first. Without `follow`, what has
+   * happened so far; with it, also what happens next (read from the store every `pollMs`), until
+   * the turn ends. The events come from the store's task_events document, not from Temporal.
+   */
+  async *events(taskId: string, options: { follow?: boolean; pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<TaskEvent> {
+    const task = await this.status(taskId); // validates the id; NotFound for an unknown task
+    const logs = this.deps.store.events();
+    const pollMs = options.pollMs ?? 200;
+    // The turn to show: the one running, or about to run, or the last one.
+    const turn = task.status === 'queued' ? task.turns.length + 1 : Math.max(1, task.turns.length);
+    let cursor = { attempt: 0, seq: 0 };
+    let lastStatusCheck = Date.now();
+    for (;;) {
+      const log = await this.fromStore(() => logs.get(taskId));
+      if (log && log.turn >= turn) {
+        if (log.attempt !== cursor.attempt) cursor = { attempt: log.attempt, seq: 0 }; // a retried attempt starts over
+        for (const event of log.events) {
+          if (event.seq <= cursor.seq) continue;
+          cursor.seq = event.seq;
+          yield event;
+        }
+        if (log.ended) return;
+      }
+      if (!options.follow || options.signal?.aborted) return;
+      // A turn that ended without events (cancelled before Codex started) ends the wait too.
+      if (Date.now() - lastStatusCheck > 2000) {
+        lastStatusCheck = Date.now();
+        const now = await this.status(taskId);
+        if (isTerminalStatus(now.status) && now.turns.length <= turn && (!log || log.turn < turn)) return;
+      }
+      await sleep(pollMs, options.signal);
+    }
   }
 
   /** Built once: the channels keep state across runs (Feishu's tenant token, Hermes' burned request ids). */
@@ -242,8 +302,13 @@ export class TaskService implements TaskServiceApi {
     return { temporal, store };
   }
 
-  private async startRun(task: TaskDocument, prompt: string, reusePolicy: WorkflowIdReusePolicy): Promise<WorkflowHandleWithFirstExecutionRunId> {
-    const input: TaskWorkflowInput = { ...this.workflowSettings(task), task, prompt };
+  private async startRun(
+    task: TaskDocument,
+    prompt: string,
+    reusePolicy: WorkflowIdReusePolicy,
+    replies?: TaskWorkflowInput['replies'],
+  ): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    const input: TaskWorkflowInput = { ...this.workflowSettings(task), task, prompt, ...(replies ? { replies } : {}) };
     try {
       return await this.deps.client.workflow.start<TaskWorkflow>(WORKFLOW_TYPE, {
         taskQueue: this.config.temporal.taskQueue,
@@ -362,6 +427,23 @@ function validateTaskId(taskId: string): void {
   if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
     throw new ValidationError('task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** A reply's id when its sender gives none: unique, so each send is a new reply. */
+export function newReplyId(): string {
+  return `reply-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
 /** Readable, sortable, unique enough: codex-20261125-193446-a1b2c3. */

@@ -36,6 +36,8 @@ export interface CodexTurnInput {
   serverRequestPolicy: ServerRequestPolicy;
   /** The task as the turn starts, for the activity to mirror (instead of a mirror activity of its own). */
   mirror?: TaskDocument;
+  /** Where the task's messages go when the turn starts: a channel that can edit gets a progress message. */
+  notifyTarget?: string | null;
 }
 
 export type CodexTurnStatus = 'completed' | 'failed' | 'interrupted' | 'timed_out';

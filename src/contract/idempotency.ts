@@ -20,3 +20,8 @@ export function requestExpiredKey(taskId: string, requestId: string): string {
 export function quotaPausedKey(taskId: string, turn: number): string {
   return `${taskId}:turn-${turn}:quota-paused`;
 }
+
+/** A turn's progress message (edited in place while the turn runs, and then into the result). */
+export function progressKey(taskId: string, turn: number): string {
+  return `${taskId}:turn-${turn}:progress`;
+}

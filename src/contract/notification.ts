@@ -1,6 +1,6 @@
 // What the workflow hands the delivery activity: a snapshot of the task at the moment of an event.
 // The activity builds the message from it (activities/notify/message.ts).
-import type { PendingRequestKind, TaskError, TaskResult, TaskStatus, WorktreeRecord } from './task';
+import type { PendingRequestKind, QuestionOption, TaskError, TaskResult, TaskStatus, WorktreeRecord } from './task';
 
 /** What is being told: a finished turn, a question waiting for a person, or an expired question. */
 export type NotificationKind = 'completion' | 'request' | 'request_expired' | 'quota_paused';
@@ -31,5 +31,7 @@ export interface TaskNotificationView {
     summary: string;
     /** What exactly is asked: the command and its cwd, the files and a diff excerpt, the questions and options. */
     details?: string;
+    /** A question's choices, when it offers some. */
+    options?: QuestionOption[];
   };
 }

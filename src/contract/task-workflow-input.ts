@@ -8,6 +8,8 @@ export interface TaskWorkflowInput {
   task: TaskDocument;
   /** The prompt of the turn this run executes. */
   prompt: string;
+  /** The replies this run's prompt is made of (a follow-up turn), recorded in its turn. */
+  replies?: { reply_id: string; prompt: string }[];
   turn_timeout_ms: number;
   /** How long a pending approval or question waits for a person before it is declined. */
   request_timeout_ms: number;

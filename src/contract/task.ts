@@ -1,5 +1,6 @@
 // The task's vocabulary, shared by the workflow, activities, store and edges.
 // Pure: no Node APIs, so workflow code may import it.
+import type { DeliveredReply, QueuedReply } from './replies';
 
 /** Task ids name Temporal workflows and MongoDB documents; the edges and the service check them. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -72,11 +73,19 @@ export interface CodexRequest {
   summary: string;
   /** What a person needs to decide: command and cwd, files and diff excerpt, questions and options. */
   details: string;
+  /** A question's choices (question id and option label), for front ends with buttons. */
+  options?: QuestionOption[];
   /**
    * The activity attempt that asked (absent: 1). A later attempt's request that repeats an earlier
    * attempt's word for word is the same request: the workflow maps it to the earlier id.
    */
   attempt?: number;
+}
+
+/** One choice of a question Codex asks: answering it is `{ [question_id]: [label] }`. */
+export interface QuestionOption {
+  question_id: string;
+  label: string;
 }
 
 /** Who answered a request: the turn's policy, a person, or the deadline (which declines). */
@@ -137,6 +146,8 @@ export interface TurnRecord {
   notification_error: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** Replies this turn took: as its input, or added while it ran (absent: none). */
+  replies?: DeliveredReply[];
 }
 
 /** The task document: what MongoDB holds and status/list/API return. */
@@ -163,6 +174,8 @@ export interface TaskDocument {
   notification_error: string | null;
   notification_attempts: number;
   pending_requests: PendingRequest[];
+  /** Replies sent while a turn ran that wait for the next turn, in order (absent: none). */
+  queued_replies?: QueuedReply[];
   result: TaskResult | null;
   error: TaskError | null;
   turns: TurnRecord[];

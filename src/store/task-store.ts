@@ -8,6 +8,7 @@ import { TERMINAL_TASK_STATUSES } from '../contract/task';
 import { UnavailableError } from '../errors';
 import { hideUrlPassword } from '../logging';
 import { encodeListCursor, type ListCursor } from './list-cursor';
+import { TaskEventStore } from './task-event-store';
 
 type StoredTask = Omit<TaskDocument, 'task_id'> & { _id: string };
 
@@ -151,6 +152,14 @@ export class TaskStore {
       .toArray();
     return docs.map(toDocument);
   }
+
+  /** The progress events of running turns, on the same connection. */
+  events(): TaskEventStore {
+    this.eventStore ??= new TaskEventStore(this.client.db(this.tasks.dbName).collection('task_events'));
+    return this.eventStore;
+  }
+
+  private eventStore: TaskEventStore | undefined;
 
   async ping(): Promise<void> {
     await this.client.db('admin').command({ ping: 1 });

@@ -114,7 +114,8 @@ describe.each(PATHS)('cancelled through %s', (path) => {
     try {
       const { task_id } = await h.service.start({ prompt: `Finish quickly ${route.tag}`, cwd: h.workdir(`delivering-${path}`), notify_target: `webhook:${h.webhook.url(hook)}` });
       await h.waitFor(task_id, (d) => d.status === 'completed' && d.notification_status === 'pending');
-      await eventually(() => h.webhook.requests.filter((r) => r.path === hook), (rs) => rs.length >= 2, 30_000, 'two failed delivery attempts');
+      const completionAttempts = () => h.webhook.requests.filter((r) => r.path === hook && (r.body as { kind?: string } | null)?.kind === 'completion');
+      await eventually(completionAttempts, (rs) => rs.length >= 2, 30_000, 'two failed delivery attempts');
       await cancel(path, task_id);
       h.webhook.reset(); // the receiver recovers: whatever is sent from now on is delivered
 

@@ -7,7 +7,8 @@ import { createE2eHarness, type E2eHarness, type InProcessWorker } from './suppo
 
 // Feishu and webhook requests give up after 2 s; Hermes requests after 4 s (a gateway answers only
 // once the platform did, so its timeout is set above the platform's delivery time).
-const ENV = { CODEX_BRIDGE_NOTIFY_TIMEOUT: '2s', HERMES_WEBHOOK_TIMEOUT: '4s', HERMES_WEBHOOK_MAX_SENDS: '3' };
+// No progress cards: the faults programmed here are meant for the completion's own requests.
+const ENV = { CODEX_BRIDGE_NOTIFY_TIMEOUT: '2s', HERMES_WEBHOOK_TIMEOUT: '4s', HERMES_WEBHOOK_MAX_SENDS: '3', CODEX_BRIDGE_PROGRESS: 'none' };
 const HANG_MS = 5_000; // past both timeouts
 const NOTIFY_DEADLINE_MS = 25_000;
 

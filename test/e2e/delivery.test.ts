@@ -11,7 +11,9 @@ let h: E2eHarness;
 let worker: InProcessWorker;
 
 beforeAll(async () => {
-  h = await createE2eHarness();
+  // The completion's delivery alone: each send request here is the completion's (progress cards,
+  // which share the chat, are tested in progress-card.test.ts).
+  h = await createE2eHarness({ env: { CODEX_BRIDGE_PROGRESS: 'none' } });
   worker = await h.startWorker(); // the real notifier registry, built from the configuration
 }, 120_000);
 

@@ -41,7 +41,7 @@ test('values are read and normalised', () => {
   expect(c.temporal.address).toBe('temporal:7233');
   expect(c.codex.configOverrides).toEqual(['model="o3"', 'sandbox_mode="read-only"']);
   expect(c.codex.allowedRoots).toEqual(['/srv/a', '/srv/b']);
-  expect(c.notifiers.feishu).toEqual({ appId: 'cli_1', appSecret: 's', baseUrl: 'http://127.0.0.1:9999' });
+  expect(c.notifiers.feishu).toEqual({ appId: 'cli_1', appSecret: 's', baseUrl: 'http://127.0.0.1:9999', longConnection: false });
   expect(c.codex.turnTimeoutMs).toBe(90_000);
 });
 

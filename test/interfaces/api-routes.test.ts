@@ -251,6 +251,7 @@ test('/openapi.json is generated from the request schemas and lists every route'
       'POST /v1/tasks/{task_id}/approvals/{request_id}',
       'POST /v1/tasks/{task_id}/answers/{request_id}',
       'POST /v1/tasks/{task_id}/replies',
+      'GET /v1/tasks/{task_id}/events',
       'POST /v1/notify-completed',
       'POST /v1/schedules',
       'GET /v1/schedules',

@@ -41,13 +41,17 @@ test('posts an interactive card to the chat, authenticated with a tenant token',
   expect(json).toContain('"url":"http://ui/namespaces/default/workflows/fix-tests"');
 });
 
-test('a failed task gets a red header; a request a yellow one; no button without a UI link', async () => {
+test('a failed task gets a red header; a request a yellow one, with answer buttons; no link button without a UI link', async () => {
   await notify(chat, buildNotificationMessage(completionView({ status: 'failed' })), 'k-failed');
   await notify(chat, buildNotificationMessage(requestView()), 'k-request');
-  const [failed, request] = fake.messagesTo('oc_team').map((m) => m.content as { header: { template: string }; elements: { tag: string }[] });
+  type Card = { header: { template: string }; elements: { tag: string; actions?: { url?: string; value?: { decision?: string } }[] }[] };
+  const [failed, request] = fake.messagesTo('oc_team').map((m) => m.content as Card);
   expect(failed!.header.template).toBe('red');
   expect(request!.header.template).toBe('yellow');
-  expect(request!.elements.some((e) => e.tag === 'action')).toBe(false);
+  const buttons = request!.elements.filter((e) => e.tag === 'action').flatMap((e) => e.actions ?? []);
+  expect(buttons.map((b) => b.value?.decision)).toEqual(['accept', 'accept_for_session', 'decline', 'cancel']);
+  expect(buttons.some((b) => b.url !== undefined)).toBe(false);
+  expect(failed!.elements.some((e) => e.tag === 'action')).toBe(false);
 });
 
 test('the uuid is derived from the key: at most 50 characters, the same on every try, different per key', () => {

@@ -34,6 +34,8 @@ test('dispatches each target kind to its channel, built once and reused', async 
     HERMES_WEBHOOK_URL: gateway.routeUrl(),
     HERMES_WEBHOOK_SECRET: 'hs',
     CODEX_BRIDGE_WEBHOOK_SECRET: 'ws',
+    // Two keys, two messages: without progress cards a completion is its own message.
+    CODEX_BRIDGE_PROGRESS: 'none',
   });
   const notify = createNotifier(config, { log: () => {} });
 

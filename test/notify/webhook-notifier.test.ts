@@ -33,6 +33,7 @@ test('posts the message as signed JSON with the Idempotency-Key', async () => {
     event: 'codex_bridge.notification',
     idempotency_key: KEY,
     kind: 'completion',
+    message_key: 'fix-tests:turn-1:progress',
     task_id: 'fix-tests',
     turn: 1,
     status: 'completed',

@@ -1,6 +1,7 @@
 // Records the workflow histories that the replay test replays: real runs in the Temporal test
 // server (success, notifier retries, cancel, no target, approval, follow-up turn; a usage-limit
-// pause, a worktree task and a schedule's run), written to histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
+// pause, a worktree task and a schedule's run; a reply steered into a running turn, a refused reply
+// run as the next turn), written to histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
 // changes what a run records; first move the current recordings into a subfolder of histories/
 // named for the release they come from, so that tasks started on it are still checked.
 import { execFileSync } from 'node:child_process';
@@ -8,6 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Context } from '@temporalio/activity';
+import { createReplyRelay } from '../../activities/reply-relay';
 import { FakeNotifier } from '../support/fake-notifier';
 import { askPerson, fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
 import { createWorkflowHarness } from '../support/workflow-harness';
@@ -16,8 +19,8 @@ export const HISTORIES_DIR = path.join(__dirname, 'histories');
 
 test('record workflow histories', async () => {
   const h = await createWorkflowHarness();
-  const save = async (name: string, taskId: string) => {
-    const history = await h.env.client.workflow.getHandle(taskId).fetchHistory();
+  const save = async (name: string, taskId: string, runId?: string) => {
+    const history = await h.env.client.workflow.getHandle(taskId, runId).fetchHistory();
     fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
   };
   try {
@@ -27,6 +30,13 @@ test('record workflow histories', async () => {
         notifier: new FakeNotifier().failNext(2, { retryable: true, message: 'HTTP 500' }).notifier,
         runCodexTurn: fakeCodex(async (input) => {
           if (input.prompt === 'cancel me') return runUntilCancelled(input);
+          if (input.prompt === 'steer me' || input.prompt === 'refuse my reply') {
+            const activity = Context.current();
+            const replies = createReplyRelay()(input.taskId, input.turn, activity);
+            const reply = await replies.next(activity.cancellationSignal);
+            if (reply) await replies.settle(reply.reply_id, input.prompt === 'steer me');
+            return turnResult(input);
+          }
           if (input.prompt === 'ask me') {
             const a = await askPerson(input, { request_id: 'req-1', kind: 'command_approval', summary: 'Run ls', details: '$ ls' });
             return turnResult(input, { finalMessage: JSON.stringify(a) });
@@ -62,6 +72,20 @@ test('record workflow histories', async () => {
         await h.service.reply(success.task_id, 'now also fix X');
         await h.result(success.task_id);
         await save('reply-turn', success.task_id);
+
+        // A reply steered into the running turn, and one refused that runs as the next turn (the
+        // first run continues as new; its history is the one saved).
+        const steer = await h.service.start({ prompt: 'steer me', cwd: h.workdir, notify_target: 'local', task_id: 'history-reply-steered' });
+        await h.waitFor(steer.task_id, (d) => d.status === 'running');
+        await h.service.reply(steer.task_id, 'also this', 'reply-1');
+        await h.result(steer.task_id);
+        await save('reply-steered', steer.task_id);
+
+        const refuse = await h.service.start({ prompt: 'refuse my reply', cwd: h.workdir, notify_target: 'local', task_id: 'history-reply-next-turn' });
+        await h.waitFor(refuse.task_id, (d) => d.status === 'running');
+        await h.service.reply(refuse.task_id, 'then this', 'reply-1');
+        await h.result(refuse.task_id);
+        await save('reply-next-turn', refuse.task_id, refuse.run_id ?? undefined);
       },
     );
   } finally {

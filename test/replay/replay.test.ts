@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 test('the committed histories cover the scenarios the workflow must keep replaying', () => {
   const scenarios = ['approval', 'cancel', 'no-target', 'notify-retries', 'reply-turn', 'success'];
-  const added = ['quota-pause', 'scheduled-run', 'worktree'];
+  const added = ['quota-pause', 'scheduled-run', 'worktree', 'reply-next-turn', 'reply-steered'];
   expect(histories.map((h) => h.name).sort()).toEqual([...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios, ...added].sort());
 });
 

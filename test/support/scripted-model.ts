@@ -15,7 +15,8 @@ export type ScriptedItem =
 
 /** What the model does for one request. */
 export type ScriptStep =
-  | { items: ScriptedItem[]; usage?: { input_tokens: number; output_tokens: number } }
+  /** `delayMs`: the items follow `response.created` after this long (a model that thinks). */
+  | { items: ScriptedItem[]; usage?: { input_tokens: number; output_tokens: number }; delayMs?: number }
   /** An HTTP error status with an OpenAI-style error body. */
   | { httpError: number; message?: string }
   /**
@@ -159,15 +160,23 @@ export class ScriptedModel {
       res.end();
       return;
     }
-    step.items.forEach((item, i) => send('response.output_item.done', { item: outputItem(item, `${responseId}_${i + 1}`) }));
-    const usage = step.usage ?? { input_tokens: 10, output_tokens: 5 };
-    send('response.completed', {
-      response: {
-        id: responseId,
-        usage: { ...usage, total_tokens: usage.input_tokens + usage.output_tokens, input_tokens_details: null, output_tokens_details: null },
-      },
-    });
-    res.end();
+    const finish = () => {
+      this.stalled.delete(res);
+      if (res.destroyed) return;
+      step.items.forEach((item, i) => send('response.output_item.done', { item: outputItem(item, `${responseId}_${i + 1}`) }));
+      const usage = step.usage ?? { input_tokens: 10, output_tokens: 5 };
+      send('response.completed', {
+        response: {
+          id: responseId,
+          usage: { ...usage, total_tokens: usage.input_tokens + usage.output_tokens, input_tokens_details: null, output_tokens_details: null },
+        },
+      });
+      res.end();
+    };
+    if (!step.delayMs) return finish();
+    // Held like a stalled stream meanwhile, so that close() ends it.
+    this.stalled.add(res);
+    setTimeout(finish, step.delayMs).unref();
   }
 }
 

@@ -28,6 +28,8 @@ const ROOTS = [
   'v2/TurnStartResponse',
   'v2/TurnInterruptParams',
   'v2/TurnInterruptResponse',
+  'v2/TurnSteerParams',
+  'v2/TurnSteerResponse',
   'v2/CommandExecutionRequestApprovalResponse',
   'v2/FileChangeRequestApprovalResponse',
   'v2/PermissionsRequestApprovalResponse',

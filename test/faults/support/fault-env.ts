@@ -138,6 +138,8 @@ export class FaultEnv {
       FEISHU_APP_ID: this.feishu.appId,
       FEISHU_APP_SECRET: this.feishu.appSecret,
       FEISHU_BASE_URL: this.feishu.baseUrl,
+      // These suites count each completion by its own uuid; progress cards are tested on their own.
+      CODEX_BRIDGE_PROGRESS: 'none',
       HERMES_WEBHOOK_URL: this.hermes.routeUrl(),
       HERMES_WEBHOOK_SECRET: this.hermes.secret,
       FAULT_WORKFLOW_BUNDLE: await workflowBundle(this.scratch),

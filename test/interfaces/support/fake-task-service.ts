@@ -1,6 +1,7 @@
 // A TaskServiceApi that records every call and answers from an in-memory map, so the edges (CLI,
 // HTTP API) can be tested for what they send and how they translate answers and errors.
 import type { TaskListFilter, TaskListPage } from '../../../src/store/task-store';
+import type { TaskEvent } from '../../../src/contract/task-events';
 import type { CreateScheduleRequest, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
 import type { ApprovalDecision, TaskDocument } from '../../../src/contract/task';
 import { newTaskDocument } from '../../../src/contract/task';
@@ -73,6 +74,15 @@ export class FakeTaskService implements TaskServiceApi {
   async reply(taskId: string, prompt: string): Promise<TaskDocument> {
     this.record('reply', taskId, prompt);
     return this.get(taskId);
+  }
+
+  /** Events a test sets per task; `events` yields them. */
+  readonly taskEvents = new Map<string, TaskEvent[]>();
+
+  async *events(taskId: string, options: { follow?: boolean } = {}): AsyncGenerator<TaskEvent> {
+    this.record('events', taskId, options);
+    this.get(taskId);
+    for (const event of this.taskEvents.get(taskId) ?? []) yield event;
   }
 
   async notifyCompleted(options: { dryRun?: boolean; retryFailed?: boolean }): Promise<WatcherReport> {

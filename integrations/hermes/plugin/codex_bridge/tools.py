@@ -181,9 +181,10 @@ ANSWER_SCHEMA = _schema(
 
 REPLY_SCHEMA = _schema(
     "codex_task_reply",
-    "Send a follow-up prompt to a codex-bridge task: a new Codex turn in the same thread, so it "
-    "keeps the context of the earlier turns (e.g. \"now add tests for it\"). The result is notified "
-    "like the first one; if the task cannot take a follow-up now, the bridge says why.",
+    "Send a follow-up prompt to a codex-bridge task, in the same Codex thread, so it keeps the "
+    "context of the earlier turns (e.g. \"now add tests for it\"). While a turn runs, Codex gets "
+    "it inside that turn when it can, otherwise as the next turn (queued_replies in the answer); "
+    "once the task has finished it starts a new turn. The result is notified like the first one.",
     {
         "task_id": _TASK_ID,
         "prompt": _string("The follow-up instructions for Codex.", minLength=1, maxLength=MAX_PROMPT_LENGTH),
