@@ -10,10 +10,22 @@ import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = builtinModules.flatMap((name) => [name, `node:${name}`]);
 const notInWorkflows = {
-  paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code is replayed in a sandbox: no Node built-ins.', allowTypeImports: true })),
+  paths: nodeBuiltins.map((name) => ({
+    name,
+    message: 'Workflow code is replayed in a sandbox: no Node built-ins.',
+    allowTypeImports: true,
+  })),
   patterns: [
     {
-      group: ['mongodb', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing', 'fastify', '@larksuiteoapi/*'],
+      group: [
+        'mongodb',
+        '@temporalio/client',
+        '@temporalio/worker',
+        '@temporalio/activity',
+        '@temporalio/testing',
+        'fastify',
+        '@larksuiteoapi/*',
+      ],
       message: 'Workflow code runs no I/O: side effects belong in activities/.',
       allowTypeImports: true,
     },
@@ -22,7 +34,16 @@ const notInWorkflows = {
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', '.tools/', '.data/', '.bench-build/', 'coverage/', 'activities/codex/protocol/', 'test/replay/histories/'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      '.tools/',
+      '.data/',
+      '.bench-build/',
+      'coverage/',
+      'activities/codex/protocol/',
+      'test/replay/histories/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -31,7 +52,10 @@ export default tseslint.config(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       'object-shorthand': ['error', 'always'],
     },
   },
@@ -61,7 +85,14 @@ export default tseslint.config(
         'error',
         {
           ...notInWorkflows,
-          patterns: [...notInWorkflows.patterns, { regex: '^\\.\\./', message: 'The contract imports nothing but itself (types aside).', allowTypeImports: true }],
+          patterns: [
+            ...notInWorkflows.patterns,
+            {
+              regex: '^\\.\\./',
+              message: 'The contract imports nothing but itself (types aside).',
+              allowTypeImports: true,
+            },
+          ],
         },
       ],
     },
@@ -69,7 +100,15 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,

@@ -4,7 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { withNotificationSent, type TaskDocument } from '../src/contract/task';
 import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
-import { createDeliverNotificationActivity, type DeliverNotificationInput, type DeliverNotificationResult } from './notify/deliver-notification';
+import {
+  createDeliverNotificationActivity,
+  type DeliverNotificationInput,
+  type DeliverNotificationResult,
+} from './notify/deliver-notification';
 import type { Notifier } from './notify/notifier';
 import { createWorktreeActivities, type WorktreeSettings } from './workspace/git-worktree';
 
@@ -34,7 +38,11 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const deliver = createDeliverNotificationActivity({ notifier: deps.notifier, uiUrl: deps.uiUrl, namespace: deps.namespace });
+  const deliver = createDeliverNotificationActivity({
+    notifier: deps.notifier,
+    uiUrl: deps.uiUrl,
+    namespace: deps.namespace,
+  });
   const write = async (doc: TaskDocument): Promise<void> => {
     const outcome = await deps.store.applyMirror(doc);
     deps.onMirrored?.(doc, outcome);
@@ -88,9 +96,19 @@ const MIRROR_AFTER_DELIVERY_MS = 5_000;
 const MIRROR_SETTLE_MS = 2_000;
 
 /** Writes `doc` until it is stored or `stop` aborts; a write the store refuses is tried again with backoff. */
-async function writeUntil(write: (doc: TaskDocument) => Promise<void>, doc: TaskDocument, stop: AbortSignal): Promise<void> {
+async function writeUntil(
+  write: (doc: TaskDocument) => Promise<void>,
+  doc: TaskDocument,
+  stop: AbortSignal,
+): Promise<void> {
   for (let delayMs = 500; !stop.aborted; delayMs = Math.min(delayMs * 2, 30_000)) {
-    if (await write(doc).then(() => true, () => false)) return;
+    if (
+      await write(doc).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delayMs);
       stop.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });

@@ -38,8 +38,10 @@ export function createProgressMessenger(options: ProgressMessengerOptions): Prog
       return null;
     }
     const feishu = options.feishu;
-    if (target.kind === 'feishu' && feishu) return throttled(taskId, turn, minIntervalMs, feishuCard(feishu, target.chatId, taskId, turn));
-    if (target.kind === 'webhook' && options.webhook) return throttled(taskId, turn, minIntervalMs, webhookEvents(options.webhook, target.url, taskId, turn));
+    if (target.kind === 'feishu' && feishu)
+      return throttled(taskId, turn, minIntervalMs, feishuCard(feishu, target.chatId, taskId, turn));
+    if (target.kind === 'webhook' && options.webhook)
+      return throttled(taskId, turn, minIntervalMs, webhookEvents(options.webhook, target.url, taskId, turn));
     return null;
   };
 }
@@ -67,7 +69,12 @@ function feishuCard(call: FeishuCall, chatId: string, taskId: string, turn: numb
   };
 }
 
-function webhookEvents(options: { secret?: string; timeoutMs: number }, url: string, taskId: string, turn: number): Show {
+function webhookEvents(
+  options: { secret?: string; timeoutMs: number },
+  url: string,
+  taskId: string,
+  turn: number,
+): Show {
   const messageKey = progressKey(taskId, turn);
   return async (p) => {
     const body = JSON.stringify({
@@ -79,7 +86,10 @@ function webhookEvents(options: { secret?: string; timeoutMs: number }, url: str
       progress: { current: p.current, plan: p.plan, commands: p.commands, files: p.files, tokens: p.tokens },
     });
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const headers: Record<string, string> = { 'idempotency-key': `${messageKey}:${p.events}`, 'x-codex-bridge-timestamp': timestamp };
+    const headers: Record<string, string> = {
+      'idempotency-key': `${messageKey}:${p.events}`,
+      'x-codex-bridge-timestamp': timestamp,
+    };
     if (options.secret) headers['x-codex-bridge-signature'] = signTimestamped(options.secret, timestamp, body);
     const answer = await postRaw(url, body, headers, options.timeoutMs);
     if (answer.status >= 300) throw new Error(`HTTP ${answer.status}`);

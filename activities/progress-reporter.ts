@@ -25,7 +25,10 @@ export function createProgressReporter(minIntervalMs = 5000): ProgressReporter {
     if (last.size > 10_000) last.delete(last.keys().next().value as string);
     // Best effort: progress is decoration; a lost signal changes nothing the user relies on.
     try {
-      activity.client.workflow.getHandle(taskId).signal(codexProgressSignal, payload).catch(() => undefined);
+      activity.client.workflow
+        .getHandle(taskId)
+        .signal(codexProgressSignal, payload)
+        .catch(() => undefined);
     } catch {
       // An activity without a client (a test environment) has no workflow to tell.
     }

@@ -42,7 +42,12 @@ export function createReplyRelay(options: { retryDelayMs?: number } = {}): Reply
       },
       settle(replyId, steered, reason) {
         const updateId = `${prefix}-settle-${replyId}`;
-        return retrying(() => handle().executeUpdate(settleReplyUpdate, { args: [{ reply_id: replyId, steered, ...(reason ? { reason } : {}) }], updateId }));
+        return retrying(() =>
+          handle().executeUpdate(settleReplyUpdate, {
+            args: [{ reply_id: replyId, steered, ...(reason ? { reason } : {}) }],
+            updateId,
+          }),
+        );
       },
     };
   };

@@ -13,7 +13,11 @@ import type { CodexRequest, RequestAnswer } from '../src/contract/task';
 import { askPersonUpdate } from '../src/contract/messages';
 
 /** Asks a person through the task's workflow; resolves with their (or the deadline's) answer. */
-export type RequestRelay = (taskId: string, request: CodexRequest, options: { signal: AbortSignal; activity: Context }) => Promise<RequestAnswer>;
+export type RequestRelay = (
+  taskId: string,
+  request: CodexRequest,
+  options: { signal: AbortSignal; activity: Context },
+) => Promise<RequestAnswer>;
 
 export function createRequestRelay(options: { retryDelayMs?: number } = {}): RequestRelay {
   const retryDelayMs = options.retryDelayMs ?? 1000;

@@ -16,7 +16,10 @@ export interface TaskEventWriter {
   put(log: TaskEventLog): Promise<void>;
 }
 
-export function createTurnEventPublisher(store: TaskEventWriter, options: { flushMs?: number; keep?: number } = {}): TurnEventPublisher {
+export function createTurnEventPublisher(
+  store: TaskEventWriter,
+  options: { flushMs?: number; keep?: number } = {},
+): TurnEventPublisher {
   const flushMs = options.flushMs ?? 200;
   const keep = options.keep ?? 200;
   return (taskId, turn, attempt) => {
@@ -32,7 +35,14 @@ export function createTurnEventPublisher(store: TaskEventWriter, options: { flus
       timer = null;
       dirty = false;
       lastWriteAt = Date.now();
-      const log: TaskEventLog = { task_id: taskId, turn, attempt, events: events.slice(), ended, updated_at: new Date().toISOString() };
+      const log: TaskEventLog = {
+        task_id: taskId,
+        turn,
+        attempt,
+        events: events.slice(),
+        ended,
+        updated_at: new Date().toISOString(),
+      };
       writing = store
         .put(log)
         .catch(() => undefined)

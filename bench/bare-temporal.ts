@@ -15,7 +15,10 @@ export interface BareResult {
 
 export async function benchBareTemporal(env: BenchEnv, count: number): Promise<BareResult> {
   const taskQueue = `bare-${randomUUID().slice(0, 6)}`;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows/bare-workflow'), logger: quietLogger });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows/bare-workflow'),
+    logger: quietLogger,
+  });
   const connection = await NativeConnection.connect({ address: env.temporal.address });
   const worker = await Worker.create({
     connection,
@@ -53,4 +56,11 @@ async function runBare(env: BenchEnv, taskQueue: string, count: number): Promise
   return { tasks: count, seconds, tasksPerSecond: count / seconds };
 }
 
-const quietLogger = { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+};

@@ -15,14 +15,18 @@ const WARMUP = 2;
 
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 15);
-  const model = await ScriptedModel.start(() => ({ items: [{ type: 'message', text: 'pong', phase: 'final_answer' }] }));
+  const model = await ScriptedModel.start(() => ({
+    items: [{ type: 'message', text: 'pong', phase: 'final_answer' }],
+  }));
   const env = await makeCodexEnv({ modelUrl: model.url });
   try {
     const runner = env.runner();
-    const viaRunner = () => timed(async () => {
-      const result = await runner.runTurn(env.turnInput({ prompt: 'ping' }));
-      if (result.status !== 'completed') throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
-    });
+    const viaRunner = () =>
+      timed(async () => {
+        const result = await runner.runTurn(env.turnInput({ prompt: 'ping' }));
+        if (result.status !== 'completed')
+          throw new Error(`runner turn ended ${result.status}: ${result.error?.message}`);
+      });
     const raw = () => timed(() => rawTurn(runner, env.workDir));
 
     for (let i = 0; i < WARMUP; i++) {
@@ -44,8 +48,12 @@ async function main(): Promise<void> {
     const r = median(runnerMs);
     const b = median(rawMs);
     console.log(`one-message turn, N=${n} each (interleaved, after ${WARMUP} warm-up rounds)`);
-    console.log(`  raw app-server loop   median ${b.toFixed(1)} ms   (min ${Math.min(...rawMs).toFixed(1)}, max ${Math.max(...rawMs).toFixed(1)})`);
-    console.log(`  CodexRunner.runTurn   median ${r.toFixed(1)} ms   (min ${Math.min(...runnerMs).toFixed(1)}, max ${Math.max(...runnerMs).toFixed(1)})`);
+    console.log(
+      `  raw app-server loop   median ${b.toFixed(1)} ms   (min ${Math.min(...rawMs).toFixed(1)}, max ${Math.max(...rawMs).toFixed(1)})`,
+    );
+    console.log(
+      `  CodexRunner.runTurn   median ${r.toFixed(1)} ms   (min ${Math.min(...runnerMs).toFixed(1)}, max ${Math.max(...runnerMs).toFixed(1)})`,
+    );
     const diff = r - b;
     console.log(`  ratio runner/raw      ${(r / b).toFixed(3)}   (${diff >= 0 ? '+' : ''}${diff.toFixed(1)} ms)`);
   } finally {

@@ -47,19 +47,26 @@ export function standInCodex(delayMs: number, completedAt: Map<string, number>) 
   };
 }
 
-export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<LatencyResult> {
+export async function benchLatency(
+  env: BenchEnv,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<LatencyResult> {
   const config = env.config('latency');
   const { service } = await env.service(config);
   const completedAt = new Map<string, number>();
   const recorder = new DeliveryRecorder();
   const watcherStore = await TaskStore.connect(config.mongo.uri, `${config.mongo.db}_watcher`);
   const samples = new Map<string, number[]>(); // `${mode}@${c}` → latencies
-  const add = (mode: string, c: number, values: number[]) => samples.set(`${mode}@${c}`, [...(samples.get(`${mode}@${c}`) ?? []), ...values]);
+  const add = (mode: string, c: number, values: number[]) =>
+    samples.set(`${mode}@${c}`, [...(samples.get(`${mode}@${c}`) ?? []), ...values]);
   const cwd = env.dir;
 
   const bridgeRound = async (c: number): Promise<number[]> => {
     const ids = Array.from({ length: c }, () => `lat-${c}-${randomUUID().slice(0, 8)}`);
-    await Promise.all(ids.map((task_id) => service.start({ task_id, prompt: 'benchmark turn', cwd, notify_target: 'local' })));
+    await Promise.all(
+      ids.map((task_id) => service.start({ task_id, prompt: 'benchmark turn', cwd, notify_target: 'local' })),
+    );
     const delivered = await Promise.all(ids.map((id) => recorder.wait(id, 120_000)));
     return ids.map((id, i) => delivered[i]! - completedAt.get(id)!);
   };
@@ -99,29 +106,35 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
         throw err;
       }),
   };
-  await env.withWorker(config, { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier, store: countingStore }, async () => {
-    // Warm-up: connections, caches, the worker's first workflow tasks.
-    for (let i = 0; i < 3; i++) await bridgeRound(5);
-    for (const intervalMs of opts.watcherIntervalsMs) await watcherRound(5, intervalMs);
+  await env.withWorker(
+    config,
+    { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier, store: countingStore },
+    async () => {
+      // Warm-up: connections, caches, the worker's first workflow tasks.
+      for (let i = 0; i < 3; i++) await bridgeRound(5);
+      for (const intervalMs of opts.watcherIntervalsMs) await watcherRound(5, intervalMs);
 
-    const levels: [number, number][] = [
-      [1, opts.latencySamples1],
-      [20, opts.latencyRounds20],
-      [100, opts.latencyRounds100],
-    ];
-    for (const [c, rounds] of levels) {
-      const started = Date.now();
-      level = c;
-      bridgeMirrorFailures[c] = 0;
-      for (let r = 0; r < rounds; r++) {
-        // Interleaved, so that machine noise hits both approaches alike. At concurrency 1 the
-        // watcher takes a sample for every ~3 bridge samples (each of its samples costs seconds).
-        add('bridge', c, await bridgeRound(c));
-        if (c > 1 || r % 3 === 0) for (const intervalMs of opts.watcherIntervalsMs) add(`watcher ${intervalMs / 1000} s`, c, await watcherRound(c, intervalMs));
+      const levels: [number, number][] = [
+        [1, opts.latencySamples1],
+        [20, opts.latencyRounds20],
+        [100, opts.latencyRounds100],
+      ];
+      for (const [c, rounds] of levels) {
+        const started = Date.now();
+        level = c;
+        bridgeMirrorFailures[c] = 0;
+        for (let r = 0; r < rounds; r++) {
+          // Interleaved, so that machine noise hits both approaches alike. At concurrency 1 the
+          // watcher takes a sample for every ~3 bridge samples (each of its samples costs seconds).
+          add('bridge', c, await bridgeRound(c));
+          if (c > 1 || r % 3 === 0)
+            for (const intervalMs of opts.watcherIntervalsMs)
+              add(`watcher ${intervalMs / 1000} s`, c, await watcherRound(c, intervalMs));
+        }
+        log(`latency at concurrency ${c}: ${rounds} rounds in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
-      log(`latency at concurrency ${c}: ${rounds} rounds in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }
-  });
+    },
+  );
   await watcherStore.close();
   await mirrorStore.close();
 
@@ -131,21 +144,27 @@ export async function benchLatency(env: BenchEnv, opts: BenchOptions, log: (line
   const noMirrorService = (await env.service(noMirror)).service;
   const noMirrorRound = async (c: number): Promise<number[]> => {
     const ids = Array.from({ length: c }, () => `latnm-${c}-${randomUUID().slice(0, 8)}`);
-    await Promise.all(ids.map((task_id) => noMirrorService.start({ task_id, prompt: 'benchmark turn', cwd, notify_target: 'local' })));
+    await Promise.all(
+      ids.map((task_id) => noMirrorService.start({ task_id, prompt: 'benchmark turn', cwd, notify_target: 'local' })),
+    );
     const delivered = await Promise.all(ids.map((id) => recorder.wait(id, 120_000)));
     return ids.map((id, i) => delivered[i]! - completedAt.get(id)!);
   };
   const noopStore = { applyMirror: async () => 'applied' as const };
-  await env.withWorker(noMirror, { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier, store: noopStore }, async () => {
-    for (let i = 0; i < 3; i++) await noMirrorRound(5);
-    for (const [c, rounds] of [
-      [1, Math.ceil(opts.latencySamples1 / 2)],
-      [20, opts.latencyRounds20],
-      [100, opts.latencyRounds100],
-    ] as const) {
-      for (let r = 0; r < rounds; r++) add('bridge, no-op mirror', c, await noMirrorRound(c));
-    }
-  });
+  await env.withWorker(
+    noMirror,
+    { runCodexTurn: standInCodex(opts.standInMs, completedAt), notifier: recorder.notifier, store: noopStore },
+    async () => {
+      for (let i = 0; i < 3; i++) await noMirrorRound(5);
+      for (const [c, rounds] of [
+        [1, Math.ceil(opts.latencySamples1 / 2)],
+        [20, opts.latencyRounds20],
+        [100, opts.latencyRounds100],
+      ] as const) {
+        for (let r = 0; r < rounds; r++) add('bridge, no-op mirror', c, await noMirrorRound(c));
+      }
+    },
+  );
 
   const rows: LatencyRow[] = [];
   for (const [key, values] of samples) {
@@ -174,7 +193,12 @@ async function mirrorWithRetry(write: () => Promise<unknown>): Promise<void> {
 }
 
 /** Runs the watcher every `intervalMs` (fixed rate) until stopped; a failed scan is retried at the next tick, as a cron job would be. */
-function startPoller(store: TaskStore, recorder: DeliveryRecorder, intervalMs: number, firstScanAfterMs: number): { stop(): Promise<void> } {
+function startPoller(
+  store: TaskStore,
+  recorder: DeliveryRecorder,
+  intervalMs: number,
+  firstScanAfterMs: number,
+): { stop(): Promise<void> } {
   let stopped = false;
   let wake: (() => void) | null = null;
   const loop = (async () => {
@@ -187,7 +211,9 @@ function startPoller(store: TaskStore, recorder: DeliveryRecorder, intervalMs: n
         };
       });
       if (stopped) return;
-      await notifyCompleted({ store, notifier: recorder.notifier }).catch(() => void (watcherStoreErrors.failedScans += 1));
+      await notifyCompleted({ store, notifier: recorder.notifier }).catch(
+        () => void (watcherStoreErrors.failedScans += 1),
+      );
       if (now() > tick + intervalMs) tick = now() - intervalMs; // a scan longer than the interval: the next one starts at once
     }
   })();

@@ -56,7 +56,8 @@ export async function benchList(env: BenchEnv, opts: BenchOptions, log: (line: s
         await collection.insertMany(docs, { ordered: false });
         seedMs += now() - t;
         seeded += n;
-        if (seeded % 20_000 === 0) log(`list: seeded ${seeded} documents (${(seeded / (seedMs / 1000)).toFixed(0)} docs/s)`);
+        if (seeded % 20_000 === 0)
+          log(`list: seeded ${seeded} documents (${(seeded / (seedMs / 1000)).toFixed(0)} docs/s)`);
       }
       if (seeded === 0) break;
       const kinds: [string, { status?: TaskStatus }][] = [
@@ -86,7 +87,14 @@ export async function benchList(env: BenchEnv, opts: BenchOptions, log: (line: s
     await mongo.close();
     await store.close();
   }
-  return { target: opts.listDocs, seeded, seedSeconds: seedMs / 1000, docsPerSecond: seeded / (seedMs / 1000), budgetExhausted, rows };
+  return {
+    target: opts.listDocs,
+    seeded,
+    seedSeconds: seedMs / 1000,
+    docsPerSecond: seeded / (seedMs / 1000),
+    budgetExhausted,
+    rows,
+  };
 }
 
 const STATUSES: [TaskStatus, number][] = [
@@ -114,9 +122,29 @@ export function storedDoc(i: number, base: number): Record<string, unknown> & { 
         summary: `${status} · 2 commands · 1 file changed · Fixed the flaky test in src/module-${i % 97}.ts`,
         thread_id: `thr_${i.toString(36)}`,
         turn_id: `turn_${i.toString(36)}`,
-        usage: { input_tokens: 12000, cached_input_tokens: 8000, output_tokens: 900, reasoning_output_tokens: 300, total_tokens: 12900 },
-        commands: [{ command: 'npm test', exit_code: 0, status: 'completed', output: 'Tests: 42 passed, 42 total', duration_ms: 5300 }],
-        file_changes: [{ path: `src/module-${i % 97}.ts`, kind: 'update', diff: '@@ -1,3 +1,3 @@\n-  retry()\n+  await closed; retry()\n' }],
+        usage: {
+          input_tokens: 12000,
+          cached_input_tokens: 8000,
+          output_tokens: 900,
+          reasoning_output_tokens: 300,
+          total_tokens: 12900,
+        },
+        commands: [
+          {
+            command: 'npm test',
+            exit_code: 0,
+            status: 'completed',
+            output: 'Tests: 42 passed, 42 total',
+            duration_ms: 5300,
+          },
+        ],
+        file_changes: [
+          {
+            path: `src/module-${i % 97}.ts`,
+            kind: 'update',
+            diff: '@@ -1,3 +1,3 @@\n-  retry()\n+  await closed; retry()\n',
+          },
+        ],
         diff: null,
       }
     : null;

@@ -22,12 +22,24 @@ import { approveUpdate, getTaskQuery } from '../src/contract/messages';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
 const WINDOW_S = Number(process.argv[2] ?? 20);
-const OPERATIONS = ['QueryWorkflow', 'SignalWorkflowExecution', 'UpdateWorkflowExecution', 'PollWorkflowExecutionUpdate', 'RecordActivityTaskHeartbeat'];
+const OPERATIONS = [
+  'QueryWorkflow',
+  'SignalWorkflowExecution',
+  'UpdateWorkflowExecution',
+  'PollWorkflowExecutionUpdate',
+  'RecordActivityTaskHeartbeat',
+];
 
 /** A Codex turn that asks for one approval through the activity's hook, then completes. */
 const askingRunner = {
   async runTurn(input: CodexTurnInput, hooks: Parameters<CodexRunner['runTurn']>[1] = {}): Promise<CodexTurnResult> {
-    const request = { request_id: `${input.taskId}-t1-r1`, kind: 'command_approval' as const, summary: 'Run `ls`', details: 'Command: ls', attempt: 1 };
+    const request = {
+      request_id: `${input.taskId}-t1-r1`,
+      kind: 'command_approval' as const,
+      summary: 'Run `ls`',
+      details: 'Command: ls',
+      attempt: 1,
+    };
     const answer = await hooks.onServerRequest!(request, new AbortController().signal);
     return {
       status: 'completed',
@@ -62,24 +74,74 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-bridge-request-wait-'));
   const [port, metricsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--metrics-port', String(metricsPort), '--http-port', String(httpPort)];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--headless',
+    '--metrics-port',
+    String(metricsPort),
+    '--http-port',
+    String(httpPort),
+  ];
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
-  const temporal = new ManagedProcess({ name: 'temporal', command: requireTool(TEMPORAL_CLI, 'The Temporal CLI'), args, logFile: path.join(dir, 'temporal.log') });
+  const temporal = new ManagedProcess({
+    name: 'temporal',
+    command: requireTool(TEMPORAL_CLI, 'The Temporal CLI'),
+    args,
+    logFile: path.join(dir, 'temporal.log'),
+  });
   try {
     await waitForPort('127.0.0.1', port, 60_000, () => temporal.alive);
     const address = `127.0.0.1:${port}`;
     const connection = await connectWhenReady(address);
     const client = new Client({ connection });
-    const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: 'request-wait', CODEX_BRIDGE_LOCAL_INBOX: path.join(dir, 'inbox.jsonl') });
+    const config = loadConfig({
+      ...process.env,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: 'request-wait',
+      CODEX_BRIDGE_LOCAL_INBOX: path.join(dir, 'inbox.jsonl'),
+    });
     const runCodexTurn = createRunCodexTurnActivity(askingRunner, { relay: createRequestRelay() });
     const { worker, close } = await createBridgeWorker(config, {
-      deps: { runCodexTurn, notifier: async () => ({ channel: 'local', deliveredAt: new Date().toISOString(), messageId: null, duplicate: false }), store: { applyMirror: async () => 'applied' } },
+      deps: {
+        runCodexTurn,
+        notifier: async () => ({
+          channel: 'local',
+          deliveredAt: new Date().toISOString(),
+          messageId: null,
+          duplicate: false,
+        }),
+        store: { applyMirror: async () => 'applied' },
+      },
     });
     try {
       await worker.runUntil(async () => {
-        const task = newTaskDocument({ task_id: 'waiting-task', prompt: 'p', cwd: dir, model: null, sandbox: 'read-only', approval_policy: 'untrusted', notify_target: 'local', created_at: new Date().toISOString() });
-        const input: TaskWorkflowInput = { task, prompt: 'p', turn_timeout_ms: 3_600_000, request_timeout_ms: 3_600_000, server_request_policy: 'ask' };
-        const handle = await client.workflow.start('codexTaskWorkflow', { taskQueue: 'request-wait', workflowId: task.task_id, args: [input] });
+        const task = newTaskDocument({
+          task_id: 'waiting-task',
+          prompt: 'p',
+          cwd: dir,
+          model: null,
+          sandbox: 'read-only',
+          approval_policy: 'untrusted',
+          notify_target: 'local',
+          created_at: new Date().toISOString(),
+        });
+        const input: TaskWorkflowInput = {
+          task,
+          prompt: 'p',
+          turn_timeout_ms: 3_600_000,
+          request_timeout_ms: 3_600_000,
+          server_request_policy: 'ask',
+        };
+        const handle = await client.workflow.start('codexTaskWorkflow', {
+          taskQueue: 'request-wait',
+          workflowId: task.task_id,
+          args: [input],
+        });
         for (;;) {
           const doc: TaskDocument = await handle.query(getTaskQuery);
           if (doc.pending_requests.length > 0) break;
@@ -89,9 +151,16 @@ async function main(): Promise<void> {
         const before = await requests(metricsPort);
         await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
         const after = await requests(metricsPort);
-        process.stdout.write(`one task waiting for a person, ${WINDOW_S} s window, requests per second at the Temporal frontend:\n`);
-        for (const op of OPERATIONS) process.stdout.write(`  ${op.padEnd(28)} ${(((after.get(op) ?? 0) - (before.get(op) ?? 0)) / WINDOW_S).toFixed(2)}\n`);
-        await handle.executeUpdate(approveUpdate, { args: [{ request_id: `${task.task_id}-t1-r1`, decision: 'accept' }] });
+        process.stdout.write(
+          `one task waiting for a person, ${WINDOW_S} s window, requests per second at the Temporal frontend:\n`,
+        );
+        for (const op of OPERATIONS)
+          process.stdout.write(
+            `  ${op.padEnd(28)} ${(((after.get(op) ?? 0) - (before.get(op) ?? 0)) / WINDOW_S).toFixed(2)}\n`,
+          );
+        await handle.executeUpdate(approveUpdate, {
+          args: [{ request_id: `${task.task_id}-t1-r1`, decision: 'accept' }],
+        });
         const final: TaskDocument = await handle.result();
         process.stdout.write(`the task then ended ${final.status} with "${final.result?.final_message}"\n`);
       });

@@ -17,7 +17,14 @@ import { benchList, type ListResult } from './list-query';
 import { benchOverhead, OVERHEAD_PATHS, type OverheadPath, type OverheadResult } from './overhead';
 import { benchRss, type RssResult } from './rss';
 import { benchStore, renderStore, storeSummary, type StoreResult } from './store';
-import { BARE_TEMPORAL, BRIDGE_CEILING, CLUSTER_CEILING_LABEL, CODEX_MODES, benchThroughput, type ThroughputRow } from './throughput';
+import {
+  BARE_TEMPORAL,
+  BRIDGE_CEILING,
+  CLUSTER_CEILING_LABEL,
+  CODEX_MODES,
+  benchThroughput,
+  type ThroughputRow,
+} from './throughput';
 
 interface Results {
   latency?: LatencyResult;
@@ -193,7 +200,10 @@ function render(
     }
     const onCluster = r.throughput.find((t) => t.label === CLUSTER_CEILING_LABEL);
     if (ceiling && onCluster) {
-      summary.push(['… on temporal-server (PostgreSQL, mTLS)', `${onCluster.tasksPerSecond.toFixed(1)} tasks/s (${ratio(onCluster.tasksPerSecond / ceiling.tasksPerSecond)} the dev server's)`]);
+      summary.push([
+        '… on temporal-server (PostgreSQL, mTLS)',
+        `${onCluster.tasksPerSecond.toFixed(1)} tasks/s (${ratio(onCluster.tasksPerSecond / ceiling.tasksPerSecond)} the dev server's)`,
+      ]);
     }
   }
   for (const x of r.rss ?? []) {

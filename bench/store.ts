@@ -49,7 +49,11 @@ export async function benchStore(env: BenchEnv, opts: BenchOptions, log: (line: 
   try {
     for (const build of STORE_BUILDS) {
       const dataDir = path.join(env.dir, `store-${build}`);
-      const server = await startFerretDb({ dataDir, logFile: `${dataDir}.log`, binary: build === 'stock' ? FERRETDB_STOCK : undefined });
+      const server = await startFerretDb({
+        dataDir,
+        logFile: `${dataDir}.log`,
+        binary: build === 'stock' ? FERRETDB_STOCK : undefined,
+      });
       const store = await TaskStore.connect(server.uri, 'bench_store'); // creates the production indexes
       const mongo = await MongoClient.connect(server.uri);
       sides.push({ build, server, store, mongo });
@@ -60,7 +64,11 @@ export async function benchStore(env: BenchEnv, opts: BenchOptions, log: (line: 
       const t = Date.now();
       for (; seeded < size; seeded += BATCH) {
         const docs = Array.from({ length: Math.min(BATCH, size - seeded) }, (_, i) => storedDoc(seeded + i, BASE));
-        await Promise.all(sides.map((s) => s.mongo.db('bench_store').collection<{ _id: string }>('tasks').insertMany(docs, { ordered: false })));
+        await Promise.all(
+          sides.map((s) =>
+            s.mongo.db('bench_store').collection<{ _id: string }>('tasks').insertMany(docs, { ordered: false }),
+          ),
+        );
       }
       log(`store: seeded both builds to ${size} documents in ${((Date.now() - t) / 1000).toFixed(0)} s`);
       const pick = () => Math.floor(Math.random() * size);
@@ -103,18 +111,24 @@ function asTask({ _id, ...rest }: Record<string, unknown> & { _id: string }, ver
 }
 
 /** The report's section: both builds per metric and size, then the figures the store is held to. */
-export function renderStore(r: StoreResult, table: (header: string[], rows: string[][]) => string, ms: (v: number) => string, ratio: (v: number) => string): string[] {
+export function renderStore(
+  r: StoreResult,
+  table: (header: string[], rows: string[][]) => string,
+  ms: (v: number) => string,
+  ratio: (v: number) => string,
+): string[] {
   const out: string[] = ['## Embedded store: patched vs stock FerretDB', ''];
   out.push(
     '`TaskStore` as the bridge calls it on FerretDB 1.24.2/SQLite: **patched** is the build `scripts/setup` installs (with ' +
-      '`scripts/ferretdb/index-pushdown.patch`: equality, string ranges, the first sort key and the limit answered from SQLite\'s indexes), ' +
+      "`scripts/ferretdb/index-pushdown.patch`: equality, string ranges, the first sort key and the limit answered from SQLite's indexes), " +
       '**stock** the same version unpatched, both started side by side in this run, seeded alike with full-size task documents (`insertMany`, ' +
       `1 000 per batch) into collections with the production indexes. Per metric and size: one warm-up, then up to ${r.samples} sequential operations; ` +
       `the stock build stops after ${r.stockBudgetS} s (at least one operation, see n). **list**: newest 50 of the filter; **status**: one task by id; ` +
       '**mirror write**: `applyMirror` of a newer version of an existing task (the version-guarded upsert).',
     '',
   );
-  const find = (docs: number, metric: string, build: StoreBuild) => r.rows.find((x) => x.docs === docs && x.metric === metric && x.build === build);
+  const find = (docs: number, metric: string, build: StoreBuild) =>
+    r.rows.find((x) => x.docs === docs && x.metric === metric && x.build === build);
   const metrics = [...new Set(r.rows.map((x) => x.metric))];
   const rows: string[][] = [];
   for (const docs of r.sizes) {
@@ -135,14 +149,37 @@ export function renderStore(r: StoreResult, table: (header: string[], rows: stri
       ]);
     }
   }
-  out.push(table(['documents', 'operation', 'n', 'patched p50', 'patched p99', 'n', 'stock p50', 'stock p99', 'stock / patched (p50)'], rows), '');
+  out.push(
+    table(
+      [
+        'documents',
+        'operation',
+        'n',
+        'patched p50',
+        'patched p99',
+        'n',
+        'stock p50',
+        'stock p99',
+        'stock / patched (p50)',
+      ],
+      rows,
+    ),
+    '',
+  );
   const [smallest, largest] = [r.sizes[0]!, r.sizes[r.sizes.length - 1]!];
   const lines = metrics.map((metric) => {
     const a = find(smallest, metric, 'patched');
     const b = find(largest, metric, 'patched');
-    return a && b ? `${metric}: p99 ${ms(b.summary.p99)} at ${largest.toLocaleString('en-US')}, ${ratio(b.summary.p99 / a.summary.p99)} its p99 at ${smallest.toLocaleString('en-US')}` : '';
+    return a && b
+      ? `${metric}: p99 ${ms(b.summary.p99)} at ${largest.toLocaleString('en-US')}, ${ratio(b.summary.p99 / a.summary.p99)} its p99 at ${smallest.toLocaleString('en-US')}`
+      : '';
   });
-  out.push(`Patched build, from ${smallest.toLocaleString('en-US')} to ${largest.toLocaleString('en-US')} documents:`, '', ...lines.filter(Boolean).map((l) => `- ${l}`), '');
+  out.push(
+    `Patched build, from ${smallest.toLocaleString('en-US')} to ${largest.toLocaleString('en-US')} documents:`,
+    '',
+    ...lines.filter(Boolean).map((l) => `- ${l}`),
+    '',
+  );
   return out;
 }
 
@@ -154,5 +191,8 @@ export function storeSummary(r: StoreResult, ms: (v: number) => string): [string
   const status = at.find((x) => x.metric.startsWith('status'));
   const write = at.find((x) => x.metric.startsWith('mirror write'));
   if (!status || !write) return undefined;
-  return [`embedded store at ${largest.toLocaleString('en-US')} tasks, patched FerretDB (p99)`, `list ≤ ${ms(list)} (any filter), status ${ms(status.summary.p99)}, mirror write ${ms(write.summary.p99)}`];
+  return [
+    `embedded store at ${largest.toLocaleString('en-US')} tasks, patched FerretDB (p99)`,
+    `list ≤ ${ms(list)} (any filter), status ${ms(status.summary.p99)}, mirror write ${ms(write.summary.p99)}`,
+  ];
 }

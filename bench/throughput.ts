@@ -150,7 +150,11 @@ export const CLUSTER_CEILING_LABEL = 'bridge only, temporal-server on PostgreSQL
  * dev server's so both share the machine's state. Skipped, with a line, when the cluster tools
  * are not installed (./scripts/setup --test builds them).
  */
-async function clusterCeiling(env: BenchEnv, opts: BenchOptions, log: (line: string) => void): Promise<ThroughputRow | undefined> {
+async function clusterCeiling(
+  env: BenchEnv,
+  opts: BenchOptions,
+  log: (line: string) => void,
+): Promise<ThroughputRow | undefined> {
   if (!fs.existsSync(TEMPORAL_SERVER)) {
     log('throughput on temporal-server skipped: run ./scripts/setup --test to build it');
     return undefined;
@@ -164,12 +168,20 @@ async function clusterCeiling(env: BenchEnv, opts: BenchOptions, log: (line: str
     await setUpNamespace(connection, config.temporal.namespace);
     const store = await TaskStore.connect(config.mongo.uri, config.mongo.db);
     closers.push(() => store.close());
-    const service = new TaskService({ client: new Client({ connection, namespace: config.temporal.namespace }), store, config });
-    const recorder = new DeliveryRecorder();
-    const row = await env.withWorker(config, { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier }, async () => {
-      await runBatch(service, recorder, 20, env.dir, 'warm');
-      return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling-cluster');
+    const service = new TaskService({
+      client: new Client({ connection, namespace: config.temporal.namespace }),
+      store,
+      config,
     });
+    const recorder = new DeliveryRecorder();
+    const row = await env.withWorker(
+      config,
+      { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier },
+      async () => {
+        await runBatch(service, recorder, 20, env.dir, 'warm');
+        return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling-cluster');
+      },
+    );
     log(`throughput, bridge ceiling on temporal-server: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
     return { label: CLUSTER_CEILING_LABEL, concurrency: null, ...row };
   } finally {

@@ -86,10 +86,14 @@ const pemFile = optionalString.superRefine((file, ctx) => {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    ctx.addIssue({ code: 'custom', message: code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(error)})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(error)})`,
+    });
     return;
   }
-  if (!text.includes('-----BEGIN ')) ctx.addIssue({ code: 'custom', message: 'is not a PEM file (no -----BEGIN line)' });
+  if (!text.includes('-----BEGIN '))
+    ctx.addIssue({ code: 'custom', message: 'is not a PEM file (no -----BEGIN line)' });
 });
 
 const duration = (fallbackMs: number) =>
@@ -211,15 +215,28 @@ export const configSchema = z.object({
   CODEX_BRIDGE_PROGRESS: z
     .string()
     .default('feishu,webhook')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'none'))
-    .refine((list) => list.every((s) => s === 'feishu' || s === 'webhook'), 'must be a comma-separated list of feishu, webhook, or none')
-    .describe('Channels whose targets get a progress message per turn: feishu (a card edited in place), webhook (progress events); none: no progress.'),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '' && s !== 'none'),
+    )
+    .refine(
+      (list) => list.every((s) => s === 'feishu' || s === 'webhook'),
+      'must be a comma-separated list of feishu, webhook, or none',
+    )
+    .describe(
+      'Channels whose targets get a progress message per turn: feishu (a card edited in place), webhook (progress events); none: no progress.',
+    ),
   CODEX_BRIDGE_PROGRESS_OPT_OUT: z
     .string()
     .default('')
     .transform((v) => v.split(/\s+/).filter((s) => s !== ''))
     .describe('Notify targets (space-separated, as given to --notify-target) that get no progress messages.'),
-  CODEX_BRIDGE_PROGRESS_INTERVAL: duration(3000).refine((ms) => ms >= 1000, 'must be at least 1s (Feishu takes 5 edits per second per message)'),
+  CODEX_BRIDGE_PROGRESS_INTERVAL: duration(3000).refine(
+    (ms) => ms >= 1000,
+    'must be at least 1s (Feishu takes 5 edits per second per message)',
+  ),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -346,7 +363,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: c.CODEX_BRIDGE_REQUEST_TIMEOUT,
       quotaBackoffMs: c.CODEX_BRIDGE_QUOTA_BACKOFF,
     },
-    isolation: { defaultMode: c.CODEX_BRIDGE_ISOLATION, worktreeRoot: c.CODEX_BRIDGE_WORKTREE_ROOT, retentionMs: c.CODEX_BRIDGE_WORKTREE_RETENTION },
+    isolation: {
+      defaultMode: c.CODEX_BRIDGE_ISOLATION,
+      worktreeRoot: c.CODEX_BRIDGE_WORKTREE_ROOT,
+      retentionMs: c.CODEX_BRIDGE_WORKTREE_RETENTION,
+    },
     api: { addr: c.CODEX_BRIDGE_API_ADDR, token: c.CODEX_BRIDGE_API_TOKEN },
     metricsAddr: c.CODEX_BRIDGE_METRICS_ADDR,
     workflowCacheSize: c.CODEX_BRIDGE_WORKFLOW_CACHE,
@@ -371,7 +392,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       webhook: { secret: c.CODEX_BRIDGE_WEBHOOK_SECRET },
       timeoutMs: c.CODEX_BRIDGE_NOTIFY_TIMEOUT,
-      progress: { feishu: c.CODEX_BRIDGE_PROGRESS.includes('feishu'), webhook: c.CODEX_BRIDGE_PROGRESS.includes('webhook'), minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL, optOut: c.CODEX_BRIDGE_PROGRESS_OPT_OUT },
+      progress: {
+        feishu: c.CODEX_BRIDGE_PROGRESS.includes('feishu'),
+        webhook: c.CODEX_BRIDGE_PROGRESS.includes('webhook'),
+        minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL,
+        optOut: c.CODEX_BRIDGE_PROGRESS_OPT_OUT,
+      },
     },
   };
 }
@@ -380,16 +406,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function temporalSecurity(c: RawConfig): Pick<TemporalSettings, 'tls' | 'apiKey'> {
   if ((c.TEMPORAL_TLS_CERT_FILE === undefined) !== (c.TEMPORAL_TLS_KEY_FILE === undefined)) {
     const missing = c.TEMPORAL_TLS_CERT_FILE === undefined ? 'TEMPORAL_TLS_CERT_FILE' : 'TEMPORAL_TLS_KEY_FILE';
-    throw new ConfigError(`${missing} is missing: a client certificate (TEMPORAL_TLS_CERT_FILE) and its key (TEMPORAL_TLS_KEY_FILE) must be set together.`);
+    throw new ConfigError(
+      `${missing} is missing: a client certificate (TEMPORAL_TLS_CERT_FILE) and its key (TEMPORAL_TLS_KEY_FILE) must be set together.`,
+    );
   }
   const tls: TemporalTls = {
     ...(c.TEMPORAL_TLS_CA_FILE !== undefined ? { caFile: c.TEMPORAL_TLS_CA_FILE } : {}),
-    ...(c.TEMPORAL_TLS_CERT_FILE !== undefined ? { certFile: c.TEMPORAL_TLS_CERT_FILE, keyFile: c.TEMPORAL_TLS_KEY_FILE } : {}),
+    ...(c.TEMPORAL_TLS_CERT_FILE !== undefined
+      ? { certFile: c.TEMPORAL_TLS_CERT_FILE, keyFile: c.TEMPORAL_TLS_KEY_FILE }
+      : {}),
     ...(c.TEMPORAL_TLS_SERVER_NAME !== undefined ? { serverName: c.TEMPORAL_TLS_SERVER_NAME } : {}),
   };
   const implied = Object.keys(tls).length > 0 || c.TEMPORAL_API_KEY !== undefined;
   if (c.TEMPORAL_TLS === false && implied) {
-    const why = c.TEMPORAL_API_KEY !== undefined ? 'TEMPORAL_API_KEY is sent only over TLS' : 'the TEMPORAL_TLS_* files and server name need TLS';
+    const why =
+      c.TEMPORAL_API_KEY !== undefined
+        ? 'TEMPORAL_API_KEY is sent only over TLS'
+        : 'the TEMPORAL_TLS_* files and server name need TLS';
     throw new ConfigError(`TEMPORAL_TLS is false but ${why}: unset TEMPORAL_TLS or the TLS settings.`);
   }
   const on = c.TEMPORAL_TLS === true || implied;

@@ -24,20 +24,30 @@ export class CwdPolicyError extends Error {
  */
 export function checkCwd(cwd: string, allowedRoots: string[]): string {
   if (!path.isAbsolute(cwd)) {
-    throw new CwdPolicyError('missing', `The working directory ${JSON.stringify(cwd)} is not an absolute path: pass the full path of an existing directory.`);
+    throw new CwdPolicyError(
+      'missing',
+      `The working directory ${JSON.stringify(cwd)} is not an absolute path: pass the full path of an existing directory.`,
+    );
   }
   let real: string;
   try {
     real = fs.realpathSync(cwd);
   } catch {
-    throw new CwdPolicyError('missing', `The working directory ${cwd} does not exist: create it or pass an existing directory.`);
+    throw new CwdPolicyError(
+      'missing',
+      `The working directory ${cwd} does not exist: create it or pass an existing directory.`,
+    );
   }
   if (!fs.statSync(real).isDirectory()) {
-    throw new CwdPolicyError('missing', `The working directory ${cwd} is not a directory: pass a directory, not a file.`);
+    throw new CwdPolicyError(
+      'missing',
+      `The working directory ${cwd} is not a directory: pass a directory, not a file.`,
+    );
   }
   if (allowedRoots.length === 0) return real;
   const roots = allowedRoots.map(realRoot);
-  if (roots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep))) return real;
+  if (roots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)))
+    return real;
   throw new CwdPolicyError(
     'not_allowed',
     `The working directory ${cwd} is outside the allowed roots (${allowedRoots.join(path.delimiter)}): use a directory under one of them or extend CODEX_BRIDGE_ALLOWED_ROOTS.`,

@@ -8,7 +8,11 @@ import { isLoopbackHost, parseHostPort } from './api/bind-address';
 import type { Config } from './config';
 import { SEARCH_ATTRIBUTES } from './infra/tool-paths';
 import { hideUrlPassword } from './logging';
-import { describeTemporalSecurity, explainConnectFailure, temporalConnectionOptions } from './infra/temporal-connection';
+import {
+  describeTemporalSecurity,
+  explainConnectFailure,
+  temporalConnectionOptions,
+} from './infra/temporal-connection';
 
 export interface DoctorCheck {
   name: string;
@@ -75,15 +79,30 @@ export async function checkTemporal(config: Config, timeoutMs: number): Promise<
       await connection.withDeadline(deadline(), () => connection.workflowService.describeNamespace({ namespace }));
     } catch (error) {
       if (grpcCode(error) === 5) {
-        return [fail('temporal', `namespace "${namespace}" does not exist on ${address}: create it with \`temporal operator namespace create --namespace ${namespace}\`, or set TEMPORAL_NAMESPACE`)];
+        return [
+          fail(
+            'temporal',
+            `namespace "${namespace}" does not exist on ${address}: create it with \`temporal operator namespace create --namespace ${namespace}\`, or set TEMPORAL_NAMESPACE`,
+          ),
+        ];
       }
-      return [fail('temporal', `Temporal at ${address} did not describe namespace "${namespace}" (${errorText(error)}): check that the server is healthy`)];
+      return [
+        fail(
+          'temporal',
+          `Temporal at ${address} did not describe namespace "${namespace}" (${errorText(error)}): check that the server is healthy`,
+        ),
+      ];
     }
     const result: DoctorCheck[] = [
-      pass('temporal', `${address} over ${describeTemporalSecurity(config.temporal)}, namespace ${namespace}, task queue ${config.temporal.taskQueue}`),
+      pass(
+        'temporal',
+        `${address} over ${describeTemporalSecurity(config.temporal)}, namespace ${namespace}, task queue ${config.temporal.taskQueue}`,
+      ),
     ];
     try {
-      const { customAttributes } = await connection.withDeadline(deadline(), () => connection.operatorService.listSearchAttributes({ namespace }));
+      const { customAttributes } = await connection.withDeadline(deadline(), () =>
+        connection.operatorService.listSearchAttributes({ namespace }),
+      );
       const missing = SEARCH_ATTRIBUTES.filter((name) => !customAttributes || !(name in customAttributes));
       result.push(
         missing.length === 0
@@ -91,12 +110,17 @@ export async function checkTemporal(config: Config, timeoutMs: number): Promise<
           : fail(
               'search attributes',
               `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not registered in namespace ${namespace}: run \`codex-bridge init\`, or ${missing
-                .map((name) => `\`temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword\``)
+                .map(
+                  (name) =>
+                    `\`temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword\``,
+                )
                 .join(' and ')}`,
             ),
       );
     } catch (error) {
-      result.push(fail('search attributes', `could not list them (${errorText(error)}): check that the server is healthy`));
+      result.push(
+        fail('search attributes', `could not list them (${errorText(error)}): check that the server is healthy`),
+      );
     }
     return result;
   } finally {
@@ -109,13 +133,19 @@ export async function checkTemporal(config: Config, timeoutMs: number): Promise<
 export async function checkStore(config: Config, timeoutMs: number): Promise<DoctorCheck> {
   const shown = hideUrlPassword(config.mongo.uri);
   const { MongoClient } = await import('mongodb');
-  const client = new MongoClient(config.mongo.uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+  const client = new MongoClient(config.mongo.uri, {
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+  });
   try {
     await client.connect();
     await client.db(config.mongo.db).command({ ping: 1 });
     return pass('store', `${shown}, database ${config.mongo.db}`);
   } catch (error) {
-    return fail('store', `cannot reach the store at ${shown} (${errorText(error)}): start it with \`codex-bridge dev\`, or set MONGODB_URI to a running MongoDB`);
+    return fail(
+      'store',
+      `cannot reach the store at ${shown} (${errorText(error)}): start it with \`codex-bridge dev\`, or set MONGODB_URI to a running MongoDB`,
+    );
   } finally {
     await client.close().catch(() => undefined);
   }
@@ -135,14 +165,19 @@ export async function checkCodex(config: Config, timeoutMs: number): Promise<Doc
     ? 'set CODEX_BIN to a working codex binary, or unset it to use the @openai/codex dependency'
     : 'run ./scripts/setup (npm ci) to install @openai/codex, or set CODEX_BIN';
   return new Promise((resolve) => {
-    execFile(bin, ['--version'], { timeout: timeoutMs, env: { ...process.env, ...(config.codex.home ? { CODEX_HOME: config.codex.home } : {}) } }, (error, stdout) => {
-      if (error) {
-        const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorText(error);
-        resolve(fail('codex', `${bin} --version failed (${why}): ${fix}`));
-        return;
-      }
-      resolve(pass('codex', `${stdout.trim().split('\n')[0] || 'codex'} (${bin})`));
-    });
+    execFile(
+      bin,
+      ['--version'],
+      { timeout: timeoutMs, env: { ...process.env, ...(config.codex.home ? { CODEX_HOME: config.codex.home } : {}) } },
+      (error, stdout) => {
+        if (error) {
+          const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorText(error);
+          resolve(fail('codex', `${bin} --version failed (${why}): ${fix}`));
+          return;
+        }
+        resolve(pass('codex', `${stdout.trim().split('\n')[0] || 'codex'} (${bin})`));
+      },
+    );
   });
 }
 
@@ -151,8 +186,12 @@ export async function checkCodex(config: Config, timeoutMs: number): Promise<Doc
 export function checkApi(config: Config): DoctorCheck {
   const { host } = parseHostPort(config.api.addr);
   if (config.api.token) return pass('api', `${config.api.addr}, bearer token set`);
-  if (isLoopbackHost(host)) return pass('api', `${config.api.addr}, loopback only, no token (set CODEX_BRIDGE_API_TOKEN before exposing it)`);
-  return fail('api', `${config.api.addr} is reachable from other machines but CODEX_BRIDGE_API_TOKEN is not set: set a token, or bind CODEX_BRIDGE_API_ADDR to 127.0.0.1`);
+  if (isLoopbackHost(host))
+    return pass('api', `${config.api.addr}, loopback only, no token (set CODEX_BRIDGE_API_TOKEN before exposing it)`);
+  return fail(
+    'api',
+    `${config.api.addr} is reachable from other machines but CODEX_BRIDGE_API_TOKEN is not set: set a token, or bind CODEX_BRIDGE_API_ADDR to 127.0.0.1`,
+  );
 }
 
 // ---- Notifiers ----
@@ -171,13 +210,17 @@ export function checkLocalInbox(config: Config): DoctorCheck {
     if (!fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
     return pass('local inbox', `${file} will be created on the first local notification`);
   } catch (error) {
-    return fail('local inbox', `${file} is not writable (${errorText(error)}): fix its permissions, or set CODEX_BRIDGE_LOCAL_INBOX to a writable file`);
+    return fail(
+      'local inbox',
+      `${file} is not writable (${errorText(error)}): fix its permissions, or set CODEX_BRIDGE_LOCAL_INBOX to a writable file`,
+    );
   }
 }
 
 export async function checkFeishu(config: Config, timeoutMs: number): Promise<DoctorCheck> {
   const { appId, appSecret, baseUrl } = config.notifiers.feishu;
-  if (!appId || !appSecret) return pass('feishu', 'not configured (feishu: targets need FEISHU_APP_ID and FEISHU_APP_SECRET)');
+  if (!appId || !appSecret)
+    return pass('feishu', 'not configured (feishu: targets need FEISHU_APP_ID and FEISHU_APP_SECRET)');
   const url = `${baseUrl}/open-apis/auth/v3/tenant_access_token/internal`;
   let body: { code?: unknown; msg?: unknown };
   try {
@@ -192,14 +235,22 @@ export async function checkFeishu(config: Config, timeoutMs: number): Promise<Do
     return fail('feishu', `cannot reach ${baseUrl} (${errorText(error)}): check FEISHU_BASE_URL and the network`);
   }
   if (body.code === 0) return pass('feishu', `app ${appId} got a tenant access token from ${baseUrl}`);
-  return fail('feishu', `${baseUrl} refused app ${appId} (code ${String(body.code)}: ${String(body.msg ?? '')}): check FEISHU_APP_ID and FEISHU_APP_SECRET`);
+  return fail(
+    'feishu',
+    `${baseUrl} refused app ${appId} (code ${String(body.code)}: ${String(body.msg ?? '')}): check FEISHU_APP_ID and FEISHU_APP_SECRET`,
+  );
 }
 
 export async function checkHermes(config: Config, timeoutMs: number): Promise<DoctorCheck[]> {
   const { url, secret, routes } = config.notifiers.hermes;
-  const endpoints: [string, string][] = [...(url ? [['hermes', url] as [string, string]] : []), ...Object.entries(routes).map(([p, u]) => [`hermes ${p}`, u] as [string, string])];
-  if (endpoints.length === 0) return [pass('hermes', 'not configured (hermes: targets need HERMES_WEBHOOK_URL and HERMES_WEBHOOK_SECRET)')];
-  if (!secret) return [fail('hermes', 'HERMES_WEBHOOK_SECRET is not set: set it to the HMAC secret of the Hermes webhook route')];
+  const endpoints: [string, string][] = [
+    ...(url ? [['hermes', url] as [string, string]] : []),
+    ...Object.entries(routes).map(([p, u]) => [`hermes ${p}`, u] as [string, string]),
+  ];
+  if (endpoints.length === 0)
+    return [pass('hermes', 'not configured (hermes: targets need HERMES_WEBHOOK_URL and HERMES_WEBHOOK_SECRET)')];
+  if (!secret)
+    return [fail('hermes', 'HERMES_WEBHOOK_SECRET is not set: set it to the HMAC secret of the Hermes webhook route')];
   return Promise.all(
     endpoints.map(async ([name, endpoint]): Promise<DoctorCheck> => {
       const shown = endpoint.replace(/[?#].*$/, '');
@@ -209,7 +260,10 @@ export async function checkHermes(config: Config, timeoutMs: number): Promise<Do
         await res.body?.cancel().catch(() => undefined);
         return pass(name, `${shown} answers (HTTP ${res.status}), secret set`);
       } catch (error) {
-        return fail(name, `${shown} does not answer (${errorText(error)}): start the Hermes gateway with its webhook route, or fix HERMES_WEBHOOK_URL`);
+        return fail(
+          name,
+          `${shown} does not answer (${errorText(error)}): start the Hermes gateway with its webhook route, or fix HERMES_WEBHOOK_URL`,
+        );
       }
     }),
   );
@@ -218,7 +272,10 @@ export async function checkHermes(config: Config, timeoutMs: number): Promise<Do
 export function checkWebhook(config: Config): DoctorCheck {
   return config.notifiers.webhook.secret
     ? pass('webhook', 'webhook: targets are signed with CODEX_BRIDGE_WEBHOOK_SECRET')
-    : pass('webhook', 'CODEX_BRIDGE_WEBHOOK_SECRET is not set, so webhook: targets get unsigned requests (set it if receivers verify signatures)');
+    : pass(
+        'webhook',
+        'CODEX_BRIDGE_WEBHOOK_SECRET is not set, so webhook: targets get unsigned requests (set it if receivers verify signatures)',
+      );
 }
 
 // ---- helpers ----
@@ -230,7 +287,8 @@ function errorText(error: unknown): string {
   const e = error as { message?: unknown; cause?: { message?: unknown; code?: unknown } };
   const base = typeof e?.message === 'string' ? e.message : String(error);
   // fetch() hides the useful part ("ECONNREFUSED") in its cause.
-  const cause = e?.cause && typeof e.cause.message === 'string' && e.cause.message !== base ? `: ${e.cause.message}` : '';
+  const cause =
+    e?.cause && typeof e.cause.message === 'string' && e.cause.message !== base ? `: ${e.cause.message}` : '';
   const text = `${base}${cause}`.replace(/\s+/g, ' ').trim();
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
@@ -242,7 +300,10 @@ function grpcCode(error: unknown): number | undefined {
 async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -54,7 +54,8 @@ export function clearSecrets(): void {
   secrets.clear();
 }
 
-const SECRET_KEY = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|.*(token|secret|password|passwd)s?)$/i;
+const SECRET_KEY =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|.*(token|secret|password|passwd)s?)$/i;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+):([^\s/@]+)@/gi;
 
@@ -99,7 +100,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       try {
         text = JSON.stringify(redactValue(line));
       } catch {
-        text = JSON.stringify({ time: line.time, level, msg: redactText(msg), log_error: 'context could not be serialised' });
+        text = JSON.stringify({
+          time: line.time,
+          level,
+          msg: redactText(msg),
+          log_error: 'context could not be serialised',
+        });
       }
       write(`${text}\n`);
     };
@@ -123,7 +129,13 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-const FROM_TEMPORAL: Record<TemporalLogLevel, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const FROM_TEMPORAL: Record<TemporalLogLevel, LogLevel> = {
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /**
  * A Temporal SDK `Logger` (what `Runtime.install({ logger })` and `DefaultLogger` users expect) that

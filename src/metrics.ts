@@ -18,7 +18,9 @@ export interface BridgeMetrics {
   httpRequestsTotal: Counter<'method' | 'route' | 'status'>;
 }
 
-export function createBridgeMetrics(options: { registry?: Registry; collectProcessMetrics?: boolean } = {}): BridgeMetrics {
+export function createBridgeMetrics(
+  options: { registry?: Registry; collectProcessMetrics?: boolean } = {},
+): BridgeMetrics {
   const registry = options.registry ?? new Registry();
   if (options.collectProcessMetrics) collectDefaultMetrics({ register: registry, prefix: 'codex_bridge_' });
   return {
@@ -74,10 +76,15 @@ export interface RunningMetricsServer {
 }
 
 /** Serves GET /metrics on a loopback host:port (port 0 picks a free one). Metrics have no auth, hence loopback only. */
-export async function startMetricsServer(addr: string, options: MetricsServerOptions = {}): Promise<RunningMetricsServer> {
+export async function startMetricsServer(
+  addr: string,
+  options: MetricsServerOptions = {},
+): Promise<RunningMetricsServer> {
   const { host, port } = parseHostPort(addr);
   if (!isLoopbackHost(host)) {
-    throw new ConfigError(`CODEX_BRIDGE_METRICS_ADDR is invalid ("${addr}"): metrics are served without authentication, so bind them to a loopback address such as 127.0.0.1:9464.`);
+    throw new ConfigError(
+      `CODEX_BRIDGE_METRICS_ADDR is invalid ("${addr}"): metrics are served without authentication, so bind them to a loopback address such as 127.0.0.1:9464.`,
+    );
   }
   const metrics = options.metrics ?? getBridgeMetrics();
   const logger = options.logger ?? silentLogger;
@@ -88,7 +95,10 @@ export async function startMetricsServer(addr: string, options: MetricsServerOpt
       return;
     }
     renderMetrics(metrics.registry, options.alsoScrape, options.scrapeTimeoutMs ?? 2000).then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+      (text) =>
+        res
+          .writeHead(200, { 'content-type': metrics.registry.contentType })
+          .end(req.method === 'HEAD' ? undefined : text),
       (error: unknown) => {
         logger.error('metrics could not be rendered', { error });
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics could not be rendered\n');
@@ -114,7 +124,11 @@ export async function startMetricsServer(addr: string, options: MetricsServerOpt
 }
 
 /** Our registry's text, then the Temporal SDK's (or a comment saying why it is missing). */
-export async function renderMetrics(registry: Registry, alsoScrape: string | undefined, timeoutMs = 2000): Promise<string> {
+export async function renderMetrics(
+  registry: Registry,
+  alsoScrape: string | undefined,
+  timeoutMs = 2000,
+): Promise<string> {
   const own = await registry.metrics();
   if (!alsoScrape) return own;
   try {

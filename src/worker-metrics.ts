@@ -24,12 +24,20 @@ export function createWorkerMetricsHooks(metrics: BridgeMetrics): WorkerMetricsH
       },
       failed(input, error) {
         const type = (error as { type?: string }).type;
-        metrics.notificationsTotal.inc({ outcome: type === NOTIFICATION_REJECTED ? 'rejected' : 'deferred', channel: input.target.split(':', 1)[0]! });
+        metrics.notificationsTotal.inc({
+          outcome: type === NOTIFICATION_REJECTED ? 'rejected' : 'deferred',
+          channel: input.target.split(':', 1)[0]!,
+        });
       },
     },
     onMirrored(doc, outcome) {
       // The last state of a turn: terminal and the notification settled (sent, failed, no_target).
-      if (outcome === 'applied' && isTerminalStatus(doc.status) && doc.notification_status !== null && doc.notification_status !== 'pending') {
+      if (
+        outcome === 'applied' &&
+        isTerminalStatus(doc.status) &&
+        doc.notification_status !== null &&
+        doc.notification_status !== 'pending'
+      ) {
         metrics.tasksTotal.inc({ status: doc.status });
       }
     },

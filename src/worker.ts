@@ -60,7 +60,10 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     // client, which shares the worker's connection: no second connection to Temporal.
     // Worktree tasks run below the worktree root, which the allow-list (when there is one) admits.
     const { allowedRoots } = config.codex;
-    const runner = CodexRunner.fromConfig({ ...config.codex, allowedRoots: allowedRoots.length > 0 ? [...allowedRoots, config.isolation.worktreeRoot] : [] });
+    const runner = CodexRunner.fromConfig({
+      ...config.codex,
+      allowedRoots: allowedRoots.length > 0 ? [...allowedRoots, config.isolation.worktreeRoot] : [],
+    });
     owned.push(() => runner.close());
     // Warm the shared app-servers now; a broken Codex setup is reported by each task, as before.
     void runner.warm().catch(() => undefined);
@@ -68,7 +71,14 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     const events = store instanceof TaskStore ? createTurnEventPublisher(store.events()) : undefined;
     const n = config.notifiers;
     const progress = createProgressMessenger({
-      feishu: n.progress.feishu ? createFeishuCaller({ appId: n.feishu.appId, appSecret: n.feishu.appSecret, baseUrl: n.feishu.baseUrl, timeoutMs: n.timeoutMs }) : undefined,
+      feishu: n.progress.feishu
+        ? createFeishuCaller({
+            appId: n.feishu.appId,
+            appSecret: n.feishu.appSecret,
+            baseUrl: n.feishu.baseUrl,
+            timeoutMs: n.timeoutMs,
+          })
+        : undefined,
       webhook: n.progress.webhook ? { secret: n.webhook.secret, timeoutMs: n.timeoutMs } : undefined,
       minIntervalMs: n.progress.minIntervalMs,
       optOut: n.progress.optOut,
@@ -90,7 +100,10 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     namespace: config.temporal.namespace,
     observer: options.deps?.observer,
     onMirrored: options.deps?.onMirrored,
-    worktrees: options.deps?.worktrees ?? { root: config.isolation.worktreeRoot, retentionMs: config.isolation.retentionMs },
+    worktrees: options.deps?.worktrees ?? {
+      root: config.isolation.worktreeRoot,
+      retentionMs: config.isolation.retentionMs,
+    },
   });
 
   const worker = await Worker.create({
@@ -142,7 +155,12 @@ export async function runWorker(
 
   if (config.temporal.registerSearchAttributes) {
     const setup = await setUpConfiguredNamespace(config.temporal);
-    logger.info('namespace set up', { namespace: setup.namespace, registered: setup.registered, added: setup.added, present: setup.present });
+    logger.info('namespace set up', {
+      namespace: setup.namespace,
+      registered: setup.registered,
+      added: setup.added,
+      present: setup.present,
+    });
   }
 
   // The Worker reads the bundle file while it is created.

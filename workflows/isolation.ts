@@ -24,12 +24,24 @@ export async function openWorkspace(state: TaskState): Promise<TurnOutcome | nul
   if (task.isolation !== 'worktree') return null;
   const branch = worktreeBranch(task.task_id);
   try {
-    const opened = await worktrees.openWorktree({ task_id: task.task_id, cwd: task.cwd, branch, base_commit: task.worktree?.base_commit ?? null });
+    const opened = await worktrees.openWorktree({
+      task_id: task.task_id,
+      cwd: task.cwd,
+      branch,
+      base_commit: task.worktree?.base_commit ?? null,
+    });
     state.worktreeOpened(branch, opened);
     return null;
   } catch (err) {
     const cause = (err as { cause?: Error }).cause ?? (err as Error);
-    return { status: 'failed', result: null, error: { type: 'WorktreeFailed', message: `The task's git worktree could not be created: ${oneLine(cause.message, 500)}` } };
+    return {
+      status: 'failed',
+      result: null,
+      error: {
+        type: 'WorktreeFailed',
+        message: `The task's git worktree could not be created: ${oneLine(cause.message, 500)}`,
+      },
+    };
   }
 }
 

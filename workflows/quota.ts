@@ -13,7 +13,11 @@ export const DEFAULT_QUOTA_BACKOFF_MS = 15 * 60_000;
 export const MIN_QUOTA_WAIT_MS = 10_000;
 
 /** When to try a turn again that failed on the usage or rate limit; null for any other outcome. */
-export function quotaResumeTime(outcome: TurnOutcome, nowMs: number, backoffMs: number = DEFAULT_QUOTA_BACKOFF_MS): number | null {
+export function quotaResumeTime(
+  outcome: TurnOutcome,
+  nowMs: number,
+  backoffMs: number = DEFAULT_QUOTA_BACKOFF_MS,
+): number | null {
   const resetsAt = outcome.result?.quota_resets_at;
   if (outcome.status !== 'failed' || resetsAt === undefined) return null;
   const reset = resetsAt === null ? NaN : Date.parse(resetsAt);
@@ -28,10 +32,20 @@ export function quotaReason(outcome: TurnOutcome): string {
  * Pauses until `resumeAt` or a cancellation. The person hears of the first pause of a turn only:
  * a turn that hits the limit again on resuming waits again, silently, under the same message key.
  */
-export async function waitForQuota(input: TaskWorkflowInput, state: TaskState, resumeAt: number, reason: string, cancelled: () => boolean): Promise<void> {
+export async function waitForQuota(
+  input: TaskWorkflowInput,
+  state: TaskState,
+  resumeAt: number,
+  reason: string,
+  cancelled: () => boolean,
+): Promise<void> {
   const firstPause = state.waitForQuota(new Date(resumeAt).toISOString(), reason);
   if (firstPause && state.task.notify_target) {
-    const view = { ...notificationView(input, state, 'quota_paused'), resumes_at: new Date(resumeAt).toISOString(), quota_reason: reason };
+    const view = {
+      ...notificationView(input, state, 'quota_paused'),
+      resumes_at: new Date(resumeAt).toISOString(),
+      quota_reason: reason,
+    };
     await deliver(input, state.task, quotaPausedKey(state.task.task_id, state.turnNumber), view);
   }
   const left = resumeAt - Date.now();

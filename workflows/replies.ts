@@ -5,7 +5,16 @@
 // when the turn ends, runs as the next turn: this run continues as new with the queued replies as
 // its prompt, in the order they arrived. Nothing is dropped and nothing is applied twice.
 import { CancellationScope, condition, setHandler } from '@temporalio/workflow';
-import { REPLY_ID_PATTERN, knownReplyIds, queuedReplies, replyState, replyUpdate, settleReplyUpdate, takeReplyUpdate, type ReplyReceipt } from '../src/contract/replies';
+import {
+  REPLY_ID_PATTERN,
+  knownReplyIds,
+  queuedReplies,
+  replyState,
+  replyUpdate,
+  settleReplyUpdate,
+  takeReplyUpdate,
+  type ReplyReceipt,
+} from '../src/contract/replies';
 import { MAX_PROMPT_LENGTH, isTerminalStatus } from '../src/contract/task';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 import { nextQueuedReply, repliesPrompt } from './reply-transitions';
@@ -43,7 +52,10 @@ export function handleReplies(state: TaskState): ReplyDesk {
         if (knownReplyIds(state.task).has(reply_id)) return receipt(reply_id);
         state.queueReply({ reply_id, prompt });
         if (steerable && running()) {
-          await condition(() => replyState(state.task, reply_id) === 'in_turn' || refused.has(reply_id) || !steerable || !running(), STEER_WAIT);
+          await condition(
+            () => replyState(state.task, reply_id) === 'in_turn' || refused.has(reply_id) || !steerable || !running(),
+            STEER_WAIT,
+          );
         }
         return receipt(reply_id);
       }),

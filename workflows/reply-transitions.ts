@@ -6,7 +6,11 @@ import { queuedReplies, type DeliveredReply, type QueuedReply } from '../src/con
 import type { TaskDocument, TurnRecord } from '../src/contract/task';
 
 /** A reply arrives: it waits at the end of the queue. */
-export function replyQueued(task: TaskDocument, reply: { reply_id: string; prompt: string }, now: string): TaskDocument {
+export function replyQueued(
+  task: TaskDocument,
+  reply: { reply_id: string; prompt: string },
+  now: string,
+): TaskDocument {
   const queued: QueuedReply = { reply_id: reply.reply_id, prompt: reply.prompt, state: 'queued', received_at: now };
   return { ...task, queued_replies: [...queuedReplies(task), queued] };
 }
@@ -18,7 +22,10 @@ export function nextQueuedReply(task: TaskDocument): QueuedReply | undefined {
 
 /** The Codex activity took a reply to steer it into the running turn. */
 export function replyTaken(task: TaskDocument, replyId: string): TaskDocument {
-  return { ...task, queued_replies: queuedReplies(task).map((r) => (r.reply_id === replyId ? { ...r, state: 'steering' } : r)) };
+  return {
+    ...task,
+    queued_replies: queuedReplies(task).map((r) => (r.reply_id === replyId ? { ...r, state: 'steering' } : r)),
+  };
 }
 
 /** Codex took the reply into the running turn: it leaves the queue and joins the turn's record. */
@@ -42,10 +49,17 @@ export function repliesPrompt(replies: readonly { prompt: string }[]): string {
 }
 
 /** A turn starts from replies: they leave the queue and are recorded as the turn's input. */
-export function repliesStartedTurn(task: TaskDocument, replies: readonly { reply_id: string; prompt: string }[]): TaskDocument {
+export function repliesStartedTurn(
+  task: TaskDocument,
+  replies: readonly { reply_id: string; prompt: string }[],
+): TaskDocument {
   if (replies.length === 0) return task;
   const ids = new Set(replies.map((r) => r.reply_id));
-  const delivered: DeliveredReply[] = replies.map((r) => ({ reply_id: r.reply_id, prompt: r.prompt, delivered: 'turn_input' }));
+  const delivered: DeliveredReply[] = replies.map((r) => ({
+    reply_id: r.reply_id,
+    prompt: r.prompt,
+    delivered: 'turn_input',
+  }));
   const next = { ...task, queued_replies: queuedReplies(task).filter((r) => !ids.has(r.reply_id)) };
   return withLastTurn(next, (turn) => ({ ...turn, replies: [...(turn.replies ?? []), ...delivered] }));
 }

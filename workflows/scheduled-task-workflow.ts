@@ -1,7 +1,13 @@
 // The action of a task schedule: creates one ordinary task (its own id, document and
 // notification) and runs codexTaskWorkflow as a child whose workflow id is the task id, waiting
 // for it, so the schedule's overlap policy sees a run as busy until its task has ended.
-import { ParentClosePolicy, WorkflowIdReusePolicy, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  executeChild,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { scheduledTaskId, type ScheduledRunInput } from '../src/contract/schedule';
 import { newTaskDocument, type TaskDocument } from '../src/contract/task';

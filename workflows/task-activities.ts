@@ -1,7 +1,13 @@
 // The task workflow's calls to its activities, each with its timeouts and retry policy: the Codex
 // turn, one durable delivery, and the mirror that keeps MongoDB in step with the task.
 import type { NotificationKind, TaskNotificationView } from '../src/contract/notification';
-import { ActivityCancellationType, CancellationScope, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+} from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
 import { CODEX_NON_RETRYABLE_TYPES, NOTIFY_NON_RETRYABLE_TYPES } from '../src/contract/failure-types';
@@ -18,7 +24,11 @@ const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 const DEFAULT_NOTIFY_DEADLINE_MS = 24 * 60 * 60_000;
 
 /** Runs this run's Codex turn; the activity heartbeats, and is retried when its worker is lost. */
-export function runCodexTurn(input: TaskWorkflowInput, state: TaskState, mirror?: TaskDocument): Promise<CodexTurnResult> {
+export function runCodexTurn(
+  input: TaskWorkflowInput,
+  state: TaskState,
+  mirror?: TaskDocument,
+): Promise<CodexTurnResult> {
   const task = state.task;
   // A person's decision time is not the turn's: the bound allows for the longest wait for one.
   const waitAllowance = input.server_request_policy === 'ask' ? input.request_timeout_ms : 0;
@@ -62,14 +72,30 @@ export async function deliver(
     // Above every channel's per-request timeout (at most 100 s, checked by the config).
     startToCloseTimeout: '2m',
     scheduleToCloseTimeout: input.notify_deadline_ms ?? DEFAULT_NOTIFY_DEADLINE_MS,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10m', nonRetryableErrorTypes: [...NOTIFY_NON_RETRYABLE_TYPES] },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '10m',
+      nonRetryableErrorTypes: [...NOTIFY_NON_RETRYABLE_TYPES],
+    },
     summary: `Notify ${describeNotifyTarget(task.notify_target)} (${view.kind})`,
   });
   try {
-    const receipt = await notify.deliverNotification({ target: task.notify_target, idempotencyKey, view, ...(mirror ? { mirror } : {}) });
+    const receipt = await notify.deliverNotification({
+      target: task.notify_target,
+      idempotencyKey,
+      view,
+      ...(mirror ? { mirror } : {}),
+    });
     // With a mirror, the time the channel confirmed, as the activity mirrored it (recorded in the
     // history with the result); otherwise workflow time, as runs before that recorded it.
-    if (mirror) return { ok: true, at: receipt.deliveredAt, attempts: receipt.attempt, mirroredVersion: receipt.mirroredVersion ?? null };
+    if (mirror)
+      return {
+        ok: true,
+        at: receipt.deliveredAt,
+        attempts: receipt.attempt,
+        mirroredVersion: receipt.mirroredVersion ?? null,
+      };
     return { ok: true, at: new Date().toISOString(), attempts: receipt.attempt };
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -78,7 +104,12 @@ export async function deliver(
 }
 
 /** What a message about the task says: the task as it stands, and the request it asks about. */
-export function notificationView(input: TaskWorkflowInput, state: TaskState, kind: NotificationKind, request?: TaskNotificationView['request']): TaskNotificationView {
+export function notificationView(
+  input: TaskWorkflowInput,
+  state: TaskState,
+  kind: NotificationKind,
+  request?: TaskNotificationView['request'],
+): TaskNotificationView {
   const { task, turn } = state;
   return {
     task_id: task.task_id,

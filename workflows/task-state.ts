@@ -4,7 +4,15 @@
 // the Web UI's current details). No Temporal APIs are called here: the workflow passes `publish`.
 import type { CodexProgressPayload } from '../src/contract/messages';
 import { parseNotifyTarget, describeNotifyTarget } from '../src/contract/notify-target';
-import type { ApprovalDecision, CodexRequest, PendingRequest, RequestAnswer, TaskDocument, TurnRecord, WorktreeRecord } from '../src/contract/task';
+import type {
+  ApprovalDecision,
+  CodexRequest,
+  PendingRequest,
+  RequestAnswer,
+  TaskDocument,
+  TurnRecord,
+  WorktreeRecord,
+} from '../src/contract/task';
 import { APPROVAL_DECISIONS, isTerminalStatus, withNotificationSent } from '../src/contract/task';
 import {
   cancelledWhileDelivering,
@@ -84,7 +92,11 @@ export class TaskState {
 
   worktreeOpened(branch: string, opened: Pick<WorktreeRecord, 'path' | 'base_commit'>): void {
     const earlier = this.task.worktree;
-    this.apply({ ...this.task, branch, worktree: { commits: [], uncommitted_diff_stat: null, ...earlier, ...opened, removed: false } });
+    this.apply({
+      ...this.task,
+      branch,
+      worktree: { commits: [], uncommitted_diff_stat: null, ...earlier, ...opened, removed: false },
+    });
   }
 
   worktreeClosed(record: WorktreeRecord): void {
@@ -158,7 +170,8 @@ export class TaskState {
 
   /** Throws once the turn has ended: an attempt still asking then is one nobody waits for. */
   checkTurnRunning(): void {
-    if (isTerminalStatus(this.task.status)) throw new Error(`Task ${this.task.task_id} is ${this.task.status}: its turn asks nothing more.`);
+    if (isTerminalStatus(this.task.status))
+      throw new Error(`Task ${this.task.task_id} is ${this.task.status}: its turn asks nothing more.`);
   }
 
   /** The first answer counts; a repeated one changes nothing. */
@@ -176,14 +189,17 @@ export class TaskState {
   /** Throws unless `requestId` is a pending approval and `decision` one of the decisions. */
   checkApproval(requestId: string, decision: ApprovalDecision): void {
     const pending = this.requirePending(requestId);
-    if (pending.kind === 'user_input') throw new Error(`Request ${requestId} is a question: answer it instead of approving it.`);
-    if (!(APPROVAL_DECISIONS as readonly string[]).includes(decision)) throw new Error(`decision must be one of ${APPROVAL_DECISIONS.join(', ')}.`);
+    if (pending.kind === 'user_input')
+      throw new Error(`Request ${requestId} is a question: answer it instead of approving it.`);
+    if (!(APPROVAL_DECISIONS as readonly string[]).includes(decision))
+      throw new Error(`decision must be one of ${APPROVAL_DECISIONS.join(', ')}.`);
   }
 
   /** Throws unless `requestId` is a pending question and `answers` maps question ids to strings. */
   checkAnswers(requestId: string, answers: unknown): void {
     const pending = this.requirePending(requestId);
-    if (pending.kind !== 'user_input') throw new Error(`Request ${requestId} is an approval: approve or decline it instead.`);
+    if (pending.kind !== 'user_input')
+      throw new Error(`Request ${requestId} is an approval: approve or decline it instead.`);
     const ok =
       answers !== null &&
       typeof answers === 'object' &&
@@ -196,7 +212,9 @@ export class TaskState {
     const pending = this.task.pending_requests.find((r) => r.request_id === requestId);
     if (pending) return pending;
     throw new Error(
-      this.answers.has(requestId) ? `Request ${requestId} has already been answered.` : `Request ${requestId} is not pending on task ${this.task.task_id}.`,
+      this.answers.has(requestId)
+        ? `Request ${requestId} has already been answered.`
+        : `Request ${requestId} is not pending on task ${this.task.task_id}.`,
     );
   }
 
@@ -217,7 +235,9 @@ export class TaskState {
 
   /** Taken replies (all, or these) wait for the next turn again. */
   requeueReplies(replyIds?: ReadonlySet<string>): void {
-    const taken = (this.task.queued_replies ?? []).some((r) => r.state === 'steering' && (!replyIds || replyIds.has(r.reply_id)));
+    const taken = (this.task.queued_replies ?? []).some(
+      (r) => r.state === 'steering' && (!replyIds || replyIds.has(r.reply_id)),
+    );
     if (taken) this.apply(repliesRequeued(this.task, replyIds));
   }
 
@@ -230,19 +250,33 @@ export class TaskState {
 
   searchAttributes(): { status: string; notificationStatus: string; notifyTarget: string } {
     const { status, notification_status, notify_target } = this.task;
-    return { status, notificationStatus: notification_status ?? 'none', notifyTarget: notify_target ? describeNotifyTarget(notify_target) : 'none' };
+    return {
+      status,
+      notificationStatus: notification_status ?? 'none',
+      notifyTarget: notify_target ? describeNotifyTarget(notify_target) : 'none',
+    };
   }
 
   /** The Web UI's current details: status, notification, Codex's progress, open requests, last error. */
   details(): string {
     const task = this.task;
     const target = task.notify_target ? ` → ${describeNotifyTarget(task.notify_target)}` : '';
-    const lines = [`**Status:** ${task.status} (turn ${this.turnNumber})`, `**Notification:** ${task.notification_status ?? 'not yet'}${target}`];
+    const lines = [
+      `**Status:** ${task.status} (turn ${this.turnNumber})`,
+      `**Notification:** ${task.notification_status ?? 'not yet'}${target}`,
+    ];
     const p = this.progress;
     if (task.status === 'waiting_for_quota') lines.push(`**Paused until:** ${task.resumes_at} — ${this.quotaReason}`);
-    if (task.branch) lines.push(`**Branch:** ${task.branch}${task.worktree && !task.worktree.removed ? ` (worktree ${task.worktree.path})` : ''}`);
-    if (p) lines.push(`**Codex:** ${p.items_completed}/${p.items_started} items done${p.current_item ? `, now: ${p.current_item}` : ''}`);
-    for (const r of task.pending_requests) lines.push(`**Waiting for a person:** ${r.summary} (request ${r.request_id})`);
+    if (task.branch)
+      lines.push(
+        `**Branch:** ${task.branch}${task.worktree && !task.worktree.removed ? ` (worktree ${task.worktree.path})` : ''}`,
+      );
+    if (p)
+      lines.push(
+        `**Codex:** ${p.items_completed}/${p.items_started} items done${p.current_item ? `, now: ${p.current_item}` : ''}`,
+      );
+    for (const r of task.pending_requests)
+      lines.push(`**Waiting for a person:** ${r.summary} (request ${r.request_id})`);
     if (this.lastError) lines.push(`**Last error:** ${this.lastError}`);
     return lines.join('\n\n');
   }

@@ -60,7 +60,14 @@ export function startTurn(task: TaskDocument, prompt: string, now: string): Task
 /** The turn is over: its outcome becomes the task's, and nothing is pending any more. */
 export function finishTurn(task: TaskDocument, outcome: TurnOutcome, now: string): TaskDocument {
   const result = outcome.result ? taskResult(outcome.status, outcome.result) : null;
-  const next = { ...task, status: outcome.status, error: outcome.error, result, finished_at: now, pending_requests: [] };
+  const next = {
+    ...task,
+    status: outcome.status,
+    error: outcome.error,
+    result,
+    finished_at: now,
+    pending_requests: [],
+  };
   return withCurrentTurn(next, { status: next.status, result, error: next.error, finished_at: now });
 }
 
@@ -72,9 +79,16 @@ export function turnOutcome(result: CodexTurnResult): TurnOutcome {
 }
 
 /** The outcome of a turn whose activity failed (or was cancelled) instead of returning a result. */
-export function classifyTurnFailure(err: unknown, context: { cancelRequested: boolean; turnTimeoutMs: number }): TurnOutcome {
+export function classifyTurnFailure(
+  err: unknown,
+  context: { cancelRequested: boolean; turnTimeoutMs: number },
+): TurnOutcome {
   if (isCancellation(err) || context.cancelRequested) {
-    return { status: 'cancelled', result: null, error: { type: 'Cancelled', message: 'The task was cancelled; Codex was interrupted.' } };
+    return {
+      status: 'cancelled',
+      result: null,
+      error: { type: 'Cancelled', message: 'The task was cancelled; Codex was interrupted.' },
+    };
   }
   if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT') {
     // The last attempt's worker went silent (crashed, killed, hung): the turn's own timeout was not reached.
@@ -109,15 +123,29 @@ export function notificationStarted(task: TaskDocument): TaskDocument {
 
 export function notificationFinished(task: TaskDocument, delivery: Delivery): TaskDocument {
   const next: TaskDocument = delivery.ok
-    ? { ...task, notification_attempts: delivery.attempts, notification_status: 'sent', notified_at: delivery.at, notification_error: null }
-    : { ...task, notification_attempts: delivery.attempts, notification_status: 'failed', notification_error: delivery.error };
+    ? {
+        ...task,
+        notification_attempts: delivery.attempts,
+        notification_status: 'sent',
+        notified_at: delivery.at,
+        notification_error: null,
+      }
+    : {
+        ...task,
+        notification_attempts: delivery.attempts,
+        notification_status: 'failed',
+        notification_error: delivery.error,
+      };
   const { notification_status, notified_at, notification_error } = next;
   return withCurrentTurn(next, { notification_status, notified_at, notification_error });
 }
 
 /** A cancel stopped the delivery of the result: the person is told of the cancellation instead. */
 export function cancelledWhileDelivering(task: TaskDocument): TaskDocument {
-  const error: TaskError = { type: 'Cancelled', message: 'The task was cancelled while its result was being delivered.' };
+  const error: TaskError = {
+    type: 'Cancelled',
+    message: 'The task was cancelled while its result was being delivered.',
+  };
   return withCurrentTurn({ ...task, status: 'cancelled', error }, { status: 'cancelled', error });
 }
 
@@ -126,7 +154,8 @@ export function notifyTargetLocked(task: TaskDocument): string | null {
   if (task.notification_status === 'sent' || task.notification_status === 'failed') {
     return 'The task has already been notified: the target can no longer change.';
   }
-  if (task.notification_status === 'pending') return 'The notification is being delivered: the target can no longer change.';
+  if (task.notification_status === 'pending')
+    return 'The notification is being delivered: the target can no longer change.';
   return null;
 }
 
@@ -150,7 +179,9 @@ export function requestAnswered(task: TaskDocument, requestId: string): TaskDocu
 
 /** What the deadline answers for a request nobody answered: decline, or no answers to a question. */
 export function expiredAnswer(kind: PendingRequestKind): RequestAnswer {
-  return kind === 'user_input' ? { answers: {}, answered_by: 'deadline' } : { decision: 'decline', answered_by: 'deadline' };
+  return kind === 'user_input'
+    ? { answers: {}, answered_by: 'deadline' }
+    : { decision: 'decline', answered_by: 'deadline' };
 }
 
 /**
@@ -162,12 +193,21 @@ export function expiredAnswer(kind: PendingRequestKind): RequestAnswer {
  * attempt (`matched` holds the pairs used, see repeatKey), so a command asked twice in one turn is
  * still asked twice.
  */
-export function findRepeatedRequest(earlier: Iterable<CodexRequest>, request: CodexRequest, matched: ReadonlySet<string>): CodexRequest | undefined {
+export function findRepeatedRequest(
+  earlier: Iterable<CodexRequest>,
+  request: CodexRequest,
+  matched: ReadonlySet<string>,
+): CodexRequest | undefined {
   const attempt = request.attempt ?? 1;
   if (attempt <= 1) return undefined;
   for (const candidate of earlier) {
     if ((candidate.attempt ?? 1) >= attempt) continue;
-    if (candidate.kind !== request.kind || candidate.summary !== request.summary || candidate.details !== request.details) continue;
+    if (
+      candidate.kind !== request.kind ||
+      candidate.summary !== request.summary ||
+      candidate.details !== request.details
+    )
+      continue;
     if (matched.has(repeatKey(request, candidate))) continue;
     return candidate;
   }
@@ -210,7 +250,8 @@ function taskResult(status: TaskStatus, result: CodexTurnResult): TaskResult {
 function summarize(status: TaskStatus, result: CodexTurnResult): string {
   const parts = [`${status}`];
   if (result.commands.length) parts.push(`${result.commands.length} command${result.commands.length === 1 ? '' : 's'}`);
-  if (result.fileChanges.length) parts.push(`${result.fileChanges.length} file${result.fileChanges.length === 1 ? '' : 's'} changed`);
+  if (result.fileChanges.length)
+    parts.push(`${result.fileChanges.length} file${result.fileChanges.length === 1 ? '' : 's'} changed`);
   if (result.finalMessage) parts.push(oneLine(result.finalMessage, 200));
   return parts.join(' · ');
 }

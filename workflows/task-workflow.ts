@@ -35,7 +35,14 @@ import { closeWorkspace, openWorkspace } from './isolation';
 import { quotaReason, quotaResumeTime, waitForQuota } from './quota';
 import { handleReplies } from './replies';
 import { TaskState } from './task-state';
-import { CANCELLED_BEFORE_START, classifyTurnFailure, expiredAnswer, turnOutcome, type Delivery, type TurnOutcome } from './task-transitions';
+import {
+  CANCELLED_BEFORE_START,
+  classifyTurnFailure,
+  expiredAnswer,
+  turnOutcome,
+  type Delivery,
+  type TurnOutcome,
+} from './task-transitions';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
 const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
@@ -128,12 +135,20 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     },
     { validator: (_request: CodexRequest) => state.checkTurnRunning() },
   );
-  setHandler(approveUpdate, ({ request_id, decision }) => state.answerRequest(request_id, { decision, answered_by: 'person' }), {
-    validator: ({ request_id, decision }) => state.checkApproval(request_id, decision),
-  });
-  setHandler(answerUpdate, ({ request_id, answers }) => state.answerRequest(request_id, { answers, answered_by: 'person' }), {
-    validator: ({ request_id, answers }) => state.checkAnswers(request_id, answers),
-  });
+  setHandler(
+    approveUpdate,
+    ({ request_id, decision }) => state.answerRequest(request_id, { decision, answered_by: 'person' }),
+    {
+      validator: ({ request_id, decision }) => state.checkApproval(request_id, decision),
+    },
+  );
+  setHandler(
+    answerUpdate,
+    ({ request_id, answers }) => state.answerRequest(request_id, { answers, answered_by: 'person' }),
+    {
+      validator: ({ request_id, answers }) => state.checkAnswers(request_id, answers),
+    },
+  );
   const replies = handleReplies(state);
 
   // --- run Codex (in the task's own worktree when it has one)
@@ -202,7 +217,9 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     const key = completionKey(state.task.task_id, state.turnNumber);
     deliveryScope = new CancellationScope();
     try {
-      return await deliveryScope.run(async () => deliver(input, state.task, key, notificationView(input, state, 'completion'), await handOver()));
+      return await deliveryScope.run(async () =>
+        deliver(input, state.task, key, notificationView(input, state, 'completion'), await handOver()),
+      );
     } catch (err) {
       if (!isCancellation(err)) throw err;
     } finally {
@@ -249,13 +266,24 @@ function upsertTaskSearchAttributes(state: TaskState): void {
 async function askPerson(input: TaskWorkflowInput, state: TaskState, request: CodexRequest): Promise<void> {
   const taskId = state.task.task_id;
   const { request_id, kind, summary, details, options } = request;
-  const asked = notificationView(input, state, 'request', { request_id, kind, summary, details, ...(options ? { options } : {}) });
+  const asked = notificationView(input, state, 'request', {
+    request_id,
+    kind,
+    summary,
+    details,
+    ...(options ? { options } : {}),
+  });
   await CancellationScope.nonCancellable(() => deliver(input, state.task, requestKey(taskId, request_id), asked));
-  const answered = await condition(() => state.answerOf(request_id) !== undefined || isTerminalStatus(state.task.status), input.request_timeout_ms);
+  const answered = await condition(
+    () => state.answerOf(request_id) !== undefined || isTerminalStatus(state.task.status),
+    input.request_timeout_ms,
+  );
   if (answered || isTerminalStatus(state.task.status)) return;
   state.answerRequest(request_id, expiredAnswer(kind));
   const expired = notificationView(input, state, 'request_expired', { request_id, kind, summary });
-  await CancellationScope.nonCancellable(() => deliver(input, state.task, requestExpiredKey(taskId, request_id), expired));
+  await CancellationScope.nonCancellable(() =>
+    deliver(input, state.task, requestExpiredKey(taskId, request_id), expired),
+  );
 }
 
 function validateInput(input: TaskWorkflowInput): void {
@@ -264,7 +292,8 @@ function validateInput(input: TaskWorkflowInput): void {
   };
   if (!input || typeof input !== 'object' || !input.task) fail('The workflow input must carry a task document.');
   if (typeof input.prompt !== 'string' || input.prompt.trim() === '') fail('The prompt must not be empty.');
-  if (input.task.task_id !== workflowInfo().workflowId) fail(`task_id ${input.task.task_id} must equal the workflow id ${workflowInfo().workflowId}.`);
+  if (input.task.task_id !== workflowInfo().workflowId)
+    fail(`task_id ${input.task.task_id} must equal the workflow id ${workflowInfo().workflowId}.`);
   if (input.task.notify_target !== null) {
     try {
       parseNotifyTarget(input.task.notify_target);
@@ -272,5 +301,6 @@ function validateInput(input: TaskWorkflowInput): void {
       fail((err as Error).message);
     }
   }
-  if (!(input.turn_timeout_ms > 0) || !(input.request_timeout_ms > 0)) fail('turn_timeout_ms and request_timeout_ms must be positive.');
+  if (!(input.turn_timeout_ms > 0) || !(input.request_timeout_ms > 0))
+    fail('turn_timeout_ms and request_timeout_ms must be positive.');
 }

@@ -158,7 +158,10 @@ export class AppServerClient {
     return stripAnsi(Buffer.concat(this.stderrChunks).toString('utf8'));
   }
 
-  request<M extends ClientMethod>(method: M, params: ClientRequests[M]['params']): Promise<ClientRequests[M]['result']> {
+  request<M extends ClientMethod>(
+    method: M,
+    params: ClientRequests[M]['params'],
+  ): Promise<ClientRequests[M]['result']> {
     if (this.endReason) return Promise.reject(this.endReason);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -263,7 +266,9 @@ export class AppServerClient {
     this.pending.delete(message.id as number);
     if ('error' in message && message.error) {
       const error = message.error as { code?: unknown; message?: unknown };
-      pending.reject(new AppServerRequestError(pending.method, Number(error.code ?? 0), String(error.message ?? 'unknown error')));
+      pending.reject(
+        new AppServerRequestError(pending.method, Number(error.code ?? 0), String(error.message ?? 'unknown error')),
+      );
     } else {
       pending.resolve(message.result);
     }
@@ -291,7 +296,8 @@ export class AppServerClient {
     }
     handler(request).then(
       (result) => this.write({ id, result }),
-      (err: unknown) => this.write({ id, error: { code: -32603, message: err instanceof Error ? err.message : String(err) } }),
+      (err: unknown) =>
+        this.write({ id, error: { code: -32603, message: err instanceof Error ? err.message : String(err) } }),
     );
   }
 
@@ -354,7 +360,12 @@ export function stderrSummary(stderr: string): string {
     }
     return block.join(' ');
   }
-  return lines.filter((l) => l.trim() !== '').pop()?.trim() ?? '';
+  return (
+    lines
+      .filter((l) => l.trim() !== '')
+      .pop()
+      ?.trim() ?? ''
+  );
 }
 
 function stripAnsi(text: string): string {

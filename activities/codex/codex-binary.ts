@@ -17,13 +17,19 @@ const PLATFORM_PACKAGES: Record<string, { pkg: string; triple: string }> = {
 export function bundledCodexBinary(): string {
   const platform = PLATFORM_PACKAGES[`${process.platform}-${process.arch}`];
   if (!platform) {
-    throw new CodexRunError('CodexBinaryMissing', `@openai/codex ships no binary for ${process.platform}-${process.arch}: install Codex yourself and set CODEX_BIN.`);
+    throw new CodexRunError(
+      'CodexBinaryMissing',
+      `@openai/codex ships no binary for ${process.platform}-${process.arch}: install Codex yourself and set CODEX_BIN.`,
+    );
   }
   let packageJson: string;
   try {
     packageJson = require.resolve(`${platform.pkg}/package.json`);
   } catch {
-    throw new CodexRunError('CodexBinaryMissing', `The Codex binary package ${platform.pkg} is not installed: run npm ci, or set CODEX_BIN to a codex binary.`);
+    throw new CodexRunError(
+      'CodexBinaryMissing',
+      `The Codex binary package ${platform.pkg} is not installed: run npm ci, or set CODEX_BIN to a codex binary.`,
+    );
   }
   return path.join(path.dirname(packageJson), 'vendor', platform.triple, 'bin', 'codex');
 }
@@ -36,5 +42,8 @@ export function assertExecutable(bin: string): void {
   } catch {
     /* reported below */
   }
-  throw new CodexRunError('CodexBinaryMissing', `The Codex binary ${bin} does not exist or is not executable: set CODEX_BIN to a codex binary, or unset it to use the @openai/codex dependency.`);
+  throw new CodexRunError(
+    'CodexBinaryMissing',
+    `The Codex binary ${bin} does not exist or is not executable: set CODEX_BIN to a codex binary, or unset it to use the @openai/codex dependency.`,
+  );
 }

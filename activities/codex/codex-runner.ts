@@ -31,7 +31,13 @@ import { TurnRecorder } from './turn-recorder';
 import type { CodexRequest, RequestAnswer } from '../../src/contract/task';
 import type { TurnReplies } from '../reply-relay';
 import { oneLine } from '../../src/contract/text';
-import type { CodexHeartbeat, CodexTurnInput, CodexTurnResult, CodexTurnStatus, RequestRecord } from '../../src/contract/codex-turn';
+import type {
+  CodexHeartbeat,
+  CodexTurnInput,
+  CodexTurnResult,
+  CodexTurnStatus,
+  RequestRecord,
+} from '../../src/contract/codex-turn';
 
 export interface CodexRunnerOptions {
   /** The codex binary (CODEX_BIN). Default: the @openai/codex dependency's native binary. */
@@ -247,7 +253,13 @@ export class CodexRunner {
       };
       const options = questionOptions(request);
       if (options.length > 0) asked.options = options;
-      const record: RequestRecord = { request_id: asked.request_id, kind: asked.kind, summary: asked.summary, answer: 'none', answered_by: 'none' };
+      const record: RequestRecord = {
+        request_id: asked.request_id,
+        kind: asked.kind,
+        summary: asked.summary,
+        answer: 'none',
+        answered_by: 'none',
+      };
       requests.push(record);
       report();
       const answer = await this.askFor(asked, request, input, hooks, deadline, turnOver.signal);
@@ -261,7 +273,11 @@ export class CodexRunner {
     let steering: Promise<void> = Promise.resolve();
     const startSteering = () => {
       if (!hooks.replies || recorder.threadId === null || recorder.turnId === null) return;
-      const target = { threadId: recorder.threadId, turnId: recorder.turnId, isOver: () => recorder.outcome !== null || stopReason !== null };
+      const target = {
+        threadId: recorder.threadId,
+        turnId: recorder.turnId,
+        isOver: () => recorder.outcome !== null || stopReason !== null,
+      };
       const onSteered = (prompt: string) => emit({ kind: 'reply_steered', text: `reply: ${oneLine(prompt, 200)}` });
       steering = steerReplies(host, { ...target, onSteered }, hooks.replies, stopTaking.signal);
     };

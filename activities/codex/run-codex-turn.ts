@@ -35,7 +35,8 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
   return async function runCodexTurn(input: CodexTurnInput): Promise<CodexTurnResult> {
     const context = Context.current();
     const orphan = await reapOrphanAppServer(context.info.heartbeatDetails);
-    if (orphan?.reaped) context.log.warn('Killed the Codex app-server a previous attempt left running', { pid: orphan.pid });
+    if (orphan?.reaped)
+      context.log.warn('Killed the Codex app-server a previous attempt left running', { pid: orphan.pid });
     // A worker killed within its heartbeat throttle interval (1-2 s) never sent the heartbeat with
     // its app-server's pid and tag, but the tag of every earlier attempt is known here.
     for (let attempt = 1; attempt < context.info.attempt; attempt++) {
@@ -51,12 +52,21 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
         options.onProgress?.(input.taskId, heartbeat, context);
       },
       options.heartbeatIntervalMs ?? 2000,
-      { pid: null, processTag: null, threadId: input.threadId, turnId: null, itemsStarted: 0, itemsCompleted: 0, currentItem: null },
+      {
+        pid: null,
+        processTag: null,
+        threadId: input.threadId,
+        turnId: null,
+        itemsStarted: 0,
+        itemsCompleted: 0,
+        currentItem: null,
+      },
     );
     const relay = options.relay;
-    const sinks = [options.events?.(input.taskId, input.turn, context.info.attempt), options.progress?.(input.taskId, input.turn, input.notifyTarget ?? null)].filter(
-      (sink) => sink != null,
-    );
+    const sinks = [
+      options.events?.(input.taskId, input.turn, context.info.attempt),
+      options.progress?.(input.taskId, input.turn, input.notifyTarget ?? null),
+    ].filter((sink) => sink != null);
     try {
       const result = await runner.runTurn(input, {
         signal: context.cancellationSignal,
@@ -88,9 +98,22 @@ export function createRunCodexTurnActivity(runner: CodexRunner, options: RunCode
 export type RunCodexTurnActivity = ReturnType<typeof createRunCodexTurnActivity>;
 
 /** The process tag of one attempt of one Codex turn activity (UUID-shaped, derived, never random). */
-export function attemptProcessTag(info: Pick<Info, 'workflowExecution' | 'activityId'>, input: Pick<CodexTurnInput, 'taskId' | 'turn'>, attempt: number): string {
+export function attemptProcessTag(
+  info: Pick<Info, 'workflowExecution' | 'activityId'>,
+  input: Pick<CodexTurnInput, 'taskId' | 'turn'>,
+  attempt: number,
+): string {
   const hex = createHash('sha256')
-    .update([info.workflowExecution?.workflowId, info.workflowExecution?.runId, info.activityId, input.taskId, input.turn, attempt].join('\0'))
+    .update(
+      [
+        info.workflowExecution?.workflowId,
+        info.workflowExecution?.runId,
+        info.activityId,
+        input.taskId,
+        input.turn,
+        attempt,
+      ].join('\0'),
+    )
     .digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

@@ -24,7 +24,10 @@ export function requestKind(request: HandledServerRequest): PendingRequestKind {
  * One line a person can decide on. File-change approvals carry no paths, so the summary looks the
  * item up among the turn's started items (`item/started` precedes the approval request).
  */
-export function summarizeRequest(request: HandledServerRequest, startedItem: (id: string) => ThreadItem | undefined): string {
+export function summarizeRequest(
+  request: HandledServerRequest,
+  startedItem: (id: string) => ThreadItem | undefined,
+): string {
   switch (request.method) {
     case 'item/commandExecution/requestApproval': {
       const p = request.params;
@@ -35,11 +38,17 @@ export function summarizeRequest(request: HandledServerRequest, startedItem: (id
       const p = request.params;
       const item = startedItem(p.itemId);
       const paths = item?.type === 'fileChange' ? item.changes.map((c) => `${c.kind.type} ${c.path}`) : [];
-      return withReason(paths.length > 0 ? `Apply changes: ${paths.join(', ')}` : 'Apply file changes', p.reason ?? p.grantRoot);
+      return withReason(
+        paths.length > 0 ? `Apply changes: ${paths.join(', ')}` : 'Apply file changes',
+        p.reason ?? p.grantRoot,
+      );
     }
     case 'item/permissions/requestApproval': {
       const p = request.params;
-      const wanted = [p.permissions.network ? `network ${JSON.stringify(p.permissions.network)}` : '', p.permissions.fileSystem ? `file system ${JSON.stringify(p.permissions.fileSystem)}` : '']
+      const wanted = [
+        p.permissions.network ? `network ${JSON.stringify(p.permissions.network)}` : '',
+        p.permissions.fileSystem ? `file system ${JSON.stringify(p.permissions.fileSystem)}` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       return withReason(`Grant ${wanted || 'extra permissions'}`, p.reason);
@@ -58,7 +67,10 @@ export function questionOptions(request: HandledServerRequest): QuestionOption[]
 }
 
 /** Several lines a person can decide on (the summary's long form). */
-export function describeRequest(request: HandledServerRequest, startedItem: (id: string) => ThreadItem | undefined): string {
+export function describeRequest(
+  request: HandledServerRequest,
+  startedItem: (id: string) => ThreadItem | undefined,
+): string {
   const lines: string[] = [];
   switch (request.method) {
     case 'item/commandExecution/requestApproval': {
@@ -88,7 +100,8 @@ export function describeRequest(request: HandledServerRequest, startedItem: (id:
     case 'item/tool/requestUserInput':
       for (const q of request.params.questions) {
         lines.push(`[${q.id}] ${q.header ? `${q.header}: ` : ''}${q.question}${q.isSecret ? ' (secret)' : ''}`);
-        for (const option of q.options ?? []) lines.push(`  - ${option.label}${option.description ? `: ${option.description}` : ''}`);
+        for (const option of q.options ?? [])
+          lines.push(`  - ${option.label}${option.description ? `: ${option.description}` : ''}`);
         if (q.isOther) lines.push('  - (any other answer)');
       }
       break;
@@ -115,7 +128,10 @@ const PROTOCOL_DECISIONS = {
 } as const satisfies Record<ApprovalDecision, string>;
 
 /** The protocol's answer. A mismatched answer (answers to an approval…) counts as decline. */
-export function protocolAnswer<R extends HandledServerRequest>(request: R, answer: RequestAnswer): ServerRequestResults[R['method']] {
+export function protocolAnswer<R extends HandledServerRequest>(
+  request: R,
+  answer: RequestAnswer,
+): ServerRequestResults[R['method']] {
   const decision: ApprovalDecision = 'decision' in answer ? answer.decision : 'decline';
   switch (request.method) {
     case 'item/commandExecution/requestApproval':

@@ -12,7 +12,11 @@ export interface TurnEventDraft {
 }
 
 /** The event a notification makes for the turn `turnId` of thread `threadId`, if any. */
-export function eventOf(notification: ServerNotification, threadId: string | null, turnId: string | null): TurnEventDraft | null {
+export function eventOf(
+  notification: ServerNotification,
+  threadId: string | null,
+  turnId: string | null,
+): TurnEventDraft | null {
   const params = notification.params as { threadId?: string; turnId?: string };
   if (params.threadId !== undefined && threadId !== null && params.threadId !== threadId) return null;
   switch (notification.method) {
@@ -24,13 +28,20 @@ export function eventOf(notification: ServerNotification, threadId: string | nul
       const item = notification.params.item;
       const text = itemText(item, notification.method === 'item/completed');
       if (text === null) return null;
-      return { kind: notification.method === 'item/started' ? 'item_started' : 'item_completed', text, item_type: item.type };
+      return {
+        kind: notification.method === 'item/started' ? 'item_started' : 'item_completed',
+        text,
+        item_type: item.type,
+      };
     }
     case 'turn/plan/updated': {
       const { plan } = notification.params;
       const done = plan.filter((s) => s.status === 'completed').length;
       const now = plan.find((s) => s.status === 'inProgress');
-      return { kind: 'plan_updated', text: `plan: ${done}/${plan.length} steps done${now ? `, now: ${oneLine(now.step, 100)}` : ''}` };
+      return {
+        kind: 'plan_updated',
+        text: `plan: ${done}/${plan.length} steps done${now ? `, now: ${oneLine(now.step, 100)}` : ''}`,
+      };
     }
     case 'thread/tokenUsage/updated': {
       const { total } = notification.params.tokenUsage;
@@ -47,7 +58,9 @@ export function eventOf(notification: ServerNotification, threadId: string | nul
 function itemText(item: ThreadItem, completed: boolean): string | null {
   switch (item.type) {
     case 'commandExecution':
-      return completed ? `$ ${oneLine(item.command, 160)} → exit ${item.exitCode ?? '?'}` : `$ ${oneLine(item.command, 160)}`;
+      return completed
+        ? `$ ${oneLine(item.command, 160)} → exit ${item.exitCode ?? '?'}`
+        : `$ ${oneLine(item.command, 160)}`;
     case 'fileChange':
       return `${completed ? 'changed' : 'changing'} ${item.changes.map((c) => c.path).join(', ')}`;
     case 'agentMessage':

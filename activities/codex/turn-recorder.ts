@@ -2,7 +2,13 @@
 // (`turn/completed.turn.items` is only a summary); items still open when the turn ends (an
 // interrupt while an approval was pending) are reported as aborted.
 import type { CommandRecord, FileChangeRecord, TokenUsage } from '../../src/contract/task';
-import type { CodexErrorInfo, ServerNotification, ThreadItem, TokenUsageBreakdown, TurnError } from './app-server-methods';
+import type {
+  CodexErrorInfo,
+  ServerNotification,
+  ThreadItem,
+  TokenUsageBreakdown,
+  TurnError,
+} from './app-server-methods';
 import type { CodexTurnResult } from '../../src/contract/codex-turn';
 
 export interface TurnRecorderOptions {
@@ -70,7 +76,8 @@ export class TurnRecorder {
         if (this.isOurs(notification.params.turnId)) this.diff = notification.params.diff;
         return;
       case 'error':
-        if (this.isOurs(notification.params.turnId) && !notification.params.willRetry) this.lastError = notification.params.error;
+        if (this.isOurs(notification.params.turnId) && !notification.params.willRetry)
+          this.lastError = notification.params.error;
         return;
       case 'turn/completed': {
         const turn = notification.params.turn;
@@ -89,13 +96,22 @@ export class TurnRecorder {
   }
 
   progress(): { itemsStarted: number; itemsCompleted: number; currentItem: string | null } {
-    return { itemsStarted: this.started.size, itemsCompleted: this.completed.size, currentItem: this.currentItem ? describeItem(this.currentItem) : null };
+    return {
+      itemsStarted: this.started.size,
+      itemsCompleted: this.completed.size,
+      currentItem: this.currentItem ? describeItem(this.currentItem) : null,
+    };
   }
 
   /** The result parts that come from the notifications seen so far. */
-  result(): Pick<CodexTurnResult, 'finalMessage' | 'threadId' | 'turnId' | 'usage' | 'commands' | 'fileChanges' | 'diff' | 'error'> {
+  result(): Pick<
+    CodexTurnResult,
+    'finalMessage' | 'threadId' | 'turnId' | 'usage' | 'commands' | 'fileChanges' | 'diff' | 'error'
+  > {
     const items = this.order.map((id) => this.completed.get(id) ?? this.started.get(id)!);
-    const messages = items.filter((i): i is Extract<ThreadItem, { type: 'agentMessage' }> => i.type === 'agentMessage' && this.completed.has(i.id));
+    const messages = items.filter(
+      (i): i is Extract<ThreadItem, { type: 'agentMessage' }> => i.type === 'agentMessage' && this.completed.has(i.id),
+    );
     const final = [...messages].reverse().find((m) => m.phase === 'final_answer') ?? messages[messages.length - 1];
     const commands: CommandRecord[] = [];
     const fileChanges: FileChangeRecord[] = [];
@@ -110,7 +126,8 @@ export class TurnRecorder {
           duration_ms: item.durationMs,
         });
       } else if (item.type === 'fileChange' && !open && item.status === 'completed') {
-        for (const change of item.changes) fileChanges.push({ path: change.path, kind: change.kind.type, diff: change.diff });
+        for (const change of item.changes)
+          fileChanges.push({ path: change.path, kind: change.kind.type, diff: change.diff });
       }
     }
     const error = this.outcome?.status === 'failed' ? (this.outcome.error ?? this.lastError) : null;

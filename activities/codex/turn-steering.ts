@@ -19,7 +19,12 @@ export interface SteeringTarget {
  * Runs until the turn is over or Codex refuses a reply. Returns when the last reply it took is
  * settled, so the caller can wait for it before reporting the turn's result.
  */
-export async function steerReplies(client: Pick<AppServerClient, 'request'>, target: SteeringTarget, replies: TurnReplies, turnOver: AbortSignal): Promise<void> {
+export async function steerReplies(
+  client: Pick<AppServerClient, 'request'>,
+  target: SteeringTarget,
+  replies: TurnReplies,
+  turnOver: AbortSignal,
+): Promise<void> {
   for (;;) {
     let reply: { reply_id: string; prompt: string } | null;
     try {

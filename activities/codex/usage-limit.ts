@@ -8,7 +8,8 @@ import type { CodexTurnResult } from '../../src/contract/codex-turn';
 export const QUOTA_ERROR_TYPES = ['usageLimitExceeded', 'rateLimitExceeded'] as const;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const AT = /try again at (?:([A-Za-z]{3})[a-z]* (\d{1,2})(?:st|nd|rd|th)?,? (?:(\d{4}) )?)?(\d{1,2}):(\d{2})\s*([AaPp][Mm])?/;
+const AT =
+  /try again at (?:([A-Za-z]{3})[a-z]* (\d{1,2})(?:st|nd|rd|th)?,? (?:(\d{4}) )?)?(\d{1,2}):(\d{2})\s*([AaPp][Mm])?/;
 
 /**
  * The end of the minute Codex names (the reset lies within it), as a Date in this process's time

@@ -25,7 +25,11 @@ export interface DeliveryFailureDetails {
 export function toDeliveryFailure(err: unknown, context: { attempt?: number } = {}): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof NotifyError) {
-    const details: DeliveryFailureDetails = { ...context, retryAfterMs: err.retryAfterMs, nextGeneration: err.nextGeneration };
+    const details: DeliveryFailureDetails = {
+      ...context,
+      retryAfterMs: err.retryAfterMs,
+      nextGeneration: err.nextGeneration,
+    };
     return ApplicationFailure.create({
       message: err.message,
       type: err.retryable ? NOTIFICATION_DEFERRED : NOTIFICATION_REJECTED,

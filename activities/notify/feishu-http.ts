@@ -49,7 +49,9 @@ export function createFeishuHttp(opts: { timeoutMs: number }): HttpInstance {
       text = await res.text();
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = signal.aborted ? `no answer within ${timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
+      const why = signal.aborted
+        ? `no answer within ${timeoutMs} ms`
+        : (cause?.code ?? cause?.message ?? (err as Error).message);
       throw new FeishuHttpError(why, url, null, null, null, signal.aborted);
     }
     const data = parseJson(text);

@@ -18,8 +18,17 @@ export interface FeishuCreateMessage {
   uuid: string;
 }
 
-export function buildFeishuMessage(chatId: string, message: NotificationMessage, idempotencyKey: string): FeishuCreateMessage {
-  return { receive_id: chatId, msg_type: 'interactive', content: JSON.stringify(buildCard(message)), uuid: feishuUuid(idempotencyKey) };
+export function buildFeishuMessage(
+  chatId: string,
+  message: NotificationMessage,
+  idempotencyKey: string,
+): FeishuCreateMessage {
+  return {
+    receive_id: chatId,
+    msg_type: 'interactive',
+    content: JSON.stringify(buildCard(message)),
+    uuid: feishuUuid(idempotencyKey),
+  };
 }
 
 export function buildCard(message: NotificationMessage): Record<string, unknown> {
@@ -27,17 +36,28 @@ export function buildCard(message: NotificationMessage): Record<string, unknown>
   if (message.fields.length > 0) {
     elements.push({
       tag: 'div',
-      fields: message.fields.map((f) => ({ is_short: true, text: { tag: 'plain_text', content: `${f.label}: ${f.value}` } })),
+      fields: message.fields.map((f) => ({
+        is_short: true,
+        text: { tag: 'plain_text', content: `${f.label}: ${f.value}` },
+      })),
     });
     elements.push({ tag: 'hr' });
   }
   elements.push({ tag: 'div', text: { tag: 'plain_text', content: message.excerpt ?? message.text } });
   if (message.approval) elements.push(approvalButtons(message.taskId, message.approval.requestId));
-  if (message.question) elements.push(optionButtons(message.taskId, message.question.requestId, message.question.options));
+  if (message.question)
+    elements.push(optionButtons(message.taskId, message.question.requestId, message.question.options));
   if (message.url) {
     elements.push({
       tag: 'action',
-      actions: [{ tag: 'button', text: { tag: 'plain_text', content: 'Open in Temporal Web UI' }, type: 'primary', url: message.url }],
+      actions: [
+        {
+          tag: 'button',
+          text: { tag: 'plain_text', content: 'Open in Temporal Web UI' },
+          type: 'primary',
+          url: message.url,
+        },
+      ],
     });
   }
   return {
@@ -99,20 +119,33 @@ export interface OptionButtonValue {
   answer: string;
 }
 
-function optionButtons(taskId: string, requestId: string, options: { questionId: string; label: string }[]): Record<string, unknown> {
+function optionButtons(
+  taskId: string,
+  requestId: string,
+  options: { questionId: string; label: string }[],
+): Record<string, unknown> {
   return {
     tag: 'action',
     actions: options.slice(0, 20).map(({ questionId, label }) => ({
       tag: 'button',
       text: { tag: 'plain_text', content: label },
       type: 'default',
-      value: { task_id: taskId, request_id: requestId, question_id: questionId, answer: label } satisfies OptionButtonValue,
+      value: {
+        task_id: taskId,
+        request_id: requestId,
+        question_id: questionId,
+        answer: label,
+      } satisfies OptionButtonValue,
     })),
   };
 }
 
 /** The card after a click: who answered what, or why the click changed nothing. */
-export function answeredCard(title: string, lines: string[], template: 'green' | 'grey' | 'red'): Record<string, unknown> {
+export function answeredCard(
+  title: string,
+  lines: string[],
+  template: 'green' | 'grey' | 'red',
+): Record<string, unknown> {
   return {
     config: { wide_screen_mode: true, update_multi: true },
     header: { template, title: { tag: 'plain_text', content: title } },

@@ -52,7 +52,10 @@ function cacheKey(key: CacheKey, options?: { namespace?: string }): string {
 const silentLogger = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
 
 /** One Feishu call with the retry rules: a token Feishu declared invalid is refreshed once. */
-export type FeishuCall = <T extends { code?: number }>(chatId: string, request: (client: Client) => Promise<T>) => Promise<T>;
+export type FeishuCall = <T extends { code?: number }>(
+  chatId: string,
+  request: (client: Client) => Promise<T>,
+) => Promise<T>;
 
 /** The app's SDK client, built on first use, and the one way to call it. */
 export function createFeishuCaller(opts: FeishuNotifierOptions): FeishuCall {
@@ -61,7 +64,11 @@ export function createFeishuCaller(opts: FeishuNotifierOptions): FeishuCall {
   function connect(): { client: Client; cache: FeishuTokenCache } {
     if (sdk) return sdk;
     const missing = !opts.appId ? 'FEISHU_APP_ID' : !opts.appSecret ? 'FEISHU_APP_SECRET' : null;
-    if (missing) throw new NotifyError(`${missing} is missing: set FEISHU_APP_ID and FEISHU_APP_SECRET to the Feishu app's credentials.`, false);
+    if (missing)
+      throw new NotifyError(
+        `${missing} is missing: set FEISHU_APP_ID and FEISHU_APP_SECRET to the Feishu app's credentials.`,
+        false,
+      );
     const cache = new FeishuTokenCache();
     const client = new Client({
       appId: opts.appId!,
@@ -102,21 +109,37 @@ export function createFeishuNotifier(opts: FeishuNotifierOptions & { progressCar
   const now = opts.now ?? (() => new Date());
   const call = createFeishuCaller(opts);
 
-  return async function notifyFeishu(target: NotifyTarget, message: NotificationMessage, idempotencyKey: string): Promise<DeliveryReceipt> {
-    if (target.kind !== 'feishu') throw new NotifyError(`The Feishu notifier cannot deliver to a ${target.kind} target.`, false);
+  return async function notifyFeishu(
+    target: NotifyTarget,
+    message: NotificationMessage,
+    idempotencyKey: string,
+  ): Promise<DeliveryReceipt> {
+    if (target.kind !== 'feishu')
+      throw new NotifyError(`The Feishu notifier cannot deliver to a ${target.kind} target.`, false);
     const data = buildFeishuMessage(target.chatId, redactMessage(message), idempotencyKey);
-    const send = (uuid: string) => call(target.chatId, (client) => client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { ...data, uuid } }));
+    const send = (uuid: string) =>
+      call(target.chatId, (client) =>
+        client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { ...data, uuid } }),
+      );
     if (message.kind === 'completion' && opts.progressCards) {
       // The turn's progress card becomes its result card, so the chat holds one message per turn:
       // sending under the progress card's uuid finds it (Feishu answers a repeated uuid with the
       // message it posted) or, when there was none, posts the result; the edit makes it the result.
       const sent = await send(feishuUuid(progressKey(message.taskId, message.turn)));
       const messageId = sent.data?.message_id;
-      if (messageId) await call(target.chatId, (client) => client.im.v1.message.patch({ path: { message_id: messageId }, data: { content: data.content } }));
+      if (messageId)
+        await call(target.chatId, (client) =>
+          client.im.v1.message.patch({ path: { message_id: messageId }, data: { content: data.content } }),
+        );
       return { channel: 'feishu', deliveredAt: now().toISOString(), messageId: messageId ?? null, duplicate: false };
     }
     // The same uuid on every try: Feishu posts once per uuid within an hour.
     const res = await send(data.uuid);
-    return { channel: 'feishu', deliveredAt: now().toISOString(), messageId: res.data?.message_id ?? null, duplicate: false };
+    return {
+      channel: 'feishu',
+      deliveredAt: now().toISOString(),
+      messageId: res.data?.message_id ?? null,
+      duplicate: false,
+    };
   };
 }

@@ -28,7 +28,8 @@ export function withEvent(p: TurnProgress, event: TurnEventDraft): TurnProgress 
     case 'item_started':
       return { ...next, current: event.text };
     case 'item_completed':
-      if (event.item_type === 'commandExecution') return { ...next, current: null, commands: latest([...p.commands, event.text]) };
+      if (event.item_type === 'commandExecution')
+        return { ...next, current: null, commands: latest([...p.commands, event.text]) };
       if (event.item_type === 'fileChange') return { ...next, current: null, files: latest([...p.files, event.text]) };
       return { ...next, current: p.current };
     case 'plan_updated':
@@ -53,7 +54,10 @@ export function buildProgressCard(p: TurnProgress): Record<string, unknown> {
   return {
     // update_multi: the card is edited in place, and ends as the turn's result card.
     config: { wide_screen_mode: true, update_multi: true },
-    header: { template: 'blue', title: { tag: 'plain_text', content: `⏳ Codex task ${p.taskId} · turn ${p.turn} running` } },
+    header: {
+      template: 'blue',
+      title: { tag: 'plain_text', content: `⏳ Codex task ${p.taskId} · turn ${p.turn} running` },
+    },
     elements: [{ tag: 'div', text: { tag: 'plain_text', content: lines.join('\n') } }],
   };
 }

@@ -19,7 +19,13 @@
 import type { NotifyTarget } from '../../src/contract/notify-target';
 import { parseRetryAfter, postRaw, signTimestamped, TransportError } from './http-post';
 import { renderPlainText } from './message';
-import { NotifyError, type DeliveryOptions, type DeliveryReceipt, type NotificationMessage, type Notifier } from './notifier';
+import {
+  NotifyError,
+  type DeliveryOptions,
+  type DeliveryReceipt,
+  type NotificationMessage,
+  type Notifier,
+} from './notifier';
 import { redactMessage } from './redact';
 
 export interface HermesNotifierOptions {
@@ -94,7 +100,13 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
   }
 
   /** The failure for an id whose outcome is not "delivered": the next try moves to a new id, unless none is left. */
-  function burnAndRetry(key: string, generation: number, why: string, target: HermesTarget, retryAfterMs: number | null = null): NotifyError {
+  function burnAndRetry(
+    key: string,
+    generation: number,
+    why: string,
+    target: HermesTarget,
+    retryAfterMs: number | null = null,
+  ): NotifyError {
     const next = generation + 1;
     burn(key, next);
     if (next >= maxSends) {
@@ -113,7 +125,8 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
     idempotencyKey: string,
     options: DeliveryOptions = {},
   ): Promise<DeliveryReceipt> {
-    if (target.kind !== 'hermes') throw new NotifyError(`The Hermes notifier cannot deliver to a ${target.kind} target.`, false);
+    if (target.kind !== 'hermes')
+      throw new NotifyError(`The Hermes notifier cannot deliver to a ${target.kind} target.`, false);
     const endpoint = opts.routes?.[target.platform] ?? opts.url;
     if (!endpoint) {
       throw new NotifyError(
@@ -121,7 +134,11 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
         false,
       );
     }
-    if (!opts.secret) throw new NotifyError('HERMES_WEBHOOK_SECRET is missing: set it to the secret of the Hermes webhook route.', false);
+    if (!opts.secret)
+      throw new NotifyError(
+        'HERMES_WEBHOOK_SECRET is missing: set it to the secret of the Hermes webhook route.',
+        false,
+      );
 
     const generation = Math.max(options.generation ?? 0, rememberedGeneration(idempotencyKey));
     const requestId = hermesRequestId(idempotencyKey, generation);
@@ -138,8 +155,14 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
       answer = await postRaw(endpoint, body, headers, timeoutMs);
     } catch (err) {
       if (!(err instanceof TransportError)) throw err;
-      if (!err.mayHaveArrived) throw new NotifyError(`The Hermes gateway could not be reached (${err.message}); will retry.`, true);
-      throw burnAndRetry(idempotencyKey, generation, `The Hermes gateway gave no answer (${err.message}), so delivery is unknown`, target);
+      if (!err.mayHaveArrived)
+        throw new NotifyError(`The Hermes gateway could not be reached (${err.message}); will retry.`, true);
+      throw burnAndRetry(
+        idempotencyKey,
+        generation,
+        `The Hermes gateway gave no answer (${err.message}), so delivery is unknown`,
+        target,
+      );
     }
 
     const { status } = answer;
@@ -154,18 +177,33 @@ export function createHermesNotifier(opts: HermesNotifierOptions): Notifier {
       if (gatewayStatus === 'duplicate') {
         // Seen before, outcome unknown. Wait out the gateway's delivery bound so that whatever the
         // earlier request started has finished before a new id delivers again.
-        throw burnAndRetry(idempotencyKey, generation, `The Hermes gateway had already seen request ${requestId} and cannot say whether it was delivered`, target, timeoutMs);
+        throw burnAndRetry(
+          idempotencyKey,
+          generation,
+          `The Hermes gateway had already seen request ${requestId} and cannot say whether it was delivered`,
+          target,
+          timeoutMs,
+        );
       }
       // `delivered`, or `accepted` (a route without deliver_only: the agent now runs with the
       // message as its prompt; sending again would start a second run).
       return { channel: 'hermes', deliveredAt: now().toISOString(), messageId: requestId, duplicate: false };
     }
     if (status === 502) {
-      throw burnAndRetry(idempotencyKey, generation, `The Hermes gateway could not deliver to ${target.platform} chat ${target.chatId} (HTTP 502)`, target);
+      throw burnAndRetry(
+        idempotencyKey,
+        generation,
+        `The Hermes gateway could not deliver to ${target.platform} chat ${target.chatId} (HTTP 502)`,
+        target,
+      );
     }
     if (status === 429 || status >= 500) {
       // Answered before the id was recorded (rate limit, gateway error): the same id is still fresh.
-      throw new NotifyError(`The Hermes gateway answered HTTP ${status}; will retry.`, true, parseRetryAfter(answer.headers.get('retry-after')));
+      throw new NotifyError(
+        `The Hermes gateway answered HTTP ${status}; will retry.`,
+        true,
+        parseRetryAfter(answer.headers.get('retry-after')),
+      );
     }
     throw new NotifyError(rejectionAdvice(endpoint, status), false);
   };

@@ -26,10 +26,22 @@ export class TransportError extends Error {
 }
 
 /** Errors that happen before a connection exists: the request was certainly not sent. */
-const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** POSTs `body` as is (the signature covers these exact bytes). Redirects are not followed: a POST must not turn into a GET. */
-export async function postRaw(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<PostAnswer> {
+export async function postRaw(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<PostAnswer> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const res = await fetch(url, {
@@ -44,7 +56,9 @@ export async function postRaw(url: string, body: string, headers: Record<string,
   } catch (err) {
     const timedOut = signal.aborted;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const why = timedOut ? `no answer within ${timeoutMs} ms` : (cause?.code ?? cause?.message ?? (err as Error).message);
+    const why = timedOut
+      ? `no answer within ${timeoutMs} ms`
+      : (cause?.code ?? cause?.message ?? (err as Error).message);
     throw new TransportError(why, timedOut, timedOut || !NOT_CONNECTED.has(cause?.code ?? ''));
   }
 }

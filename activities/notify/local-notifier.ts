@@ -41,15 +41,26 @@ export function createLocalNotifier(opts: LocalNotifierOptions): Notifier {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = opts.now ?? (() => new Date());
 
-  return async function notifyLocal(target, message: NotificationMessage, idempotencyKey: string): Promise<DeliveryReceipt> {
-    if (target.kind !== 'local') throw new NotifyError(`The local notifier cannot deliver to a ${target.kind} target.`, false);
+  return async function notifyLocal(
+    target,
+    message: NotificationMessage,
+    idempotencyKey: string,
+  ): Promise<DeliveryReceipt> {
+    if (target.kind !== 'local')
+      throw new NotifyError(`The local notifier cannot deliver to a ${target.kind} target.`, false);
     const safe = redactMessage(message);
     try {
       return await serialised(inbox, () =>
         withLockFile(inbox, opts, async () => {
           const existing = await readInbox(inbox);
           const seen = findLine(existing, idempotencyKey);
-          if (seen) return { channel: 'local', deliveredAt: seen.delivered_at, messageId: idempotencyKey, duplicate: true } satisfies DeliveryReceipt;
+          if (seen)
+            return {
+              channel: 'local',
+              deliveredAt: seen.delivered_at,
+              messageId: idempotencyKey,
+              duplicate: true,
+            } satisfies DeliveryReceipt;
 
           const line: InboxLine = {
             idempotency_key: idempotencyKey,
@@ -65,7 +76,12 @@ export function createLocalNotifier(opts: LocalNotifierOptions): Notifier {
           const prefix = existing.length > 0 && !existing.endsWith('\n') ? '\n' : '';
           await fs.appendFile(inbox, `${prefix}${JSON.stringify(line)}\n`, { flag: 'a' });
           log(`codex-bridge: ${safe.title} → ${inbox}`);
-          return { channel: 'local', deliveredAt: line.delivered_at, messageId: idempotencyKey, duplicate: false } satisfies DeliveryReceipt;
+          return {
+            channel: 'local',
+            deliveredAt: line.delivered_at,
+            messageId: idempotencyKey,
+            duplicate: false,
+          } satisfies DeliveryReceipt;
         }),
       );
     } catch (err) {
@@ -115,7 +131,8 @@ async function withLockFile<T>(inbox: string, opts: LocalNotifierOptions, fn: ()
         await fs.rm(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new NotifyError(`The local inbox ${inbox} stayed locked by ${lock}; will retry.`, true);
+      if (Date.now() > deadline)
+        throw new NotifyError(`The local inbox ${inbox} stayed locked by ${lock}; will retry.`, true);
       await new Promise((r) => setTimeout(r, 15));
     }
   }
@@ -158,7 +175,13 @@ function toNotifyError(err: unknown, inbox: string): Error {
   if (err instanceof NotifyError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR') {
-    return new NotifyError(`The local inbox ${inbox} is not writable (${code}): point CODEX_BRIDGE_LOCAL_INBOX at a writable file.`, false);
+    return new NotifyError(
+      `The local inbox ${inbox} is not writable (${code}): point CODEX_BRIDGE_LOCAL_INBOX at a writable file.`,
+      false,
+    );
   }
-  return new NotifyError(`Writing the local inbox ${inbox} failed (${code ?? (err as Error).message}); will retry.`, true);
+  return new NotifyError(
+    `Writing the local inbox ${inbox} failed (${code ?? (err as Error).message}); will retry.`,
+    true,
+  );
 }

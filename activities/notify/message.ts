@@ -59,10 +59,19 @@ const OUTCOME_WORDS: Record<TaskStatus, string> = {
 };
 
 /** Builds the one summary every channel sends. All text is redacted, then truncated. */
-export function buildNotificationMessage(view: TaskNotificationView, opts: BuildMessageOptions = {}): NotificationMessage {
+export function buildNotificationMessage(
+  view: TaskNotificationView,
+  opts: BuildMessageOptions = {},
+): NotificationMessage {
   const url = opts.uiUrl ? webUiUrl(opts.uiUrl, opts.namespace ?? 'default', view.task_id) : null;
   const built =
-    view.kind === 'completion' ? completion(view) : view.kind === 'request' ? request(view) : view.kind === 'quota_paused' ? quotaPaused(view) : requestExpired(view);
+    view.kind === 'completion'
+      ? completion(view)
+      : view.kind === 'request'
+        ? request(view)
+        : view.kind === 'quota_paused'
+          ? quotaPaused(view)
+          : requestExpired(view);
   const turnSuffix = view.turn > 1 ? ` (turn ${view.turn})` : '';
   return {
     kind: view.kind,
@@ -74,9 +83,16 @@ export function buildNotificationMessage(view: TaskNotificationView, opts: Build
     url,
     status: view.status,
     excerpt: clean(built.excerpt, LIMITS.text),
-    ...(view.kind === 'request' && view.request && view.request.kind !== 'user_input' ? { approval: { requestId: view.request.request_id } } : {}),
+    ...(view.kind === 'request' && view.request && view.request.kind !== 'user_input'
+      ? { approval: { requestId: view.request.request_id } }
+      : {}),
     ...(view.kind === 'request' && view.request?.kind === 'user_input' && view.request.options?.length
-      ? { question: { requestId: view.request.request_id, options: view.request.options.map((o) => ({ questionId: o.question_id, label: clean(o.label, 100) })) } }
+      ? {
+          question: {
+            requestId: view.request.request_id,
+            options: view.request.options.map((o) => ({ questionId: o.question_id, label: clean(o.label, 100) })),
+          },
+        }
       : {}),
   };
 }
@@ -130,7 +146,10 @@ function completion(view: TaskNotificationView): Built {
     { label: 'Task', value: view.task_id },
     ...(duration ? [{ label: 'Duration', value: duration }] : []),
     { label: 'Directory', value: view.cwd },
-    { label: 'Commands', value: commands.length === 0 ? 'none' : `${commands.length} run, ${failedCommands.length} failed` },
+    {
+      label: 'Commands',
+      value: commands.length === 0 ? 'none' : `${commands.length} run, ${failedCommands.length} failed`,
+    },
     { label: 'Files changed', value: String(files.length) },
   ];
 
@@ -141,8 +160,13 @@ function completion(view: TaskNotificationView): Built {
     `Commands: ${commands.length === 0 ? 'none' : `${commands.length} run, ${failedCommands.length} failed`}`,
     ...failedCommands
       .slice(0, LIMITS.listedFailedCommands)
-      .map((c) => `  ✗ ${oneLine(redact(c.command), LIMITS.commandText)}${c.exit_code !== null ? ` (exit ${c.exit_code})` : ''}`),
-    ...(failedCommands.length > LIMITS.listedFailedCommands ? [`  … and ${failedCommands.length - LIMITS.listedFailedCommands} more failed`] : []),
+      .map(
+        (c) =>
+          `  ✗ ${oneLine(redact(c.command), LIMITS.commandText)}${c.exit_code !== null ? ` (exit ${c.exit_code})` : ''}`,
+      ),
+    ...(failedCommands.length > LIMITS.listedFailedCommands
+      ? [`  … and ${failedCommands.length - LIMITS.listedFailedCommands} more failed`]
+      : []),
     `Files changed: ${files.length === 0 ? 'none' : listFiles(files.map((f) => f.path))}`,
     ...branchFacts(view),
   ];
@@ -166,7 +190,9 @@ function completion(view: TaskNotificationView): Built {
 /** "paused until 14:05 — Codex usage limit": the time in this worker's time zone, as Codex shows it. */
 function quotaPaused(view: TaskNotificationView): Built {
   const until = view.resumes_at ? new Date(view.resumes_at) : null;
-  const hhmm = until ? `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}` : 'later';
+  const hhmm = until
+    ? `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}`
+    : 'later';
   const reason = view.quota_reason ?? 'Codex usage limit';
   const said = `Codex task ${view.task_id} paused until ${hhmm} — ${reason}. It tries again then by itself; you hear from it again when it ends.`;
   return {
@@ -186,9 +212,13 @@ function branchFacts(view: TaskNotificationView): string[] {
   if (!view.branch) return [];
   const worktree = view.worktree;
   const commits = worktree?.commits ?? [];
-  const lines = [`Branch: ${view.branch}${commits.length === 0 ? ' (no changes)' : ` (${commits.length} commit${commits.length === 1 ? '' : 's'})`}`];
-  for (const c of commits.slice(0, LIMITS.listedFailedCommands)) lines.push(`  ${c.sha.slice(0, 10)} ${oneLine(c.subject, LIMITS.commandText)}`);
-  if (commits.length > LIMITS.listedFailedCommands) lines.push(`  … and ${commits.length - LIMITS.listedFailedCommands} more`);
+  const lines = [
+    `Branch: ${view.branch}${commits.length === 0 ? ' (no changes)' : ` (${commits.length} commit${commits.length === 1 ? '' : 's'})`}`,
+  ];
+  for (const c of commits.slice(0, LIMITS.listedFailedCommands))
+    lines.push(`  ${c.sha.slice(0, 10)} ${oneLine(c.subject, LIMITS.commandText)}`);
+  if (commits.length > LIMITS.listedFailedCommands)
+    lines.push(`  … and ${commits.length - LIMITS.listedFailedCommands} more`);
   const stat = worktree?.uncommitted_diff_stat?.split('\n').pop()?.trim();
   if (stat) lines.push(`Left uncommitted by Codex, saved on the branch: ${stat}`);
   return lines;
@@ -197,7 +227,9 @@ function branchFacts(view: TaskNotificationView): string[] {
 function request(view: TaskNotificationView): Built {
   const req = requireRequest(view);
   const details = req.details?.trim() ? truncate(redact(req.details.trim()), LIMITS.requestDetails) : null;
-  const asked = [truncate(redact(req.summary.trim()), LIMITS.requestSummary), details].filter((s): s is string => !!s).join('\n\n');
+  const asked = [truncate(redact(req.summary.trim()), LIMITS.requestSummary), details]
+    .filter((s): s is string => !!s)
+    .join('\n\n');
   const answer = howToAnswer(view.task_id, req.request_id, req.kind);
   const fields = [
     { label: 'Task', value: view.task_id },

@@ -4,7 +4,6 @@ import type { NotifyTarget, NotifyTargetKind } from '../../src/contract/notify-t
 import type { NotificationKind } from '../../src/contract/notification';
 import type { TaskStatus } from '../../src/contract/task';
 
-
 /** The same concise summary goes to every channel; channels only change its presentation. */
 export interface NotificationMessage {
   kind: NotificationKind;

@@ -12,7 +12,10 @@ export const REDACTED = '[redacted]';
  */
 const RULES: { name: string; pattern: RegExp; keep?: number }[] = [
   // PEM private keys; a block cut off before its END line is redacted to the end of the text.
-  { name: 'pem-private-key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g },
+  {
+    name: 'pem-private-key',
+    pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+  },
   // OpenAI / Anthropic style keys: sk-…, sk-proj-…, sk-ant-…
   { name: 'sk-key', pattern: /\bsk-[A-Za-z0-9_-]{16,}/g },
   // GitHub tokens: classic (ghp_, gho_, ghu_, ghs_, ghr_) and fine-grained PATs.
@@ -47,7 +50,9 @@ export function redact(text: string): string {
   let out = text;
   for (const rule of RULES) {
     out = out.replace(rule.pattern, (...groups: unknown[]) => {
-      const kept = rule.keep ? (groups.slice(1, 1 + rule.keep) as (string | undefined)[]).map((g) => g ?? '').join('') : '';
+      const kept = rule.keep
+        ? (groups.slice(1, 1 + rule.keep) as (string | undefined)[]).map((g) => g ?? '').join('')
+        : '';
       return `${kept}${REDACTED}`;
     });
   }

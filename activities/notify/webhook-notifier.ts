@@ -34,11 +34,19 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions = {}): Notifi
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const now = opts.now ?? (() => new Date());
 
-  return async function notifyWebhook(target: NotifyTarget, message: NotificationMessage, idempotencyKey: string): Promise<DeliveryReceipt> {
-    if (target.kind !== 'webhook') throw new NotifyError(`The webhook notifier cannot deliver to a ${target.kind} target.`, false);
+  return async function notifyWebhook(
+    target: NotifyTarget,
+    message: NotificationMessage,
+    idempotencyKey: string,
+  ): Promise<DeliveryReceipt> {
+    if (target.kind !== 'webhook')
+      throw new NotifyError(`The webhook notifier cannot deliver to a ${target.kind} target.`, false);
     const body = JSON.stringify(webhookBody(redactMessage(message), idempotencyKey));
     const timestamp = String(Math.floor(now().getTime() / 1000));
-    const headers: Record<string, string> = { 'idempotency-key': idempotencyKey, 'x-codex-bridge-timestamp': timestamp };
+    const headers: Record<string, string> = {
+      'idempotency-key': idempotencyKey,
+      'x-codex-bridge-timestamp': timestamp,
+    };
     if (opts.secret) headers['x-codex-bridge-signature'] = signTimestamped(opts.secret, timestamp, body);
     const where = describeUrl(target.url);
 
@@ -46,7 +54,8 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions = {}): Notifi
     try {
       answer = await postRaw(target.url, body, headers, timeoutMs);
     } catch (err) {
-      if (err instanceof TransportError) throw new NotifyError(`The request to the webhook at ${where} failed (${err.message}); will retry.`, true);
+      if (err instanceof TransportError)
+        throw new NotifyError(`The request to the webhook at ${where} failed (${err.message}); will retry.`, true);
       throw err;
     }
     const { status } = answer;
@@ -61,7 +70,11 @@ export function createWebhookNotifier(opts: WebhookNotifierOptions = {}): Notifi
     }
     // 409: the receiver is still processing this key (an earlier try whose answer we lost): ask again later.
     if (status === 408 || status === 409 || status === 429 || status >= 500) {
-      throw new NotifyError(`The webhook at ${where} answered HTTP ${status}; will retry.`, true, parseRetryAfter(answer.headers.get('retry-after')));
+      throw new NotifyError(
+        `The webhook at ${where} answered HTTP ${status}; will retry.`,
+        true,
+        parseRetryAfter(answer.headers.get('retry-after')),
+      );
     }
     throw new NotifyError(rejectionAdvice(where, status), false);
   };
@@ -84,12 +97,15 @@ export function webhookBody(message: NotificationMessage, idempotencyKey: string
 }
 
 function rejectionAdvice(where: string, status: number): string {
-  if (status >= 300 && status < 400) return `The webhook at ${where} redirected (HTTP ${status}): set the notify target to the final URL.`;
+  if (status >= 300 && status < 400)
+    return `The webhook at ${where} redirected (HTTP ${status}): set the notify target to the final URL.`;
   if (status === 401 || status === 403) {
     return `The webhook at ${where} refused the request (HTTP ${status}): make its secret match CODEX_BRIDGE_WEBHOOK_SECRET.`;
   }
-  if (status === 404 || status === 410) return `The webhook at ${where} does not exist (HTTP ${status}): check the URL in the notify target.`;
-  if (status === 413) return `The webhook at ${where} refused the message as too large (HTTP 413): raise the receiver's body limit.`;
+  if (status === 404 || status === 410)
+    return `The webhook at ${where} does not exist (HTTP ${status}): check the URL in the notify target.`;
+  if (status === 413)
+    return `The webhook at ${where} refused the message as too large (HTTP 413): raise the receiver's body limit.`;
   return `The webhook at ${where} rejected the notification (HTTP ${status}): check the receiver's logs; retrying will not help.`;
 }
 

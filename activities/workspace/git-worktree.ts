@@ -82,11 +82,26 @@ export function createWorktreeActivities(settings: WorktreeSettings) {
         await git(dir, 'add', '-A');
         diffStat = (await git(dir, 'diff', '--cached', '--stat')) || null;
         if (diffStat) {
-          await git(dir, ...BRIDGE_IDENTITY, 'commit', '-q', '--no-verify', '-m', `codex-bridge: what Codex left uncommitted in task ${input.task_id}, turn ${input.turn}`);
+          await git(
+            dir,
+            ...BRIDGE_IDENTITY,
+            'commit',
+            '-q',
+            '--no-verify',
+            '-m',
+            `codex-bridge: what Codex left uncommitted in task ${input.task_id}, turn ${input.turn}`,
+          );
         }
       }
-      const log = await git(top, 'log', '--reverse', '--format=%H%x09%s', `${input.base_commit}..refs/heads/${input.branch}`);
-      const commits = log === '' ? [] : log.split('\n').map((line) => ({ sha: line.slice(0, 40), subject: line.slice(41) }));
+      const log = await git(
+        top,
+        'log',
+        '--reverse',
+        '--format=%H%x09%s',
+        `${input.base_commit}..refs/heads/${input.branch}`,
+      );
+      const commits =
+        log === '' ? [] : log.split('\n').map((line) => ({ sha: line.slice(0, 40), subject: line.slice(41) }));
       let removed = true;
       if (settings.retentionMs > 0 && fs.existsSync(dir)) {
         fs.writeFileSync(`${dir}.expires`, new Date(Date.now() + settings.retentionMs).toISOString());
@@ -95,7 +110,13 @@ export function createWorktreeActivities(settings: WorktreeSettings) {
         await removeWorktree(top, dir);
       }
       const inside = path.relative(top, fs.realpathSync(input.cwd));
-      return { path: path.join(dir, inside), base_commit: input.base_commit, commits, uncommitted_diff_stat: diffStat, removed };
+      return {
+        path: path.join(dir, inside),
+        base_commit: input.base_commit,
+        commits,
+        uncommitted_diff_stat: diffStat,
+        removed,
+      };
     },
   };
 }

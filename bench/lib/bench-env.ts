@@ -29,7 +29,12 @@ export interface BenchEnv {
   envFor(config: Config): NodeJS.ProcessEnv;
   service(config: Config): Promise<{ service: TaskService; store: TaskStore }>;
   /** Runs an in-process worker on the config's queue until `fn` settles. */
-  withWorker<T>(config: Config, deps: Partial<ActivityDeps>, fn: () => Promise<T>, options?: { maxConcurrentActivityTaskExecutions?: number }): Promise<T>;
+  withWorker<T>(
+    config: Config,
+    deps: Partial<ActivityDeps>,
+    fn: () => Promise<T>,
+    options?: { maxConcurrentActivityTaskExecutions?: number },
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -37,7 +42,11 @@ export async function startBenchEnv(dir: string, log: (line: string) => void): P
   fs.mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const [temporal, store] = await Promise.all([
-    startTemporalDevServer({ uiPort: null, dbFile: path.join(dir, 'temporal.db'), logFile: path.join(dir, 'temporal.log') }),
+    startTemporalDevServer({
+      uiPort: null,
+      dbFile: path.join(dir, 'temporal.db'),
+      logFile: path.join(dir, 'temporal.log'),
+    }),
     startFerretDb({ dataDir: path.join(dir, 'store'), logFile: path.join(dir, 'ferretdb.log') }),
   ]);
   log(`servers up in ${Date.now() - started} ms: Temporal ${temporal.address}, FerretDB ${store.uri}`);
@@ -122,7 +131,10 @@ export class DeliveryRecorder {
     const seen = this.at.get(taskId);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no completion delivered for ${taskId} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no completion delivered for ${taskId} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const list = this.waiters.get(taskId) ?? [];
       list.push((t) => {
         clearTimeout(timer);

@@ -53,7 +53,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.exit(0);
   }
   const quick = flags.has('quick') || env.BENCH_QUICK === '1';
-  const get = (name: string): string | undefined => flags.get(name) ?? env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
+  const get = (name: string): string | undefined =>
+    flags.get(name) ?? env[`BENCH_${name.toUpperCase().replace(/-/g, '_')}`];
   const int = (name: string, full: number, small: number): number => {
     const raw = get(name);
     if (raw === undefined) return quick ? small : full;
@@ -65,12 +66,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     const raw = get(name);
     if (raw === undefined) return quick ? small : full;
     const values = raw.split(',').map(Number);
-    if (values.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`--${name} must be a comma-separated list of positive integers, got ${raw}`);
+    if (values.some((v) => !Number.isInteger(v) || v <= 0))
+      throw new Error(`--${name} must be a comma-separated list of positive integers, got ${raw}`);
     return values;
   };
   const onlyRaw = get('only');
   const only = new Set<Section>(onlyRaw ? (onlyRaw.split(',') as Section[]) : SECTIONS);
-  for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
+  for (const s of only)
+    if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section ${s}; sections: ${SECTIONS.join(', ')}`);
   const out = get('out');
   return {
     quick,

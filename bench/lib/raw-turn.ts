@@ -16,20 +16,38 @@ export async function rawTurn(runner: CodexRunner, cwd: string, timeoutMs = 60_0
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`the raw turn did not complete within ${timeoutMs} ms`)), timeoutMs);
       readline.createInterface({ input: child.stdout }).on('line', (line) => {
-        const m = JSON.parse(line) as { id?: number; method?: string; result?: { thread?: { id: string } }; error?: unknown; params?: { turn?: { status: string } } };
+        const m = JSON.parse(line) as {
+          id?: number;
+          method?: string;
+          result?: { thread?: { id: string } };
+          error?: unknown;
+          params?: { turn?: { status: string } };
+        };
         if (m.error) reject(new Error(JSON.stringify(m.error)));
         else if (m.id === 1 && !m.method) {
           send({ method: 'initialized' });
-          send({ id: 2, method: 'thread/start', params: { cwd, approvalPolicy: 'never', sandbox: 'danger-full-access' } });
+          send({
+            id: 2,
+            method: 'thread/start',
+            params: { cwd, approvalPolicy: 'never', sandbox: 'danger-full-access' },
+          });
         } else if (m.id === 2 && !m.method) {
-          send({ id: 3, method: 'turn/start', params: { threadId: m.result!.thread!.id, input: [{ type: 'text', text: 'ping', text_elements: [] }] } });
+          send({
+            id: 3,
+            method: 'turn/start',
+            params: { threadId: m.result!.thread!.id, input: [{ type: 'text', text: 'ping', text_elements: [] }] },
+          });
         } else if (m.method === 'turn/completed') {
           if (m.params?.turn?.status !== 'completed') reject(new Error(`raw turn ended ${m.params?.turn?.status}`));
           else resolve();
         }
       });
       child.once('exit', () => reject(new Error('the app-server exited before the turn completed')));
-      send({ id: 1, method: 'initialize', params: { clientInfo: { name: 'bench', title: null, version: '0' }, capabilities: null } });
+      send({
+        id: 1,
+        method: 'initialize',
+        params: { clientInfo: { name: 'bench', title: null, version: '0' }, capabilities: null },
+      });
     });
   } finally {
     clearTimeout(timer);

@@ -31,6 +31,9 @@ export function bearerAuth(token: string | undefined) {
       header === undefined
         ? 'This route needs the header Authorization: Bearer <CODEX_BRIDGE_API_TOKEN>.'
         : 'The bearer token in the Authorization header is not the one the bridge was started with.';
-    await reply.code(401).header('www-authenticate', 'Bearer realm="codex-bridge"').send(errorBody('unauthorized', message));
+    await reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="codex-bridge"')
+      .send(errorBody('unauthorized', message));
   };
 }

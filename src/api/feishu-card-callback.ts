@@ -35,7 +35,8 @@ interface CardActionEvent {
 export async function answerCardAction(service: TaskServiceApi, event: CardActionEvent): Promise<CardActionAnswer> {
   const value = event.action?.value as Partial<ApprovalButtonValue & OptionButtonValue> | undefined;
   const who = event.operator?.user_id ?? event.operator?.open_id ?? 'someone';
-  if (!value || typeof value.task_id !== 'string' || typeof value.request_id !== 'string') return refused('This button does not answer a codex-bridge request.');
+  if (!value || typeof value.task_id !== 'string' || typeof value.request_id !== 'string')
+    return refused('This button does not answer a codex-bridge request.');
   const { task_id, request_id } = value;
   let said: string;
   let send: () => Promise<unknown>;
@@ -53,21 +54,36 @@ export async function answerCardAction(service: TaskServiceApi, event: CardActio
   try {
     await send();
   } catch (err) {
-    if (err instanceof BridgeError) return refused(`Request ${request_id} of task ${task_id} can no longer be answered: ${err.message}`);
+    if (err instanceof BridgeError)
+      return refused(`Request ${request_id} of task ${task_id} can no longer be answered: ${err.message}`);
     throw err;
   }
   return {
     toast: { type: 'success', content: `Answered: ${said}` },
-    card: { type: 'raw', data: answeredCard(`✅ Codex task ${task_id}: request answered`, [`${who} answered ${said} to request ${request_id}.`], 'green') },
+    card: {
+      type: 'raw',
+      data: answeredCard(
+        `✅ Codex task ${task_id}: request answered`,
+        [`${who} answered ${said} to request ${request_id}.`],
+        'green',
+      ),
+    },
   };
 }
 
 function refused(reason: string): CardActionAnswer {
-  return { toast: { type: 'error', content: reason.slice(0, 200) }, card: { type: 'raw', data: answeredCard('⚠️ Nothing changed', [reason], 'grey') } };
+  return {
+    toast: { type: 'error', content: reason.slice(0, 200) },
+    card: { type: 'raw', data: answeredCard('⚠️ Nothing changed', [reason], 'grey') },
+  };
 }
 
 /** POST /v1/feishu/card-callback: public (Feishu cannot send a bearer token), checked by signature instead. */
-export function registerFeishuCallbackRoute(app: FastifyInstance, service: TaskServiceApi, options: FeishuCallbackOptions): void {
+export function registerFeishuCallbackRoute(
+  app: FastifyInstance,
+  service: TaskServiceApi,
+  options: FeishuCallbackOptions,
+): void {
   app.post('/v1/feishu/card-callback', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
     const body = req.body as Record<string, unknown> | null;
     const raw = JSON.stringify(body); // what the sender signed: Feishu sends compact JSON, and the SDK checks the same way
@@ -77,18 +93,32 @@ export function registerFeishuCallbackRoute(app: FastifyInstance, service: TaskS
       .digest();
     const presented = Buffer.from(header('x-lark-signature'), 'hex');
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-      return reply.code(401).send(errorBody('unauthorized', 'The Feishu callback signature does not match FEISHU_ENCRYPT_KEY.'));
+      return reply
+        .code(401)
+        .send(errorBody('unauthorized', 'The Feishu callback signature does not match FEISHU_ENCRYPT_KEY.'));
     }
     let payload: Record<string, unknown>;
     try {
-      payload = typeof body?.encrypt === 'string' ? (JSON.parse(new AESCipher(options.encryptKey).decrypt(body.encrypt)) as Record<string, unknown>) : (body ?? {});
+      payload =
+        typeof body?.encrypt === 'string'
+          ? (JSON.parse(new AESCipher(options.encryptKey).decrypt(body.encrypt)) as Record<string, unknown>)
+          : (body ?? {});
     } catch {
-      return reply.code(400).send(errorBody('invalid_request', 'The Feishu callback could not be decrypted with FEISHU_ENCRYPT_KEY.'));
+      return reply
+        .code(400)
+        .send(errorBody('invalid_request', 'The Feishu callback could not be decrypted with FEISHU_ENCRYPT_KEY.'));
     }
     if (payload.type === 'url_verification') return { challenge: payload.challenge };
     const head = payload.header as { event_type?: string; token?: string } | undefined;
     if (options.verificationToken && head?.token !== options.verificationToken) {
-      return reply.code(401).send(errorBody('unauthorized', 'The Feishu callback carries another verification token than FEISHU_VERIFICATION_TOKEN.'));
+      return reply
+        .code(401)
+        .send(
+          errorBody(
+            'unauthorized',
+            'The Feishu callback carries another verification token than FEISHU_VERIFICATION_TOKEN.',
+          ),
+        );
     }
     if (head?.event_type !== 'card.action.trigger') return {};
     return answerCardAction(service, (payload.event ?? {}) as CardActionEvent);

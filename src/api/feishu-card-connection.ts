@@ -11,15 +11,34 @@ export interface FeishuCardConnectionOptions {
   /** FEISHU_BASE_URL (the long connection's address is asked for there). */
   baseUrl: string;
   service: TaskServiceApi;
-  logger?: { error(...args: unknown[]): void; warn(...args: unknown[]): void; info(...args: unknown[]): void; debug(...args: unknown[]): void; trace(...args: unknown[]): void };
+  logger?: {
+    error(...args: unknown[]): void;
+    warn(...args: unknown[]): void;
+    info(...args: unknown[]): void;
+    debug(...args: unknown[]): void;
+    trace(...args: unknown[]): void;
+  };
 }
 
 export function startFeishuCardConnection(options: FeishuCardConnectionOptions): { close(): void } {
-  const logger = options.logger ?? { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
+  const logger = options.logger ?? {
+    error: () => {},
+    warn: () => {},
+    info: () => {},
+    debug: () => {},
+    trace: () => {},
+  };
   const dispatcher = new EventDispatcher({ logger, loggerLevel: LoggerLevel.warn }).register({
     'card.action.trigger': (data: Parameters<typeof answerCardAction>[1]) => answerCardAction(options.service, data),
   });
-  const client = new WSClient({ appId: options.appId, appSecret: options.appSecret, domain: options.baseUrl, logger, loggerLevel: LoggerLevel.warn, source: 'codex-bridge' });
+  const client = new WSClient({
+    appId: options.appId,
+    appSecret: options.appSecret,
+    domain: options.baseUrl,
+    logger,
+    loggerLevel: LoggerLevel.warn,
+    source: 'codex-bridge',
+  });
   void client.start({ eventDispatcher: dispatcher });
   return { close: () => client.close() };
 }

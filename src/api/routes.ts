@@ -126,7 +126,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       body: replyBodySchema,
       response: { 202: taskDocumentSchema, ...errors(400, 401, 404, 409, 503) },
     },
-    handler: async (req, reply) => reply.code(202).send(await service.reply(req.params.task_id, req.body.prompt, req.body.reply_id)),
+    handler: async (req, reply) =>
+      reply.code(202).send(await service.reply(req.params.task_id, req.body.prompt, req.body.reply_id)),
   });
 
   r.get('/v1/tasks/:task_id/events', {
@@ -135,7 +136,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       tags: ['tasks'],
       params: taskParamsSchema,
       querystring: eventsQuerySchema,
-      response: { 200: z.string().describe('text/event-stream: one `progress` event per TaskEvent (JSON data), then `end`.'), ...errors(400, 401, 404, 503) },
+      response: {
+        200: z.string().describe('text/event-stream: one `progress` event per TaskEvent (JSON data), then `end`.'),
+        ...errors(400, 401, 404, 503),
+      },
     },
     handler: async (req, reply) => {
       await service.status(req.params.task_id); // an unknown task is a 404 before the stream starts
@@ -143,9 +147,16 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       req.raw.on('close', () => stop.abort());
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       try {
-        for await (const event of service.events(req.params.task_id, { follow: req.query.follow === 'true', signal: stop.signal })) {
+        for await (const event of service.events(req.params.task_id, {
+          follow: req.query.follow === 'true',
+          signal: stop.signal,
+        })) {
           res.write(`id: ${event.turn}.${event.seq}\nevent: progress\ndata: ${JSON.stringify(event)}\n\n`);
         }
         res.write('event: end\ndata: {}\n\n');
@@ -158,7 +169,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   r.post('/v1/notify-completed', {
     schema: {
-      summary: "The one-shot repair watcher: notify terminal tasks still pending",
+      summary: 'The one-shot repair watcher: notify terminal tasks still pending',
       tags: ['notifications'],
       body: notifyCompletedBodySchema,
       response: { 200: watcherReportSchema, ...errors(400, 401, 503) },
@@ -177,7 +188,11 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   r.get('/v1/schedules', {
-    schema: { summary: 'List schedules', tags: ['schedules'], response: { 200: scheduleListSchema, ...errors(401, 503) } },
+    schema: {
+      summary: 'List schedules',
+      tags: ['schedules'],
+      response: { 200: scheduleListSchema, ...errors(401, 503) },
+    },
     handler: async () => ({ schedules: await service.listSchedules() }),
   });
 
@@ -231,21 +246,32 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     handler: async (_req, reply) => {
       const report = health ? await withTimeout(health(), healthTimeoutMs) : { ok: true };
       if (report.ok) return { ok: true };
-      return reply.code(503).send({ ok: false, ...errorBody('unavailable', report.message ?? 'The bridge cannot reach Temporal or its store.') });
+      return reply.code(503).send({
+        ok: false,
+        ...errorBody('unavailable', report.message ?? 'The bridge cannot reach Temporal or its store.'),
+      });
     },
   });
 
-  r.get('/openapi.json', { schema: { summary: 'This description of the API', tags: ['meta'] } }, async () => app.swagger());
+  r.get('/openapi.json', { schema: { summary: 'This description of the API', tags: ['meta'] } }, async () =>
+    app.swagger(),
+  );
 }
 
 /** A check that does not answer in time counts as down: /healthz must answer quickly either way. */
 async function withTimeout(check: Promise<HealthReport>, ms: number): Promise<HealthReport> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<HealthReport>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, message: `The readiness check did not answer within ${ms} ms.` }), ms);
+    timer = setTimeout(
+      () => resolve({ ok: false, message: `The readiness check did not answer within ${ms} ms.` }),
+      ms,
+    );
   });
   try {
-    return await Promise.race([check.catch((): HealthReport => ({ ok: false, message: 'The readiness check failed.' })), timeout]);
+    return await Promise.race([
+      check.catch((): HealthReport => ({ ok: false, message: 'The readiness check failed.' })),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -6,7 +6,16 @@ import { z } from 'zod';
 import { InvalidNotifyTargetError, parseNotifyTarget } from '../contract/notify-target';
 import { decodeListCursor, type ListCursor } from '../store/list-cursor';
 import { SCHEDULE_ID_PATTERN, SCHEDULE_OVERLAP_POLICIES } from '../contract/schedule';
-import { ISOLATION_MODES, APPROVAL_DECISIONS, APPROVAL_POLICIES, MAX_PROMPT_LENGTH, NOTIFICATION_STATUSES, SANDBOX_MODES, TASK_ID_PATTERN, TASK_STATUSES } from '../contract/task';
+import {
+  ISOLATION_MODES,
+  APPROVAL_DECISIONS,
+  APPROVAL_POLICIES,
+  MAX_PROMPT_LENGTH,
+  NOTIFICATION_STATUSES,
+  SANDBOX_MODES,
+  TASK_ID_PATTERN,
+  TASK_STATUSES,
+} from '../contract/task';
 import { REPLY_ID_PATTERN } from '../contract/replies';
 
 /** Request ids are minted by the bridge; this admits UUIDs, "cmd-3", "42" and similar. */
@@ -31,7 +40,7 @@ export const taskIdSchema = z
 export const requestIdSchema = z
   .string()
   .regex(REQUEST_ID_PATTERN, 'must be 1-256 letters, digits, ".", "_", ":" or "-", starting with a letter or digit')
-  .describe('The id of a pending request, from the task document\'s pending_requests.');
+  .describe("The id of a pending request, from the task document's pending_requests.");
 
 export const notifyTargetSchema = z
   .string()
@@ -51,7 +60,9 @@ const cwdSchema = z
   .max(4096)
   .refine((p) => !p.includes('\0'), 'must not contain NUL characters')
   .refine((p) => path.isAbsolute(p), 'must be an absolute path')
-  .describe('Working directory of the Codex thread (absolute; must be under CODEX_BRIDGE_ALLOWED_ROOTS when that is set).');
+  .describe(
+    'Working directory of the Codex thread (absolute; must be under CODEX_BRIDGE_ALLOWED_ROOTS when that is set).',
+  );
 
 const modelSchema = z
   .string()
@@ -77,7 +88,9 @@ export const startTaskBodySchema = z
     isolation: z
       .enum(ISOLATION_MODES)
       .optional()
-      .describe('worktree: run in a fresh git worktree on the branch codex/<task_id> (cwd must be in a git repository); default: CODEX_BRIDGE_ISOLATION (none).'),
+      .describe(
+        'worktree: run in a fresh git worktree on the branch codex/<task_id> (cwd must be in a git repository); default: CODEX_BRIDGE_ISOLATION (none).',
+      ),
     task_id: taskIdSchema.optional(),
   })
   .describe('A new task.');
@@ -103,7 +116,10 @@ export const replyIdSchema = z
 export const replyBodySchema = z.strictObject({ prompt: promptSchema, reply_id: replyIdSchema.optional() });
 
 export const eventsQuerySchema = z.strictObject({
-  follow: z.enum(['true', 'false']).optional().describe('true: keep the stream open and send events as they happen, until the turn ends.'),
+  follow: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('true: keep the stream open and send events as they happen, until the turn ends.'),
 });
 
 export const notifyCompletedBodySchema = z
@@ -153,8 +169,13 @@ const cronSchema = z
   .string()
   .min(1)
   .max(200)
-  .refine((c) => c.trim().split(/\s+/).length >= 5 || c.trim().startsWith('@'), 'must be a cron expression such as "0 9 * * 1-5"')
-  .describe('A cron expression: minute hour day-of-month month day-of-week (a 6th field is the year; 7 fields put seconds first), or @daily, @every 1h.');
+  .refine(
+    (c) => c.trim().split(/\s+/).length >= 5 || c.trim().startsWith('@'),
+    'must be a cron expression such as "0 9 * * 1-5"',
+  )
+  .describe(
+    'A cron expression: minute hour day-of-month month day-of-week (a 6th field is the year; 7 fields put seconds first), or @daily, @every 1h.',
+  );
 
 export const createScheduleBodySchema = startTaskBodySchema
   .omit({ task_id: true })
@@ -162,13 +183,18 @@ export const createScheduleBodySchema = startTaskBodySchema
     schedule_id: scheduleIdSchema.optional(),
     cron: z.union([cronSchema, z.array(cronSchema).min(1).max(20)]).transform((c) => (Array.isArray(c) ? c : [c])),
     timezone: z.string().min(1).max(100).optional().describe('An IANA time zone such as Europe/Berlin; default UTC.'),
-    overlap: z.enum(SCHEDULE_OVERLAP_POLICIES).optional().describe('When a run is due while the previous task still runs; default skip.'),
+    overlap: z
+      .enum(SCHEDULE_OVERLAP_POLICIES)
+      .optional()
+      .describe('When a run is due while the previous task still runs; default skip.'),
     paused: z.boolean().optional().describe('Create the schedule paused.'),
   })
   .describe('A recurring task: each run starts an ordinary task with these fields.');
 
 export const scheduleParamsSchema = z.strictObject({ schedule_id: scheduleIdSchema });
-export const pauseScheduleBodySchema = z.strictObject({ note: z.string().max(500).optional().describe('Why; shown in the Web UI.') }).nullish();
+export const pauseScheduleBodySchema = z
+  .strictObject({ note: z.string().max(500).optional().describe('Why; shown in the Web UI.') })
+  .nullish();
 
 export const scheduleDocumentSchema = z
   .object({
@@ -227,7 +253,13 @@ const taskResultSchema = z.object({
   turn_id: z.string().nullable(),
   usage: tokenUsageSchema.nullable(),
   commands: z.array(
-    z.object({ command: z.string(), exit_code: z.number().nullable(), status: z.string(), output: z.string(), duration_ms: z.number().nullable() }),
+    z.object({
+      command: z.string(),
+      exit_code: z.number().nullable(),
+      status: z.string(),
+      output: z.string(),
+      duration_ms: z.number().nullable(),
+    }),
   ),
   file_changes: z.array(z.object({ path: z.string(), kind: z.string(), diff: z.string() })),
   diff: z.string().nullable(),
@@ -283,7 +315,14 @@ export const taskDocumentSchema = z
     notification_attempts: z.number(),
     pending_requests: z.array(pendingRequestSchema),
     queued_replies: z
-      .array(z.object({ reply_id: z.string(), prompt: z.string(), state: z.enum(['queued', 'steering']), received_at: z.string() }))
+      .array(
+        z.object({
+          reply_id: z.string(),
+          prompt: z.string(),
+          state: z.enum(['queued', 'steering']),
+          received_at: z.string(),
+        }),
+      )
       .optional()
       .describe('Replies sent while a turn ran that wait for the next turn, in order.'),
     result: taskResultSchema.nullable(),
@@ -348,7 +387,8 @@ export function describeIssue(issue: z.core.$ZodIssue, options: DescribeOptions)
   const label = key === '' ? options.subject : (options.label ?? ((p: string) => p))(key);
   // Field names stay as written ("prompt must…"); other sentences start with a capital.
   const sentence = (text: string) => {
-    const capital = key === '' || issue.code === 'unrecognized_keys' ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+    const capital =
+      key === '' || issue.code === 'unrecognized_keys' ? text.charAt(0).toUpperCase() + text.slice(1) : text;
     return capital.replace(/\.?$/, '.');
   };
   switch (issue.code) {
@@ -358,7 +398,12 @@ export function describeIssue(issue: z.core.$ZodIssue, options: DescribeOptions)
       return sentence(`${label} must be ${expected(issue.expected)}`);
     }
     case 'too_small':
-      if (issue.origin === 'string') return sentence(Number(issue.minimum) <= 1 ? `${label} must not be empty` : `${label} must be at least ${issue.minimum} characters`);
+      if (issue.origin === 'string')
+        return sentence(
+          Number(issue.minimum) <= 1
+            ? `${label} must not be empty`
+            : `${label} must be at least ${issue.minimum} characters`,
+        );
       if (issue.origin === 'array') return sentence(`${label} must have at least ${issue.minimum} items`);
       return sentence(`${label} must be at least ${issue.minimum}`);
     case 'too_big':
@@ -372,7 +417,9 @@ export function describeIssue(issue: z.core.$ZodIssue, options: DescribeOptions)
       // The names come from the caller: quote a few, shortened, so the sentence stays a sentence.
       const shown = issue.keys.slice(0, 3).map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 37)}...` : k));
       const names = `${shown.join(', ')}${issue.keys.length > 3 ? ` and ${issue.keys.length - 3} more` : ''}`;
-      return sentence(`unknown field${issue.keys.length > 1 ? 's' : ''} ${names} in ${key === '' ? options.subject : label}`);
+      return sentence(
+        `unknown field${issue.keys.length > 1 ? 's' : ''} ${names} in ${key === '' ? options.subject : label}`,
+      );
     }
     case 'invalid_key':
       return sentence(`${label} has an invalid key`);
@@ -384,7 +431,9 @@ export function describeIssue(issue: z.core.$ZodIssue, options: DescribeOptions)
       return sentence(`${label} ${issue.message}`);
     case 'invalid_format':
       // Our regexes carry a message that continues the field name; built-in formats do not.
-      return sentence(issue.format === 'regex' ? `${label} ${issue.message}` : `${label} must be a valid ${issue.format}`);
+      return sentence(
+        issue.format === 'regex' ? `${label} ${issue.message}` : `${label} must be a valid ${issue.format}`,
+      );
     default:
       return sentence(`${label} is invalid`);
   }

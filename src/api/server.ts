@@ -98,12 +98,18 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error, req, reply) => {
-    const { status, body } = toErrorReply(error, { bodyLimit: BODY_LIMIT, logger, route: req.routeOptions.url ?? 'unmatched' });
+    const { status, body } = toErrorReply(error, {
+      bodyLimit: BODY_LIMIT,
+      logger,
+      route: req.routeOptions.url ?? 'unmatched',
+    });
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!.slice(0, 200);
-    return reply.code(404).send(errorBody('not_found', `There is no route ${req.method} ${path}; GET /openapi.json lists the routes.`));
+    return reply
+      .code(404)
+      .send(errorBody('not_found', `There is no route ${req.method} ${path}; GET /openapi.json lists the routes.`));
   });
 
   void app.register(fastifySwagger, {
@@ -112,7 +118,8 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
       info: {
         title: 'codex-bridge',
         version: '1',
-        description: 'Runs OpenAI Codex tasks as durable Temporal workflows and notifies the conversation they came from.',
+        description:
+          'Runs OpenAI Codex tasks as durable Temporal workflows and notifies the conversation they came from.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -120,9 +127,16 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     transform: jsonSchemaTransform,
   });
   // Inside a plugin so that swagger's onRoute hook, registered just above, sees every route.
-  void app.register(async (instance) => registerRoutes(instance, { service: options.service, health: options.health, healthTimeoutMs: options.healthTimeoutMs }));
+  void app.register(async (instance) =>
+    registerRoutes(instance, {
+      service: options.service,
+      health: options.health,
+      healthTimeoutMs: options.healthTimeoutMs,
+    }),
+  );
   const feishuCallback = options.feishuCallback;
-  if (feishuCallback) void app.register(async (instance) => registerFeishuCallbackRoute(instance, options.service, feishuCallback));
+  if (feishuCallback)
+    void app.register(async (instance) => registerFeishuCallbackRoute(instance, options.service, feishuCallback));
   return app;
 }
 
@@ -146,7 +160,10 @@ export async function startApiServer(config: Config, deps: Omit<ApiServerOptions
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const { appId, appSecret, baseUrl, longConnection } = config.notifiers.feishu;
-  const clicks = longConnection && appId && appSecret ? startFeishuCardConnection({ appId, appSecret, baseUrl, service: deps.service }) : undefined;
+  const clicks =
+    longConnection && appId && appSecret
+      ? startFeishuCardConnection({ appId, appSecret, baseUrl, service: deps.service })
+      : undefined;
   return {
     url: httpUrl(host, boundPort),
     close: async () => {

@@ -76,7 +76,11 @@ export async function openService(ctx: CommandContext, config: Config): Promise<
 }
 
 /** Opens the task service for one call and always closes it. */
-export async function withService<T>(ctx: CommandContext, config: Config, fn: (service: TaskServiceApi) => Promise<T>): Promise<T> {
+export async function withService<T>(
+  ctx: CommandContext,
+  config: Config,
+  fn: (service: TaskServiceApi) => Promise<T>,
+): Promise<T> {
   const handle = await openService(ctx, config);
   try {
     return await fn(handle.service);

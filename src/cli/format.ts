@@ -45,7 +45,10 @@ export function formatColumns(rows: string[][]): string[] {
 export function formatTaskBlock(task: TaskDocument, now: number = Date.now()): string[] {
   const lines: [string, string][] = [
     ['task', task.task_id],
-    ['status', `${task.status}${task.status === 'waiting_for_quota' && task.resumes_at ? ` (resumes at ${task.resumes_at})` : ''}${task.finished_at ? ` (finished ${formatAge(task.finished_at, now)} ago)` : ''}`],
+    [
+      'status',
+      `${task.status}${task.status === 'waiting_for_quota' && task.resumes_at ? ` (resumes at ${task.resumes_at})` : ''}${task.finished_at ? ` (finished ${formatAge(task.finished_at, now)} ago)` : ''}`,
+    ],
     ['created', `${task.created_at} (${formatAge(task.created_at, now)} ago)`],
     ['cwd', task.cwd],
     ['model', task.model ?? '(Codex default)'],
@@ -56,13 +59,18 @@ export function formatTaskBlock(task: TaskDocument, now: number = Date.now()): s
   if (task.turns && task.turns.length > 1) lines.push(['turns', String(task.turns.length)]);
   if (task.branch) {
     const commits = task.worktree?.commits.length ?? 0;
-    lines.push(['branch', `${task.branch} (${commits} commit${commits === 1 ? '' : 's'}${task.worktree && !task.worktree.removed ? `; worktree ${task.worktree.path}` : ''})`]);
+    lines.push([
+      'branch',
+      `${task.branch} (${commits} commit${commits === 1 ? '' : 's'}${task.worktree && !task.worktree.removed ? `; worktree ${task.worktree.path}` : ''})`,
+    ]);
   }
-  for (const r of task.pending_requests) lines.push(['waiting', `${r.request_id} (${r.kind}): ${oneLine(r.summary, 160)}`]);
+  for (const r of task.pending_requests)
+    lines.push(['waiting', `${r.request_id} (${r.kind}): ${oneLine(r.summary, 160)}`]);
   if (task.result) {
     lines.push(['summary', oneLine(task.result.summary, 300)]);
     if (task.result.final_message) lines.push(['answer', oneLine(task.result.final_message, 300)]);
-    if (task.result.file_changes.length > 0) lines.push(['changed', task.result.file_changes.map((f) => f.path).join(', ')]);
+    if (task.result.file_changes.length > 0)
+      lines.push(['changed', task.result.file_changes.map((f) => f.path).join(', ')]);
   }
   if (task.error) lines.push(['error', `${task.error.type}: ${oneLine(task.error.message, 300)}`]);
   const width = Math.max(...lines.map(([k]) => k.length));
@@ -94,10 +102,12 @@ function notifyLine(task: TaskDocument): string {
 export function describeReply(task: TaskDocument, replyId: string): string {
   const queued = task.queued_replies ?? [];
   const at = queued.findIndex((r) => r.reply_id === replyId);
-  if (at >= 0) return `Reply ${replyId} is queued (${at + 1} of ${queued.length}): Codex gets it as the next turn of ${task.task_id} when the running one ends.`;
+  if (at >= 0)
+    return `Reply ${replyId} is queued (${at + 1} of ${queued.length}): Codex gets it as the next turn of ${task.task_id} when the running one ends.`;
   const turn = task.turns.find((t) => t.replies?.some((r) => r.reply_id === replyId));
   const delivered = turn?.replies?.find((r) => r.reply_id === replyId)?.delivered;
-  if (turn && delivered === 'steered') return `Reply ${replyId} reached Codex inside turn ${turn.turn} of ${task.task_id}, while it ran.`;
+  if (turn && delivered === 'steered')
+    return `Reply ${replyId} reached Codex inside turn ${turn.turn} of ${task.task_id}, while it ran.`;
   if (turn) return `Reply ${replyId} is turn ${turn.turn} of ${task.task_id}; the task is ${task.status}.`;
   return `Reply ${replyId} starts the next turn of ${task.task_id}; the task is ${task.status}.`;
 }

@@ -48,13 +48,21 @@ export interface CliFailure {
 
 /** Maps anything a command throws to its exit code, a stable code and one sentence. */
 export function describeFailure(error: unknown): CliFailure {
-  if (error instanceof BridgeError) return { exitCode: error.exitCode, code: error.code, message: oneSentence(error.message) };
-  if (error instanceof ConfigError) return { exitCode: EXIT.usage, code: 'config_error', message: oneSentence(error.message) };
-  if (error instanceof UsageError) return { exitCode: EXIT.usage, code: 'usage_error', message: oneSentence(error.message) };
+  if (error instanceof BridgeError)
+    return { exitCode: error.exitCode, code: error.code, message: oneSentence(error.message) };
+  if (error instanceof ConfigError)
+    return { exitCode: EXIT.usage, code: 'config_error', message: oneSentence(error.message) };
+  if (error instanceof UsageError)
+    return { exitCode: EXIT.usage, code: 'usage_error', message: oneSentence(error.message) };
   // Launcher and infrastructure errors are written as sentences for people; anything else is a bug.
   const message = error instanceof Error ? error.message : String(error);
-  const named = error instanceof Error && error.name !== 'Error' && error.name !== 'TypeError' && error.name !== 'RangeError';
-  return { exitCode: EXIT.failed, code: 'operation_failed', message: oneSentence(named ? message : `Unexpected error: ${message}`) };
+  const named =
+    error instanceof Error && error.name !== 'Error' && error.name !== 'TypeError' && error.name !== 'RangeError';
+  return {
+    exitCode: EXIT.failed,
+    code: 'operation_failed',
+    message: oneSentence(named ? message : `Unexpected error: ${message}`),
+  };
 }
 
 /** One command's answer channel, in human or --json form. */
@@ -83,7 +91,8 @@ export class Output {
   fail(error: unknown): number {
     const failure = describeFailure(error);
     this.io.stderr.write(`codex-bridge: ${failure.message}\n`);
-    if (this.json) this.io.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message } })}\n`);
+    if (this.json)
+      this.io.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message } })}\n`);
     return failure.exitCode;
   }
 }

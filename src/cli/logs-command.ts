@@ -13,12 +13,16 @@ export function registerLogsCommand(program: Command, ctx: CommandContext): void
       .argument('<TASK_ID>', 'the task id')
       .option('-f, --follow', 'keep printing events as they happen, until the turn ends'),
   )
-    .addHelpText('after', '\nExamples:\n  $ codex-bridge logs fix-lint-1 -f\n  $ codex-bridge logs fix-lint-1 --json | jq -r .text\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ codex-bridge logs fix-lint-1 -f\n  $ codex-bridge logs fix-lint-1 --json | jq -r .text\n',
+    )
     .action(
       action(ctx, async ({ args, opts, out }) => {
         const { task_id } = validate(taskParamsSchema, { task_id: args[0] }, { task_id: 'TASK_ID' });
         await withService(ctx, cliConfig(ctx.io), async (s) => {
-          for await (const event of s.events(task_id, { follow: opts.follow === true })) out.result(event, formatEvent(event));
+          for await (const event of s.events(task_id, { follow: opts.follow === true }))
+            out.result(event, formatEvent(event));
         });
       }),
     );

@@ -49,7 +49,9 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('codex-bridge')
-    .description('Run OpenAI Codex tasks as durable Temporal workflows and get told, where you asked, when they finish.')
+    .description(
+      'Run OpenAI Codex tasks as durable Temporal workflows and get told, where you asked, when they finish.',
+    )
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')
@@ -83,7 +85,8 @@ function usageSentence(error: CommanderError, argv: string[], program: Command):
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }

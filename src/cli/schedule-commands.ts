@@ -9,25 +9,44 @@ import { action, cliConfig, defined, validate, withJson, withService, type Comma
 import { formatColumns } from './format';
 import { FLAG_LABELS, examples, taskFields, withTaskOptions } from './task-commands';
 
-const LABELS: Record<string, string> = { ...FLAG_LABELS, schedule_id: 'SCHEDULE_ID', cron: '--cron', timezone: '--timezone', overlap: '--overlap', note: '--note' };
+const LABELS: Record<string, string> = {
+  ...FLAG_LABELS,
+  schedule_id: 'SCHEDULE_ID',
+  cron: '--cron',
+  timezone: '--timezone',
+  overlap: '--overlap',
+  note: '--note',
+};
 const CREATE_LABELS: Record<string, string> = { ...LABELS, schedule_id: '--schedule-id' };
 
 export function registerScheduleCommands(program: Command, ctx: CommandContext): void {
   const schedule = program
     .command('schedule')
     .description('recurring tasks: a Temporal Schedule whose every run starts one ordinary task')
-    .addHelpText('after', examples('codex-bridge schedule create --cron "0 9 * * 1-5" --prompt "triage new issues" --cwd . --notify-target local', 'codex-bridge schedule list'));
+    .addHelpText(
+      'after',
+      examples(
+        'codex-bridge schedule create --cron "0 9 * * 1-5" --prompt "triage new issues" --cwd . --notify-target local',
+        'codex-bridge schedule list',
+      ),
+    );
 
   withJson(
     withTaskOptions(
       schedule
         .command('create')
         .description('create a schedule; prints its id (with --json: the schedule)')
-        .requiredOption('--cron <expr...>', 'cron expression(s): minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5"'),
+        .requiredOption(
+          '--cron <expr...>',
+          'cron expression(s): minute hour day-of-month month day-of-week, e.g. "0 9 * * 1-5"',
+        ),
       'what Codex should do on every run',
     )
       .option('--timezone <zone>', 'IANA time zone for the cron expression, e.g. Europe/Berlin (default UTC)')
-      .option('--overlap <policy>', `${SCHEDULE_OVERLAP_POLICIES.join(' | ')} (default skip: no run while the previous task runs)`)
+      .option(
+        '--overlap <policy>',
+        `${SCHEDULE_OVERLAP_POLICIES.join(' | ')} (default skip: no run while the previous task runs)`,
+      )
       .option('--paused', 'create it paused')
       .option('--schedule-id <id>', 'your own schedule id; default: generated'),
   )
@@ -66,7 +85,12 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       }),
     );
 
-  withJson(schedule.command('describe').description('one schedule: its task, next runs and recent tasks').argument('<SCHEDULE_ID>', 'the schedule id'))
+  withJson(
+    schedule
+      .command('describe')
+      .description('one schedule: its task, next runs and recent tasks')
+      .argument('<SCHEDULE_ID>', 'the schedule id'),
+  )
     .addHelpText('after', examples('codex-bridge schedule describe nightly'))
     .action(
       action(ctx, async ({ args, out }) => {
@@ -87,18 +111,28 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
         .argument('<SCHEDULE_ID>', 'the schedule id')
         .option('--note <text>', 'why (shown in the Web UI)'),
     )
-      .addHelpText('after', examples(`codex-bridge schedule ${verb} nightly${paused ? ' --note "release freeze"' : ''}`))
+      .addHelpText(
+        'after',
+        examples(`codex-bridge schedule ${verb} nightly${paused ? ' --note "release freeze"' : ''}`),
+      )
       .action(
         action(ctx, async ({ args, opts, out }) => {
           const { schedule_id } = validate(scheduleParamsSchema, { schedule_id: args[0] }, LABELS);
           const body = validate(pauseScheduleBodySchema, defined({ note: opts.note }), LABELS);
-          const changed = await withService(ctx, cliConfig(ctx.io), (s) => s.pauseSchedule(schedule_id, paused, body?.note));
+          const changed = await withService(ctx, cliConfig(ctx.io), (s) =>
+            s.pauseSchedule(schedule_id, paused, body?.note),
+          );
           out.result(changed, `Schedule ${schedule_id} is ${changed.paused ? 'paused' : 'running'}.`);
         }),
       );
   }
 
-  withJson(schedule.command('delete').description('delete a schedule (tasks it already started run to their end)').argument('<SCHEDULE_ID>', 'the schedule id'))
+  withJson(
+    schedule
+      .command('delete')
+      .description('delete a schedule (tasks it already started run to their end)')
+      .argument('<SCHEDULE_ID>', 'the schedule id'),
+  )
     .addHelpText('after', examples('codex-bridge schedule delete nightly'))
     .action(
       action(ctx, async ({ args, out }) => {

@@ -64,13 +64,24 @@ export interface ScheduleServiceDeps {
 export class ScheduleService {
   constructor(private readonly deps: ScheduleServiceDeps) {}
 
-  async create(request: ScheduleRequest, task: ScheduledTaskTemplate, workflow: ScheduledRunInput['workflow']): Promise<ScheduleDocument> {
+  async create(
+    request: ScheduleRequest,
+    task: ScheduledTaskTemplate,
+    workflow: ScheduledRunInput['workflow'],
+  ): Promise<ScheduleDocument> {
     const scheduleId = request.schedule_id ?? `schedule-${randomBytes(3).toString('hex')}`;
     validateScheduleId(scheduleId);
-    if (request.cron.length === 0 || request.cron.some((c) => c.trim() === '')) throw new ValidationError('cron must name at least one non-empty cron expression.');
+    if (request.cron.length === 0 || request.cron.some((c) => c.trim() === ''))
+      throw new ValidationError('cron must name at least one non-empty cron expression.');
     const overlap = request.overlap ?? 'skip';
-    if (!SCHEDULE_OVERLAP_POLICIES.includes(overlap)) throw new ValidationError(`overlap must be one of ${SCHEDULE_OVERLAP_POLICIES.join(', ')}.`);
-    const memo: ScheduleMemo = { codex_bridge_task: task, task_queue: this.deps.taskQueue, overlap, cron: request.cron };
+    if (!SCHEDULE_OVERLAP_POLICIES.includes(overlap))
+      throw new ValidationError(`overlap must be one of ${SCHEDULE_OVERLAP_POLICIES.join(', ')}.`);
+    const memo: ScheduleMemo = {
+      codex_bridge_task: task,
+      task_queue: this.deps.taskQueue,
+      overlap,
+      cron: request.cron,
+    };
     const args: [ScheduledRunInput] = [{ schedule_id: scheduleId, task, workflow }];
     try {
       await this.deps.client.schedule.create({
@@ -90,10 +101,13 @@ export class ScheduleService {
         memo: memo as unknown as Record<string, unknown>,
       });
     } catch (err) {
-      if (err instanceof ScheduleAlreadyRunning) throw new ConflictError(`A schedule with id ${scheduleId} already exists: choose another schedule_id.`);
+      if (err instanceof ScheduleAlreadyRunning)
+        throw new ConflictError(`A schedule with id ${scheduleId} already exists: choose another schedule_id.`);
       // The client checks cron expressions itself (a TypeError); the server checks the rest.
       if (err instanceof TypeError || grpcCode(err) === GRPC_INVALID_ARGUMENT) {
-        throw new ValidationError(`The schedule was refused (${oneLine(messageOf(err), 200).replace(/\.$/, '')}): check the cron expression and time zone.`);
+        throw new ValidationError(
+          `The schedule was refused (${oneLine(messageOf(err), 200).replace(/\.$/, '')}): check the cron expression and time zone.`,
+        );
       }
       throw this.deps.translate(err);
     }
@@ -123,7 +137,9 @@ export class ScheduleService {
 
   async setPaused(scheduleId: string, paused: boolean, note?: string): Promise<ScheduleDocument> {
     await this.describe(scheduleId);
-    await this.call(scheduleId, (h) => (paused ? h.pause(note ?? 'paused by request') : h.unpause(note ?? 'unpaused by request')));
+    await this.call(scheduleId, (h) =>
+      paused ? h.pause(note ?? 'paused by request') : h.unpause(note ?? 'unpaused by request'),
+    );
     return this.describe(scheduleId);
   }
 
@@ -133,7 +149,10 @@ export class ScheduleService {
     await this.call(scheduleId, (h) => h.delete());
   }
 
-  private async call<T>(scheduleId: string, fn: (handle: ReturnType<Client['schedule']['getHandle']>) => Promise<T>): Promise<T> {
+  private async call<T>(
+    scheduleId: string,
+    fn: (handle: ReturnType<Client['schedule']['getHandle']>) => Promise<T>,
+  ): Promise<T> {
     validateScheduleId(scheduleId);
     try {
       return await fn(this.deps.client.schedule.getHandle(scheduleId));
@@ -155,14 +174,18 @@ function toDocument(s: ScheduleSummary | ScheduleDescription, memo: ScheduleMemo
     task: memo.codex_bridge_task,
     next_runs: s.info.nextActionTimes.map((d) => d.toISOString()),
     recent_runs: s.info.recentActions.flatMap((a) =>
-      a.action.type === 'startWorkflow' ? [{ scheduled_at: a.scheduledAt.toISOString(), task_id: scheduledTaskId(a.action.workflow.workflowId) }] : [],
+      a.action.type === 'startWorkflow'
+        ? [{ scheduled_at: a.scheduledAt.toISOString(), task_id: scheduledTaskId(a.action.workflow.workflowId) }]
+        : [],
     ),
   };
 }
 
 function validateScheduleId(scheduleId: string): void {
   if (typeof scheduleId !== 'string' || !SCHEDULE_ID_PATTERN.test(scheduleId)) {
-    throw new ValidationError('schedule_id must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    throw new ValidationError(
+      'schedule_id must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit.',
+    );
   }
 }
 

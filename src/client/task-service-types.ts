@@ -1,6 +1,13 @@
 // The shapes the client service takes and gives; the CLI and the HTTP API are thin edges over it.
 import type { TaskListFilter, TaskListPage } from '../store/task-store';
-import type { ApprovalDecision, ApprovalPolicy, IsolationMode, SandboxMode, TaskDocument, TaskStatus } from '../contract/task';
+import type {
+  ApprovalDecision,
+  ApprovalPolicy,
+  IsolationMode,
+  SandboxMode,
+  TaskDocument,
+  TaskStatus,
+} from '../contract/task';
 import type { ScheduleDocument, ScheduleOverlap } from '../contract/schedule';
 import type { TaskEvent } from '../contract/task-events';
 
@@ -68,5 +75,8 @@ export interface TaskServiceApi {
   pauseSchedule(scheduleId: string, paused: boolean, note?: string): Promise<ScheduleDocument>;
   deleteSchedule(scheduleId: string): Promise<void>;
   /** The current turn's progress events; with `follow`, until the turn ends. */
-  events(taskId: string, options?: { follow?: boolean; pollMs?: number; signal?: AbortSignal }): AsyncIterable<TaskEvent>;
+  events(
+    taskId: string,
+    options?: { follow?: boolean; pollMs?: number; signal?: AbortSignal },
+  ): AsyncIterable<TaskEvent>;
 }

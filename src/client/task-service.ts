@@ -18,7 +18,15 @@ import type { Config } from '../config';
 import { checkCwd, checkGitRepository } from '../cwd-policy';
 import { formatNotifyTarget, parseNotifyTarget } from '../contract/notify-target';
 import type { ApprovalDecision, TaskDocument } from '../contract/task';
-import { APPROVAL_POLICIES, ISOLATION_MODES, MAX_PROMPT_LENGTH, SANDBOX_MODES, TASK_ID_PATTERN, isTerminalStatus, newTaskDocument } from '../contract/task';
+import {
+  APPROVAL_POLICIES,
+  ISOLATION_MODES,
+  MAX_PROMPT_LENGTH,
+  SANDBOX_MODES,
+  TASK_ID_PATTERN,
+  isTerminalStatus,
+  newTaskDocument,
+} from '../contract/task';
 import { BridgeError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../errors';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
 import { TaskStore, type TaskListFilter, type TaskListPage } from '../store/task-store';
@@ -31,7 +39,13 @@ import type { ScheduleDocument, ScheduledTaskTemplate } from '../contract/schedu
 import { ScheduleService } from './schedule-service';
 import type * as workflows from '../../workflows';
 import type { TaskWorkflowInput } from '../contract/task-workflow-input';
-import type { CreateScheduleRequest, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from './task-service-types';
+import type {
+  CreateScheduleRequest,
+  StartTaskRequest,
+  TaskServiceApi,
+  UserInputAnswers,
+  WatcherReport,
+} from './task-service-types';
 import { oneLine } from '../contract/text';
 import { REPLY_ID_PATTERN, knownReplyIds, replyUpdate } from '../contract/replies';
 import type { TaskEvent } from '../contract/task-events';
@@ -64,7 +78,11 @@ export class TaskService implements TaskServiceApi {
   async start(request: StartTaskRequest): Promise<TaskDocument> {
     const taskId = request.task_id ?? newTaskId();
     validateTaskId(taskId);
-    const task = newTaskDocument({ ...this.checkNewTask(request), task_id: taskId, created_at: new Date().toISOString() });
+    const task = newTaskDocument({
+      ...this.checkNewTask(request),
+      task_id: taskId,
+      created_at: new Date().toISOString(),
+    });
     const handle = await this.startRun(task, task.prompt, WorkflowIdReusePolicy.REJECT_DUPLICATE);
     task.run_id = handle.firstExecutionRunId;
     // Best effort: the workflow mirrors its own state; this makes the task visible to `list` at once.
@@ -77,7 +95,11 @@ export class TaskService implements TaskServiceApi {
     const { schedule_id, cron, timezone, overlap, paused, ...taskRequest } = request;
     const template = this.checkNewTask(taskRequest);
     const probe = newTaskDocument({ ...template, task_id: 'schedule-probe', created_at: new Date().toISOString() });
-    return this.schedules.create({ schedule_id, cron, timezone, overlap, paused }, template, this.workflowSettings(probe));
+    return this.schedules.create(
+      { schedule_id, cron, timezone, overlap, paused },
+      template,
+      this.workflowSettings(probe),
+    );
   }
 
   listSchedules(): Promise<ScheduleDocument[]> {
@@ -110,11 +132,14 @@ export class TaskService implements TaskServiceApi {
   private checkNewTask(request: Omit<StartTaskRequest, 'task_id'>): ScheduledTaskTemplate {
     const prompt = typeof request.prompt === 'string' ? request.prompt : '';
     if (prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
-    if (prompt.length > MAX_PROMPT_LENGTH) throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
+    if (prompt.length > MAX_PROMPT_LENGTH)
+      throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
     const sandbox = request.sandbox ?? 'workspace-write';
-    if (!SANDBOX_MODES.includes(sandbox)) throw new ValidationError(`sandbox must be one of ${SANDBOX_MODES.join(', ')}.`);
+    if (!SANDBOX_MODES.includes(sandbox))
+      throw new ValidationError(`sandbox must be one of ${SANDBOX_MODES.join(', ')}.`);
     const approvalPolicy = request.approval_policy ?? 'never';
-    if (!APPROVAL_POLICIES.includes(approvalPolicy)) throw new ValidationError(`approval_policy must be one of ${APPROVAL_POLICIES.join(', ')}.`);
+    if (!APPROVAL_POLICIES.includes(approvalPolicy))
+      throw new ValidationError(`approval_policy must be one of ${APPROVAL_POLICIES.join(', ')}.`);
     let notifyTarget: string | null = null;
     if (request.notify_target !== undefined && request.notify_target !== null) {
       try {
@@ -130,7 +155,8 @@ export class TaskService implements TaskServiceApi {
       throw new ValidationError((err as Error).message);
     }
     const isolation = request.isolation ?? this.config.isolation.defaultMode;
-    if (!ISOLATION_MODES.includes(isolation)) throw new ValidationError(`isolation must be one of ${ISOLATION_MODES.join(', ')}.`);
+    if (!ISOLATION_MODES.includes(isolation))
+      throw new ValidationError(`isolation must be one of ${ISOLATION_MODES.join(', ')}.`);
     if (isolation === 'worktree') {
       try {
         checkGitRepository(cwd);
@@ -138,7 +164,15 @@ export class TaskService implements TaskServiceApi {
         throw new ValidationError((err as Error).message);
       }
     }
-    return { prompt, cwd, model: request.model ?? null, sandbox, approval_policy: approvalPolicy, notify_target: notifyTarget, isolation };
+    return {
+      prompt,
+      cwd,
+      model: request.model ?? null,
+      sandbox,
+      approval_policy: approvalPolicy,
+      notify_target: notifyTarget,
+      isolation,
+    };
   }
 
   async status(taskId: string): Promise<TaskDocument> {
@@ -155,7 +189,8 @@ export class TaskService implements TaskServiceApi {
 
   async list(filter: TaskListFilter): Promise<TaskListPage> {
     const limit = filter.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('limit must be an integer from 1 to 1000.');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new ValidationError('limit must be an integer from 1 to 1000.');
     return this.fromStore(() => this.deps.store.list({ ...filter, limit }));
   }
 
@@ -164,21 +199,31 @@ export class TaskService implements TaskServiceApi {
     const handle = this.handle(taskId);
     try {
       const description = await handle.describe();
-      if (description.status.name !== 'RUNNING') throw new ConflictError(`Task ${taskId} has already finished; there is nothing to cancel.`);
+      if (description.status.name !== 'RUNNING')
+        throw new ConflictError(`Task ${taskId} has already finished; there is nothing to cancel.`);
       await handle.signal(cancelSignal, { reason: 'cancelled by request' });
     } catch (err) {
       throw this.translate(err, taskId);
     }
   }
 
-  async approve(taskId: string, requestId: string, decision: ApprovalDecision, updateId?: string): Promise<TaskDocument> {
+  async approve(
+    taskId: string,
+    requestId: string,
+    decision: ApprovalDecision,
+    updateId?: string,
+  ): Promise<TaskDocument> {
     validateTaskId(taskId);
-    return this.update(taskId, () => this.handle(taskId).executeUpdate(approveUpdate, { args: [{ request_id: requestId, decision }], updateId }));
+    return this.update(taskId, () =>
+      this.handle(taskId).executeUpdate(approveUpdate, { args: [{ request_id: requestId, decision }], updateId }),
+    );
   }
 
   async answer(taskId: string, requestId: string, answers: UserInputAnswers, updateId?: string): Promise<TaskDocument> {
     validateTaskId(taskId);
-    return this.update(taskId, () => this.handle(taskId).executeUpdate(answerUpdate, { args: [{ request_id: requestId, answers }], updateId }));
+    return this.update(taskId, () =>
+      this.handle(taskId).executeUpdate(answerUpdate, { args: [{ request_id: requestId, answers }], updateId }),
+    );
   }
 
   /**
@@ -190,9 +235,13 @@ export class TaskService implements TaskServiceApi {
   async reply(taskId: string, prompt: string, replyId?: string): Promise<TaskDocument> {
     validateTaskId(taskId);
     if (typeof prompt !== 'string' || prompt.trim() === '') throw new ValidationError('prompt must not be empty.');
-    if (prompt.length > MAX_PROMPT_LENGTH) throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
+    if (prompt.length > MAX_PROMPT_LENGTH)
+      throw new ValidationError(`prompt is longer than ${MAX_PROMPT_LENGTH} characters.`);
     const reply_id = replyId ?? newReplyId();
-    if (!REPLY_ID_PATTERN.test(reply_id)) throw new ValidationError('reply_id must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.');
+    if (!REPLY_ID_PATTERN.test(reply_id))
+      throw new ValidationError(
+        'reply_id must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.',
+      );
     const handle = this.handle(taskId);
     let previous: TaskDocument;
     try {
@@ -206,8 +255,14 @@ export class TaskService implements TaskServiceApi {
       throw this.translate(err, taskId);
     }
     if (knownReplyIds(previous).has(reply_id)) return previous;
-    if (!isTerminalStatus(previous.status)) throw new ConflictError(`Task ${taskId} is ${previous.status}: reply once it has finished.`);
-    const task: TaskDocument = { ...previous, status: 'queued', version: previous.version + 1, updated_at: new Date().toISOString() };
+    if (!isTerminalStatus(previous.status))
+      throw new ConflictError(`Task ${taskId} is ${previous.status}: reply once it has finished.`);
+    const task: TaskDocument = {
+      ...previous,
+      status: 'queued',
+      version: previous.version + 1,
+      updated_at: new Date().toISOString(),
+    };
     const started = await this.startRun(task, prompt, WorkflowIdReusePolicy.ALLOW_DUPLICATE, [{ reply_id, prompt }]);
     task.run_id = started.firstExecutionRunId;
     await this.deps.store.applyMirror(task).catch(() => undefined);
@@ -217,10 +272,14 @@ export class TaskService implements TaskServiceApi {
   /** The reply, handed to the running workflow; null when the run finished before it got there. */
   private async replyToRunningTurn(taskId: string, replyId: string, prompt: string): Promise<TaskDocument | null> {
     try {
-      const receipt = await this.handle(taskId).executeUpdate(replyUpdate, { args: [{ reply_id: replyId, prompt }], updateId: replyId });
+      const receipt = await this.handle(taskId).executeUpdate(replyUpdate, {
+        args: [{ reply_id: replyId, prompt }],
+        updateId: replyId,
+      });
       return receipt.task;
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new ConflictError(oneLine(err.cause?.message ?? err.message, 300));
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new ConflictError(oneLine(err.cause?.message ?? err.message, 300));
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;
     }
@@ -231,7 +290,10 @@ export class TaskService implements TaskServiceApi {
    * happened so far; with it, also what happens next (read from the store every `pollMs`), until
    * the turn ends. The events come from the store's task_events document, not from Temporal.
    */
-  async *events(taskId: string, options: { follow?: boolean; pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<TaskEvent> {
+  async *events(
+    taskId: string,
+    options: { follow?: boolean; pollMs?: number; signal?: AbortSignal } = {},
+  ): AsyncGenerator<TaskEvent> {
     const task = await this.status(taskId); // validates the id; NotFound for an unknown task
     const logs = this.deps.store.events();
     const pollMs = options.pollMs ?? 200;
@@ -375,7 +437,9 @@ export class TaskService implements TaskServiceApi {
       return await read();
     } catch (err) {
       if (err instanceof BridgeError) throw err;
-      throw new UnavailableError(`The task store is unreachable: ${oneLine((err as Error).message, 200)}; check MONGODB_URI.`);
+      throw new UnavailableError(
+        `The task store is unreachable: ${oneLine((err as Error).message, 200)}; check MONGODB_URI.`,
+      );
     }
   }
 
@@ -384,20 +448,30 @@ export class TaskService implements TaskServiceApi {
     if (err instanceof WorkflowNotFoundError) return new NotFoundError(`Task ${taskId} does not exist.`);
     const code = grpcCode(err);
     if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) {
-      const detail = oneLine((err instanceof ServiceError && err.cause instanceof Error ? err.cause : (err as Error)).message, 200);
-      return new UnavailableError(`Temporal at ${this.config.temporal.address} is unreachable: ${detail}; start it or set TEMPORAL_ADDRESS.`);
+      const detail = oneLine(
+        (err instanceof ServiceError && err.cause instanceof Error ? err.cause : (err as Error)).message,
+        200,
+      );
+      return new UnavailableError(
+        `Temporal at ${this.config.temporal.address} is unreachable: ${detail}; start it or set TEMPORAL_ADDRESS.`,
+      );
     }
     return err instanceof Error ? err : new Error(String(err));
   }
 }
 
 /** Connects to Temporal and the store; fails with one sentence when either is unreachable. */
-export async function createTaskService(config: Config, options: { notifier?: Notifier } = {}): Promise<{ service: TaskService; close(): Promise<void> }> {
+export async function createTaskService(
+  config: Config,
+  options: { notifier?: Notifier } = {},
+): Promise<{ service: TaskService; close(): Promise<void> }> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 5000 });
   } catch (err) {
-    throw new UnavailableError(`Temporal at ${config.temporal.address} is unreachable (${oneLine((err as Error).message, 160)}): start it (./scripts/dev) or set TEMPORAL_ADDRESS.`);
+    throw new UnavailableError(
+      `Temporal at ${config.temporal.address} is unreachable (${oneLine((err as Error).message, 160)}): start it (./scripts/dev) or set TEMPORAL_ADDRESS.`,
+    );
   }
   let store: TaskStore;
   try {
@@ -425,7 +499,9 @@ function grpcCode(err: unknown): number | undefined {
 
 function validateTaskId(taskId: string): void {
   if (typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) {
-    throw new ValidationError('task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    throw new ValidationError(
+      'task_id must be 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.',
+    );
   }
 }
 

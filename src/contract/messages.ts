@@ -11,10 +11,14 @@ export const cancelSignal = defineSignal<[{ reason?: string }?]>('cancel');
 export const setNotifyTargetUpdate = defineUpdate<TaskDocument, [{ notify_target: string | null }]>('setNotifyTarget');
 
 /** Answer a pending approval. Rejected (before anything is recorded) when the request is not pending. */
-export const approveUpdate = defineUpdate<TaskDocument, [{ request_id: string; decision: ApprovalDecision }]>('approve');
+export const approveUpdate = defineUpdate<TaskDocument, [{ request_id: string; decision: ApprovalDecision }]>(
+  'approve',
+);
 
 /** Answer a pending `requestUserInput`: question id → answers. */
-export const answerUpdate = defineUpdate<TaskDocument, [{ request_id: string; answers: Record<string, string[]> }]>('answer');
+export const answerUpdate = defineUpdate<TaskDocument, [{ request_id: string; answers: Record<string, string[]> }]>(
+  'answer',
+);
 
 /** The task document as the workflow holds it now (fresher than the MongoDB mirror). */
 export const getTaskQuery = defineQuery<TaskDocument>('getTask');

@@ -22,7 +22,9 @@ const MAX_TARGET_LENGTH = 2048;
 /** Parses a notify_target string; throws InvalidNotifyTargetError with one sentence when it is malformed. */
 export function parseNotifyTarget(raw: string): NotifyTarget {
   const fail = (why: string): never => {
-    throw new InvalidNotifyTargetError(`notify_target "${truncateForMessage(raw)}" is invalid: ${why}; expected ${GRAMMAR}.`);
+    throw new InvalidNotifyTargetError(
+      `notify_target "${truncateForMessage(raw)}" is invalid: ${why}; expected ${GRAMMAR}.`,
+    );
   };
   if (typeof raw !== 'string' || raw.trim() === '') fail('it is empty');
   if (raw.length > MAX_TARGET_LENGTH) fail(`it is longer than ${MAX_TARGET_LENGTH} characters`);
@@ -38,11 +40,13 @@ export function parseNotifyTarget(raw: string): NotifyTarget {
       return { kind: 'feishu', chatId: rest };
     case 'hermes': {
       const parts = rest.split(':');
-      if (parts.length < 2 || parts.length > 3) fail('a Hermes target has a platform, a chat id and an optional thread id');
+      if (parts.length < 2 || parts.length > 3)
+        fail('a Hermes target has a platform, a chat id and an optional thread id');
       const [platform, chatId, threadId] = parts as [string, string, string | undefined];
       if (!PLATFORM.test(platform)) fail('the Hermes platform must be a lowercase name such as telegram or slack');
       if (!ID.test(chatId)) fail('the Hermes chat id must be 1-128 letters, digits or _-.');
-      if (threadId !== undefined && !ID.test(threadId)) fail('the Hermes thread id must be 1-128 letters, digits or _-.');
+      if (threadId !== undefined && !ID.test(threadId))
+        fail('the Hermes thread id must be 1-128 letters, digits or _-.');
       return { kind: 'hermes', platform, chatId, threadId: threadId ?? null };
     }
     case 'webhook':

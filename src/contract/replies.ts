@@ -61,7 +61,11 @@ export const replyUpdate = defineUpdate<ReplyReceipt, [{ reply_id: string; promp
 // --- between the Codex activity and its workflow -------------------------------------------
 
 /** The next queued reply for the running turn (marked `steering`), or null once the turn is over. */
-export const takeReplyUpdate = defineUpdate<{ reply_id: string; prompt: string } | null, [{ turn: number }]>('takeReply');
+export const takeReplyUpdate = defineUpdate<{ reply_id: string; prompt: string } | null, [{ turn: number }]>(
+  'takeReply',
+);
 
 /** The activity's word on a reply it took: steered into the turn, or refused (queued again). */
-export const settleReplyUpdate = defineUpdate<void, [{ reply_id: string; steered: boolean; reason?: string }]>('settleReply');
+export const settleReplyUpdate = defineUpdate<void, [{ reply_id: string; steered: boolean; reason?: string }]>(
+  'settleReply',
+);

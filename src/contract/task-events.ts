@@ -3,13 +3,7 @@
 // API's event stream and progress messages read them. Pure: no Node APIs.
 
 export type TaskEventKind =
-  | 'turn_started'
-  | 'item_started'
-  | 'item_completed'
-  | 'plan_updated'
-  | 'tokens'
-  | 'reply_steered'
-  | 'turn_ended';
+  'turn_started' | 'item_started' | 'item_completed' | 'plan_updated' | 'tokens' | 'reply_steered' | 'turn_ended';
 
 export interface TaskEvent {
   /** 1, 2, 3… within the turn (and attempt): readers print what is newer than what they have. */

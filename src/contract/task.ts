@@ -6,7 +6,16 @@ import type { DeliveredReply, QueuedReply } from './replies';
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const MAX_PROMPT_LENGTH = 100_000;
 
-export const TASK_STATUSES = ['queued', 'running', 'waiting_for_input', 'waiting_for_quota', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export const TASK_STATUSES = [
+  'queued',
+  'running',
+  'waiting_for_input',
+  'waiting_for_quota',
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_TASK_STATUSES = ['completed', 'failed', 'cancelled', 'timed_out'] as const;

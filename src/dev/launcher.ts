@@ -33,7 +33,9 @@ export async function runDev(config: Config, options: DevOptions = {}): Promise<
 
   for (const app of [plan.worker, plan.api]) {
     if (app.command.includes(CLI_SCRIPT) && !fs.existsSync(CLI_SCRIPT)) {
-      throw new DevError(`${displayPath(CLI_SCRIPT)} is missing from this checkout: the worker and the API cannot be started.`);
+      throw new DevError(
+        `${displayPath(CLI_SCRIPT)} is missing from this checkout: the worker and the API cannot be started.`,
+      );
     }
   }
   fs.mkdirSync(plan.logDir, { recursive: true });
@@ -73,14 +75,26 @@ async function checkPorts(plan: DevPlan): Promise<void> {
     await assertPortFree('127.0.0.1', temporal.uiPort, 'Temporal Web UI', 'stop it or choose another with --ui-port');
   }
   if (store.kind === 'local') await assertPortFree('127.0.0.1', store.port, 'MongoDB', 'stop it or set MONGODB_URI');
-  await assertPortFree(api.addr.slice(0, api.addr.lastIndexOf(':')), api.port, 'codex-bridge API', 'stop it or set CODEX_BRIDGE_API_ADDR');
+  await assertPortFree(
+    api.addr.slice(0, api.addr.lastIndexOf(':')),
+    api.port,
+    'codex-bridge API',
+    'stop it or set CODEX_BRIDGE_API_ADDR',
+  );
 }
 
 // Temporal and the store start side by side: each takes a few seconds and neither needs the other.
-async function startServers(plan: DevPlan, config: Config, supervisor: Supervisor, log: (line: string) => void): Promise<void> {
+async function startServers(
+  plan: DevPlan,
+  config: Config,
+  supervisor: Supervisor,
+  log: (line: string) => void,
+): Promise<void> {
   const { temporal, store } = plan;
   if (temporal.kind === 'external' && store.kind === 'external') return;
-  log(`starting ${[temporal.kind === 'local' ? 'the Temporal dev server' : '', store.kind === 'local' ? 'FerretDB' : ''].filter(Boolean).join(' and ')}`);
+  log(
+    `starting ${[temporal.kind === 'local' ? 'the Temporal dev server' : '', store.kind === 'local' ? 'FerretDB' : ''].filter(Boolean).join(' and ')}`,
+  );
   const [t, s] = await Promise.allSettled([
     temporal.kind === 'local'
       ? startServer(temporal.logFile, () =>
@@ -93,14 +107,32 @@ async function startServers(plan: DevPlan, config: Config, supervisor: Superviso
           }),
         )
       : undefined,
-    store.kind === 'local' ? startServer(store.logFile, () => startFerretDb({ port: store.port, dataDir: store.dir, logFile: store.logFile })) : undefined,
+    store.kind === 'local'
+      ? startServer(store.logFile, () =>
+          startFerretDb({ port: store.port, dataDir: store.dir, logFile: store.logFile }),
+        )
+      : undefined,
   ]);
   // Register whatever did start before reporting what did not, so that it is stopped too.
   if (t.status === 'fulfilled' && t.value && temporal.kind === 'local') {
-    supervisor.add({ name: 'temporal', label: 'the Temporal dev server', process: t.value.process, logFile: temporal.logFile, tier: 'server', graceMs: SERVER_GRACE_MS });
+    supervisor.add({
+      name: 'temporal',
+      label: 'the Temporal dev server',
+      process: t.value.process,
+      logFile: temporal.logFile,
+      tier: 'server',
+      graceMs: SERVER_GRACE_MS,
+    });
   }
   if (s.status === 'fulfilled' && s.value && store.kind === 'local') {
-    supervisor.add({ name: 'ferretdb', label: 'FerretDB', process: s.value.process, logFile: store.logFile, tier: 'server', graceMs: SERVER_GRACE_MS });
+    supervisor.add({
+      name: 'ferretdb',
+      label: 'FerretDB',
+      process: s.value.process,
+      logFile: store.logFile,
+      tier: 'server',
+      graceMs: SERVER_GRACE_MS,
+    });
   }
   if (t.status === 'rejected') throw t.reason;
   if (s.status === 'rejected') throw s.reason;
@@ -117,7 +149,13 @@ async function startServer<T>(logFile: string, start: () => Promise<T>): Promise
   }
 }
 
-async function startApps(plan: DevPlan, env: NodeJS.ProcessEnv, token: string, supervisor: Supervisor, log: (line: string) => void): Promise<void> {
+async function startApps(
+  plan: DevPlan,
+  env: NodeJS.ProcessEnv,
+  token: string,
+  supervisor: Supervisor,
+  log: (line: string) => void,
+): Promise<void> {
   const { temporal, store, api, worker } = plan;
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
@@ -146,7 +184,9 @@ async function startApps(plan: DevPlan, env: NodeJS.ProcessEnv, token: string, s
     await waitForPort(api.host, api.port, API_START_TIMEOUT_MS, () => !supervisor.stopping);
   } catch (err) {
     if (supervisor.stopping) return; // the API (or another child) died: its own sentence says so
-    throw new DevError(`the API did not listen on ${api.addr}: ${(err as Error).message}; its log is ${displayPath(api.logFile)}.`);
+    throw new DevError(
+      `the API did not listen on ${api.addr}: ${(err as Error).message}; its log is ${displayPath(api.logFile)}.`,
+    );
   }
 }
 
@@ -162,7 +202,10 @@ function readyInfo(plan: DevPlan, supervisor: Supervisor): DevReady {
 }
 
 function markLog(file: string): void {
-  fs.appendFileSync(file, `\n=== codex-bridge dev (launcher pid ${process.pid}) started at ${new Date().toISOString()} ===\n`);
+  fs.appendFileSync(
+    file,
+    `\n=== codex-bridge dev (launcher pid ${process.pid}) started at ${new Date().toISOString()} ===\n`,
+  );
 }
 
 function asDevError(err: Error): Error {

@@ -38,7 +38,9 @@ export class PidFile {
       }
       const leftovers = previous.children.filter(isSameProcess);
       for (const child of leftovers) {
-        log(`stopping ${child.name} (pid ${child.pid}), left running by a previous codex-bridge dev that did not exit cleanly`);
+        log(
+          `stopping ${child.name} (pid ${child.pid}), left running by a previous codex-bridge dev that did not exit cleanly`,
+        );
       }
       await Promise.all(leftovers.map((child) => stopGroup(child.pid, 5000)));
     }

@@ -7,7 +7,8 @@ import { DevError } from './dev-error';
 export async function assertPortFree(host: string, port: number, what: string, remedy: string): Promise<void> {
   const problem = await tryBind(host, port);
   if (problem === 'EADDRINUSE') throw new DevError(`port ${port} (${what}) is in use by another process: ${remedy}.`);
-  if (problem === 'EADDRNOTAVAIL') throw new DevError(`address ${host} (${what}) is not an address of this machine: ${remedy}.`);
+  if (problem === 'EADDRNOTAVAIL')
+    throw new DevError(`address ${host} (${what}) is not an address of this machine: ${remedy}.`);
   if (problem !== null) throw new DevError(`port ${port} (${what}) cannot be opened (${problem}): ${remedy}.`);
 }
 

@@ -41,11 +41,13 @@ export function parseDevArgs(argv: string[]): DevFlags & { help: boolean } {
     const v = values[flag];
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!/^\d+$/.test(String(v)) || n < 1 || n > 65535) throw new ValidationError(`--${flag} must be a port number between 1 and 65535, not ${JSON.stringify(v)}.`);
+    if (!/^\d+$/.test(String(v)) || n < 1 || n > 65535)
+      throw new ValidationError(`--${flag} must be a port number between 1 and 65535, not ${JSON.stringify(v)}.`);
     return n;
   };
   const apiAddr = values['api-addr'] as string | undefined;
-  if (apiAddr !== undefined && !/^[^\s:]+:\d{1,5}$/.test(apiAddr)) throw new ValidationError(`--api-addr must be host:port, e.g. 127.0.0.1:8787, not ${JSON.stringify(apiAddr)}.`);
+  if (apiAddr !== undefined && !/^[^\s:]+:\d{1,5}$/.test(apiAddr))
+    throw new ValidationError(`--api-addr must be host:port, e.g. 127.0.0.1:8787, not ${JSON.stringify(apiAddr)}.`);
   return {
     temporalPort: port('temporal-port'),
     uiPort: port('ui-port'),

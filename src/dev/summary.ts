@@ -12,13 +12,35 @@ export function formatSummary(plan: DevPlan, config: Config, token: DevApiToken)
   const lines = ['codex-bridge dev is up (Ctrl-C stops everything):'];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(9)} ${value}`);
   const queue = `namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`;
-  row('Temporal', t.kind === 'local' ? `${t.address}  (${queue})` : `${t.address}  (yours, from TEMPORAL_ADDRESS, ${describeTemporalSecurity(config.temporal)}; ${queue})`);
+  row(
+    'Temporal',
+    t.kind === 'local'
+      ? `${t.address}  (${queue})`
+      : `${t.address}  (yours, from TEMPORAL_ADDRESS, ${describeTemporalSecurity(config.temporal)}; ${queue})`,
+  );
   if (t.uiUrl !== undefined) row('Web UI', t.uiUrl);
-  row('MongoDB', `${hideUrlPassword(s.uri)}  (database ${config.mongo.db}${s.kind === 'external' ? ', yours, from MONGODB_URI' : ', FerretDB on SQLite'})`);
-  row('API', `${plan.api.url}  (${token.file ? `bearer token in ${displayPath(token.file)}` : 'bearer token from CODEX_BRIDGE_API_TOKEN'})`);
+  row(
+    'MongoDB',
+    `${hideUrlPassword(s.uri)}  (database ${config.mongo.db}${s.kind === 'external' ? ', yours, from MONGODB_URI' : ', FerretDB on SQLite'})`,
+  );
+  row(
+    'API',
+    `${plan.api.url}  (${token.file ? `bearer token in ${displayPath(token.file)}` : 'bearer token from CODEX_BRIDGE_API_TOKEN'})`,
+  );
   row('Data', displayPath(plan.dataDir));
-  const logs = [t.kind === 'local' ? t.logFile : undefined, s.kind === 'local' ? s.logFile : undefined, plan.worker.logFile, plan.api.logFile];
-  row('Logs', logs.filter((f): f is string => f !== undefined).map(displayPath).join(', '));
+  const logs = [
+    t.kind === 'local' ? t.logFile : undefined,
+    s.kind === 'local' ? s.logFile : undefined,
+    plan.worker.logFile,
+    plan.api.logFile,
+  ];
+  row(
+    'Logs',
+    logs
+      .filter((f): f is string => f !== undefined)
+      .map(displayPath)
+      .join(', '),
+  );
   return lines;
 }
 

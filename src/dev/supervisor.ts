@@ -56,7 +56,9 @@ export class Supervisor {
     void child.process.exitPromise.then((code) => {
       if (this.requested) return; // stopping on purpose
       const how = code === null ? 'killed by a signal' : `exit code ${code}`;
-      this.fail(new DevError(`${child.label} exited unexpectedly (${how}): its log is ${this.showPath(child.logFile)}.`));
+      this.fail(
+        new DevError(`${child.label} exited unexpectedly (${how}): its log is ${this.showPath(child.logFile)}.`),
+      );
     });
   }
 

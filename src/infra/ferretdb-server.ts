@@ -42,7 +42,11 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningSt
   const proc = new ManagedProcess({
     name: 'ferretdb',
     command: bin,
-    args: [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=${sqliteUrl(dir)}`, ...(options.debugLog ? ['--debug-log'] : [])],
+    args: [
+      `--listen-addr=127.0.0.1:${port}`,
+      `--sqlite-url=${sqliteUrl(dir)}`,
+      ...(options.debugLog ? ['--debug-log'] : []),
+    ],
     logFile: options.logFile,
   });
   try {

@@ -26,7 +26,11 @@ export class ManagedProcess {
       cwd: options.cwd,
       env: options.env ?? process.env,
       detached: true, // own process group: kill(-pid) reaches grandchildren too
-      stdio: ['ignore', log ?? (options.prefixOutput ? 'pipe' : 'inherit'), log ?? (options.prefixOutput ? 'pipe' : 'inherit')],
+      stdio: [
+        'ignore',
+        log ?? (options.prefixOutput ? 'pipe' : 'inherit'),
+        log ?? (options.prefixOutput ? 'pipe' : 'inherit'),
+      ],
     });
     if (log !== undefined) fs.closeSync(log);
     if (options.prefixOutput && !log) {

@@ -42,11 +42,23 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
   const cli = requireTool(TEMPORAL_CLI, 'The Temporal CLI');
   const port = options.port ?? (await freePort());
   const uiPort = options.uiPort === null ? null : (options.uiPort ?? (await freePort()));
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error', '--log-format', 'json'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'error',
+    '--log-format',
+    'json',
+  ];
   args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-ip', '127.0.0.1']));
   args.push(...devServerTuning(options.dbFile));
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
-  if (options.searchAttributes !== false) for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
+  if (options.searchAttributes !== false)
+    for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
   // The dev server's own metrics port would be random-but-fixed; a free one avoids clashes.
   args.push('--metrics-port', String(await freePort()));
   // HTTP API port defaults to port+1000 and would clash between parallel servers.
@@ -61,7 +73,9 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
     if (uiPort !== null) await waitForPort('127.0.0.1', uiPort, 30_000, () => proc.alive);
   } catch (err) {
     await proc.stop();
-    throw new Error(`The Temporal dev server did not start on 127.0.0.1:${port}: ${(err as Error).message}.`, { cause: err });
+    throw new Error(`The Temporal dev server did not start on 127.0.0.1:${port}: ${(err as Error).message}.`, {
+      cause: err,
+    });
   }
   return {
     address,
@@ -92,7 +106,8 @@ async function waitForFrontend(address: string, deadline: number, isAlive: () =>
     );
     if (answered) return;
     if (!isAlive()) throw new Error(`the server exited before its frontend on ${address} answered`);
-    if (Date.now() > deadline) throw new Error(`its frontend on ${address} did not answer within ${START_TIMEOUT_MS / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`its frontend on ${address} did not answer within ${START_TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

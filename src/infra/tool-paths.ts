@@ -18,7 +18,9 @@ export const SEARCH_ATTRIBUTES = ['CodexTaskStatus', 'NotificationStatus', 'Noti
 
 export function requireTool(file: string, what: string): string {
   if (!fs.existsSync(file)) {
-    throw new Error(`${what} is not installed at ${path.relative(PROJECT_ROOT, file)}: run ./scripts/setup, or set the address of one you run yourself.`);
+    throw new Error(
+      `${what} is not installed at ${path.relative(PROJECT_ROOT, file)}: run ./scripts/setup, or set the address of one you run yourself.`,
+    );
   }
   return file;
 }

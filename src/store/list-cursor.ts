@@ -18,7 +18,13 @@ export function decodeListCursor(text: string): ListCursor | null {
     const parsed: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (!Array.isArray(parsed) || parsed.length !== 2) return null;
     const [createdAt, taskId] = parsed as unknown[];
-    if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)) || typeof taskId !== 'string' || !TASK_ID_PATTERN.test(taskId)) return null;
+    if (
+      typeof createdAt !== 'string' ||
+      Number.isNaN(Date.parse(createdAt)) ||
+      typeof taskId !== 'string' ||
+      !TASK_ID_PATTERN.test(taskId)
+    )
+      return null;
     return { created_at: createdAt, task_id: taskId };
   } catch {
     return null;

@@ -40,7 +40,11 @@ export class TaskStore {
   ) {}
 
   /** Connects (failing within `timeoutMs` when the store is unreachable) and ensures indexes. */
-  static async connect(uri: string, dbName: string, options: { timeoutMs?: number; ensureIndexes?: boolean } = {}): Promise<TaskStore> {
+  static async connect(
+    uri: string,
+    dbName: string,
+    options: { timeoutMs?: number; ensureIndexes?: boolean } = {},
+  ): Promise<TaskStore> {
     const timeoutMs = options.timeoutMs ?? 5000;
     const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
     try {
@@ -51,7 +55,9 @@ export class TaskStore {
       return store;
     } catch (err) {
       await client.close().catch(() => undefined);
-      throw new UnavailableError(`The task store at ${hideUrlPassword(uri)} is unreachable: ${(err as Error).message}; start it or set MONGODB_URI.`);
+      throw new UnavailableError(
+        `The task store at ${hideUrlPassword(uri)} is unreachable: ${(err as Error).message}; start it or set MONGODB_URI.`,
+      );
     }
   }
 
@@ -92,7 +98,11 @@ export class TaskStore {
     }
     const { task_id, ...rest } = doc;
     try {
-      const res = await this.tasks.updateOne({ _id: task_id, version: { $lt: doc.version } }, { $set: rest }, { upsert: true });
+      const res = await this.tasks.updateOne(
+        { _id: task_id, version: { $lt: doc.version } },
+        { $set: rest },
+        { upsert: true },
+      );
       return res.modifiedCount + res.upsertedCount > 0 ? 'applied' : 'stale';
     } catch (err) {
       // The filter missed because a newer (or equal) version is stored, so the upsert tried to insert
@@ -106,8 +116,15 @@ export class TaskStore {
    * A change made outside the workflow (the watcher): applied only if the document is still at
    * `expectedVersion`, and it bumps the version so no older mirror write can undo it.
    */
-  async updateIfVersion(taskId: string, expectedVersion: number, set: Partial<Omit<TaskDocument, 'task_id' | 'version'>>): Promise<boolean> {
-    const res = await this.tasks.updateOne({ _id: taskId, version: expectedVersion }, { $set: set, $inc: { version: 1 } });
+  async updateIfVersion(
+    taskId: string,
+    expectedVersion: number,
+    set: Partial<Omit<TaskDocument, 'task_id' | 'version'>>,
+  ): Promise<boolean> {
+    const res = await this.tasks.updateOne(
+      { _id: taskId, version: expectedVersion },
+      { $set: set, $inc: { version: 1 } },
+    );
     return res.modifiedCount === 1;
   }
 
@@ -128,14 +145,18 @@ export class TaskStore {
     if (filter.status) query.status = filter.status;
     if (filter.notification_status) query.notification_status = filter.notification_status;
     if (filter.notify_target) query.notify_target = filter.notify_target;
-    const read = (q: Filter<StoredTask>, n: number) => (n > 0 ? this.tasks.find(q).sort(NEWEST_FIRST).limit(n).toArray() : Promise.resolve([]));
+    const read = (q: Filter<StoredTask>, n: number) =>
+      n > 0 ? this.tasks.find(q).sort(NEWEST_FIRST).limit(n).toArray() : Promise.resolve([]);
     let docs: StoredTask[];
     if (!filter.before) {
       docs = await read(query, limit + 1);
     } else {
       const { created_at, task_id } = filter.before;
       const sameInstant = await read({ ...query, created_at, _id: { $lt: task_id } }, limit + 1);
-      docs = [...sameInstant, ...(await read({ ...query, created_at: { $lt: created_at } }, limit + 1 - sameInstant.length))];
+      docs = [
+        ...sameInstant,
+        ...(await read({ ...query, created_at: { $lt: created_at } }, limit + 1 - sameInstant.length)),
+      ];
     }
     const tasks = docs.slice(0, limit).map(toDocument);
     const last = tasks[tasks.length - 1];
@@ -144,7 +165,9 @@ export class TaskStore {
 
   /** Terminal tasks whose notification is `pending` (and `failed` when retrying): the watcher's scan. */
   async findUndelivered(options: { retryFailed: boolean; limit?: number }): Promise<TaskDocument[]> {
-    const notification: (NotificationStatus | null)[] = options.retryFailed ? ['pending', 'failed', null] : ['pending', null];
+    const notification: (NotificationStatus | null)[] = options.retryFailed
+      ? ['pending', 'failed', null]
+      : ['pending', null];
     const docs = await this.tasks
       .find({ status: { $in: [...TERMINAL_TASK_STATUSES] }, notification_status: { $in: notification } })
       .sort({ created_at: 1 })

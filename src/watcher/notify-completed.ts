@@ -12,7 +12,11 @@ import type { WatcherReport, WatcherReportItem } from '../client/task-service-ty
 import type { TaskStore } from '../store/task-store';
 
 /** The watcher's injectable notifier: `async (target, message) => …`; it also gets the idempotency key. */
-export type WatcherNotifier = (target: NotifyTarget, message: NotificationMessage, idempotencyKey: string) => Promise<unknown>;
+export type WatcherNotifier = (
+  target: NotifyTarget,
+  message: NotificationMessage,
+  idempotencyKey: string,
+) => Promise<unknown>;
 
 export interface NotifyCompletedOptions {
   store: Pick<TaskStore, 'findUndelivered' | 'updateIfVersion'>;
@@ -32,11 +36,24 @@ export interface NotifyCompletedOptions {
 export async function notifyCompleted(options: NotifyCompletedOptions): Promise<WatcherReport> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
-  const report: WatcherReport = { dry_run: dryRun, scanned: 0, sent: 0, failed: 0, no_target: 0, skipped: 0, items: [] };
+  const report: WatcherReport = {
+    dry_run: dryRun,
+    scanned: 0,
+    sent: 0,
+    failed: 0,
+    no_target: 0,
+    skipped: 0,
+    items: [],
+  };
   const tasks = await options.store.findUndelivered({ retryFailed: options.retryFailed ?? false });
   for (const task of tasks) {
     report.scanned += 1;
-    const item: WatcherReportItem = { task_id: task.task_id, status: task.status, notify_target: task.notify_target, action: 'send' };
+    const item: WatcherReportItem = {
+      task_id: task.task_id,
+      status: task.status,
+      notify_target: task.notify_target,
+      action: 'send',
+    };
     report.items.push(item);
 
     if (options.isWorkflowRunning && (await options.isWorkflowRunning(task.task_id))) {
@@ -47,7 +64,13 @@ export async function notifyCompleted(options: NotifyCompletedOptions): Promise<
 
     if (!task.notify_target) {
       item.action = dryRun ? 'mark_no_target' : 'marked_no_target';
-      if (!dryRun && !(await options.store.updateIfVersion(task.task_id, task.version, { notification_status: 'no_target', updated_at: now().toISOString() }))) {
+      if (
+        !dryRun &&
+        !(await options.store.updateIfVersion(task.task_id, task.version, {
+          notification_status: 'no_target',
+          updated_at: now().toISOString(),
+        }))
+      ) {
         item.action = 'skipped_workflow_running'; // changed under us: leave it to whoever changed it
         report.skipped += 1;
         continue;
@@ -57,7 +80,10 @@ export async function notifyCompleted(options: NotifyCompletedOptions): Promise<
     }
 
     const turn = Math.max(task.turns.length, 1);
-    const message = buildNotificationMessage(viewOf(task, turn), { uiUrl: options.uiUrl, namespace: options.namespace });
+    const message = buildNotificationMessage(viewOf(task, turn), {
+      uiUrl: options.uiUrl,
+      namespace: options.namespace,
+    });
     item.message = message.text;
     if (dryRun) continue;
 

@@ -81,14 +81,20 @@ test('a server request without a handler, or whose handler throws, is answered w
   client.handleServerRequests(async () => {
     throw new Error('no answer today');
   });
-  expect(await call(client, 'ask', { method: 'item/tool/call', params: {} })).toEqual({ answer: { id: 1, error: { code: -32603, message: 'no answer today' } } });
+  expect(await call(client, 'ask', { method: 'item/tool/call', params: {} })).toEqual({
+    answer: { id: 1, error: { code: -32603, message: 'no answer today' } },
+  });
 });
 
 test('an error reply rejects with AppServerRequestError naming the method', async () => {
   const client = start();
   const failing = call(client, 'fail');
   await expect(failing).rejects.toBeInstanceOf(AppServerRequestError);
-  await expect(failing).rejects.toMatchObject({ method: 'fail', code: -32600, message: 'codex app-server rejected fail: failed to load configuration: nope' });
+  await expect(failing).rejects.toMatchObject({
+    method: 'fail',
+    code: -32600,
+    message: 'codex app-server rejected fail: failed to load configuration: nope',
+  });
 });
 
 test('a non-JSON line rejects pending requests with a clear protocol error and stops the process', async () => {
@@ -100,7 +106,9 @@ test('a non-JSON line rejects pending requests with a clear protocol error and s
     },
     (err: unknown) => {
       expect(err).toBeInstanceOf(AppServerProtocolError);
-      expect((err as Error).message).toBe('codex app-server wrote a line that is not JSON on stdout: "this is not json"');
+      expect((err as Error).message).toBe(
+        'codex app-server wrote a line that is not JSON on stdout: "this is not json"',
+      );
     },
   );
   await expect(pending).rejects.toBeInstanceOf(AppServerProtocolError);
@@ -117,7 +125,10 @@ test('the process exiting rejects every pending request with its exit code and s
   for (const request of [...pending, dying]) {
     await expect(request).rejects.toBeInstanceOf(AppServerExitedError);
   }
-  await expect(dying).rejects.toMatchObject({ exitCode: 3, message: 'codex app-server exited with code 3: Error: the fake app-server was told to die' });
+  await expect(dying).rejects.toMatchObject({
+    exitCode: 3,
+    message: 'codex app-server exited with code 3: Error: the fake app-server was told to die',
+  });
   expect(client.stderrTail).toContain('Stack backtrace');
   await expect(call(client, 'echo')).rejects.toBeInstanceOf(AppServerExitedError);
 });
@@ -148,7 +159,11 @@ test('close() of a well-behaved child needs only EOF', async () => {
 });
 
 test('stderr keeps only its tail', async () => {
-  const client = new AppServerClient({ bin: process.execPath, args: ['-e', 'process.stderr.write("x".repeat(50000) + "THE END")'], stderrTailBytes: 1024 });
+  const client = new AppServerClient({
+    bin: process.execPath,
+    args: ['-e', 'process.stderr.write("x".repeat(50000) + "THE END")'],
+    stderrTailBytes: 1024,
+  });
   clients.push(client);
   await client.exited;
   await client.ended;
@@ -157,7 +172,9 @@ test('stderr keeps only its tail', async () => {
 });
 
 test('stderrSummary prefers Codex’s Error block, else the last line', () => {
-  expect(stderrSummary('WARNING: x\nError: unknown variant `bogus`\nin `sandbox_mode`\n\nStack backtrace:\n 0: <unknown>')).toBe('Error: unknown variant `bogus` in `sandbox_mode`');
+  expect(
+    stderrSummary('WARNING: x\nError: unknown variant `bogus`\nin `sandbox_mode`\n\nStack backtrace:\n 0: <unknown>'),
+  ).toBe('Error: unknown variant `bogus` in `sandbox_mode`');
   expect(stderrSummary('first\nsecond\n\n')).toBe('second');
   expect(stderrSummary('')).toBe('');
 });

@@ -14,19 +14,42 @@ const { setUp, onCleanup } = scriptedCodexFixture();
 /** Nothing runs with the env's CODEX_HOME any more (the app-server, its shells, their children). */
 function expectNoProcessLeft(env: CodexTestEnv, leader?: number): void {
   expect(env.processes()).toEqual([]);
-  if (leader !== undefined) expect(fs.existsSync(`/proc/${leader}`) && !/\) Z/.test(fs.readFileSync(`/proc/${leader}/stat`, 'utf8'))).toBe(false);
+  if (leader !== undefined)
+    expect(fs.existsSync(`/proc/${leader}`) && !/\) Z/.test(fs.readFileSync(`/proc/${leader}/stat`, 'utf8'))).toBe(
+      false,
+    );
 }
 
 test('a one-message turn returns the final message, ids and this turn’s usage', async () => {
   const { model, env } = await setUp([
-    { items: [{ type: 'message', text: 'Working on it.', phase: 'commentary' }, { type: 'message', text: 'Hello from the scripted model.', phase: 'final_answer' }], usage: { input_tokens: 120, output_tokens: 30 } },
+    {
+      items: [
+        { type: 'message', text: 'Working on it.', phase: 'commentary' },
+        { type: 'message', text: 'Hello from the scripted model.', phase: 'final_answer' },
+      ],
+      usage: { input_tokens: 120, output_tokens: 30 },
+    },
   ]);
   const result = await env.runner().runTurn(env.turnInput({ prompt: 'Say hello.' }));
 
-  expect(result).toMatchObject<Partial<CodexTurnResult>>({ status: 'completed', finalMessage: 'Hello from the scripted model.', error: null, commands: [], fileChanges: [], diff: null, requests: [] });
+  expect(result).toMatchObject<Partial<CodexTurnResult>>({
+    status: 'completed',
+    finalMessage: 'Hello from the scripted model.',
+    error: null,
+    commands: [],
+    fileChanges: [],
+    diff: null,
+    requests: [],
+  });
   expect(result.threadId).toMatch(/^[0-9a-f-]{36}$/);
   expect(result.turnId).toMatch(/^[0-9a-f-]{36}$/);
-  expect(result.usage).toEqual({ input_tokens: 120, cached_input_tokens: 0, output_tokens: 30, reasoning_output_tokens: 0, total_tokens: 150 });
+  expect(result.usage).toEqual({
+    input_tokens: 120,
+    cached_input_tokens: 0,
+    output_tokens: 30,
+    reasoning_output_tokens: 0,
+    total_tokens: 150,
+  });
   expect(result.durationMs).toBeGreaterThan(0);
   expect(model.inputText(0)).toContain('Say hello.');
   expectNoProcessLeft(env);
@@ -34,12 +57,17 @@ test('a one-message turn returns the final message, ids and this turn’s usage'
 
 test('a follow-up turn resumes the thread: the model sees the first turn, usage counts only the second', async () => {
   const { model, env } = await setUp([
-    { items: [{ type: 'message', text: 'The secret word is PAPAYA.' }], usage: { input_tokens: 100, output_tokens: 10 } },
+    {
+      items: [{ type: 'message', text: 'The secret word is PAPAYA.' }],
+      usage: { input_tokens: 100, output_tokens: 10 },
+    },
     { items: [{ type: 'message', text: 'You asked about PAPAYA.' }], usage: { input_tokens: 300, output_tokens: 20 } },
   ]);
   const runner = env.runner();
   const first = await runner.runTurn(env.turnInput({ prompt: 'Pick a secret word.' }));
-  const second = await runner.runTurn(env.turnInput({ turn: 2, prompt: 'What did I ask before?', threadId: first.threadId }));
+  const second = await runner.runTurn(
+    env.turnInput({ turn: 2, prompt: 'What did I ask before?', threadId: first.threadId }),
+  );
 
   expect(second.status).toBe('completed');
   expect(second.threadId).toBe(first.threadId);
@@ -84,14 +112,20 @@ test('long command output is truncated with a marker, keeping head and tail', as
 
 test('a patch turn reports the file change and the turn’s unified diff', async () => {
   const { env } = await setUp([
-    { items: [{ type: 'apply_patch', patch: '*** Begin Patch\n*** Add File: notes/hello.txt\n+hello world\n*** End Patch\n' }] },
+    {
+      items: [
+        { type: 'apply_patch', patch: '*** Begin Patch\n*** Add File: notes/hello.txt\n+hello world\n*** End Patch\n' },
+      ],
+    },
     { items: [{ type: 'message', text: 'Added the file.', phase: 'final_answer' }] },
   ]);
   const result = await env.runner().runTurn(env.turnInput({ prompt: 'Add a file.', sandbox: 'workspace-write' }));
 
   expect(result.status).toBe('completed');
   expect(fs.readFileSync(path.join(env.workDir, 'notes/hello.txt'), 'utf8')).toBe('hello world\n');
-  expect(result.fileChanges).toEqual([{ path: path.join(fs.realpathSync(env.workDir), 'notes/hello.txt'), kind: 'add', diff: 'hello world\n' }]);
+  expect(result.fileChanges).toEqual([
+    { path: path.join(fs.realpathSync(env.workDir), 'notes/hello.txt'), kind: 'add', diff: 'hello world\n' },
+  ]);
   // Codex names files relative to the enclosing git repository (a shared /tmp may have one), else to cwd.
   expect(result.diff).toMatch(/^\+\+\+ b\/(.+\/)?notes\/hello\.txt$/m);
   expect(result.diff).toContain('+hello world');
@@ -111,7 +145,10 @@ test('model HTTP 400 fails the turn at once with Codex’s error text', async ()
 });
 
 test('model HTTP 500 and response.failed fail the turn without retrying', async () => {
-  const { model, env } = await setUp([{ httpError: 500, message: 'boom' }, { failed: { code: 'server_error', message: 'the scripted stream failed' } }]);
+  const { model, env } = await setUp([
+    { httpError: 500, message: 'boom' },
+    { failed: { code: 'server_error', message: 'the scripted stream failed' } },
+  ]);
   const runner = env.runner();
   const http500 = await runner.runTurn(env.turnInput());
   const streamFailed = await runner.runTurn(env.turnInput());
@@ -171,19 +208,23 @@ test('cancelling while a person is asked aborts the question and records it unan
   const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch never.txt' }] }]);
   const controller = new AbortController();
   const asked: AbortSignal[] = [];
-  const result = await env.runner().runTurn(env.turnInput({ taskId: 'task-wait', approvalPolicy: 'untrusted', sandbox: 'workspace-write' }), {
-    signal: controller.signal,
-    onServerRequest: (_request, signal) => {
-      asked.push(signal);
-      setTimeout(() => controller.abort(), 200);
-      return new Promise(() => undefined); // nobody ever answers
-    },
-  });
+  const result = await env
+    .runner()
+    .runTurn(env.turnInput({ taskId: 'task-wait', approvalPolicy: 'untrusted', sandbox: 'workspace-write' }), {
+      signal: controller.signal,
+      onServerRequest: (_request, signal) => {
+        asked.push(signal);
+        setTimeout(() => controller.abort(), 200);
+        return new Promise(() => undefined); // nobody ever answers
+      },
+    });
 
   expect(result.status).toBe('interrupted');
   expect(asked).toHaveLength(1);
   expect(asked[0]!.aborted).toBe(true);
-  expect(result.requests).toEqual([expect.objectContaining({ request_id: 'task-wait-t1-r1', answer: 'none', answered_by: 'none' })]);
+  expect(result.requests).toEqual([
+    expect.objectContaining({ request_id: 'task-wait-t1-r1', answer: 'none', answered_by: 'none' }),
+  ]);
   expect(result.commands).toEqual([expect.objectContaining({ status: 'aborted' })]);
   expectNoProcessLeft(env);
 });
@@ -191,7 +232,9 @@ test('cancelling while a person is asked aborts the question and records it unan
 test('a turn past its timeout is interrupted and reported timed_out', async () => {
   const { model, env } = await setUp([{ stall: true }]);
   const progress: string[] = [];
-  const result = await env.runner().runTurn(env.turnInput({ timeoutMs: 3_000 }), { onProgress: (hb) => progress.push(`${hb.turnId ?? '-'}`) });
+  const result = await env
+    .runner()
+    .runTurn(env.turnInput({ timeoutMs: 3_000 }), { onProgress: (hb) => progress.push(`${hb.turnId ?? '-'}`) });
 
   expect(result.status).toBe('timed_out');
   expect(result.durationMs).toBeGreaterThanOrEqual(3_000);
@@ -206,12 +249,24 @@ test('untrusted policy: a declined command is recorded and the turn completes', 
     { items: [{ type: 'exec_command', cmd: 'touch created-by-codex.txt', callId: 'call_touch' }] },
     { items: [{ type: 'message', text: 'The command was declined, so I stopped.' }] },
   ]);
-  const input = env.turnInput({ taskId: 'task-decline', turn: 1, approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'decline' });
+  const input = env.turnInput({
+    taskId: 'task-decline',
+    turn: 1,
+    approvalPolicy: 'untrusted',
+    sandbox: 'workspace-write',
+    serverRequestPolicy: 'decline',
+  });
   const result = await env.runner().runTurn(input);
 
   expect(result.status).toBe('completed');
   expect(result.requests).toEqual([
-    { request_id: 'task-decline-t1-r1', kind: 'command_approval', summary: expect.stringContaining('touch created-by-codex.txt'), answer: 'decline', answered_by: 'policy' },
+    {
+      request_id: 'task-decline-t1-r1',
+      kind: 'command_approval',
+      summary: expect.stringContaining('touch created-by-codex.txt'),
+      answer: 'decline',
+      answered_by: 'policy',
+    },
   ]);
   expect(result.commands).toEqual([expect.objectContaining({ status: 'declined', exit_code: null })]);
   expect(fs.existsSync(path.join(env.workDir, 'created-by-codex.txt'))).toBe(false);
@@ -225,14 +280,28 @@ test('a person’s answer through onServerRequest is used and recorded; the requ
     { items: [{ type: 'message', text: 'Created it.' }] },
   ]);
   const seen: { request_id: string; kind: string; details: string }[] = [];
-  const result = await env.runner().runTurn(env.turnInput({ taskId: 'task-ask', approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' }), {
-    onServerRequest: async (request) => {
-      seen.push(request);
-      return { decision: 'accept', answered_by: 'person' };
+  const result = await env.runner().runTurn(
+    env.turnInput({
+      taskId: 'task-ask',
+      approvalPolicy: 'untrusted',
+      sandbox: 'workspace-write',
+      serverRequestPolicy: 'ask',
+    }),
+    {
+      onServerRequest: async (request) => {
+        seen.push(request);
+        return { decision: 'accept', answered_by: 'person' };
+      },
     },
-  });
+  );
 
-  expect(seen).toEqual([expect.objectContaining({ request_id: 'task-ask-t1-r1', kind: 'command_approval', details: expect.stringContaining('Command:') })]);
+  expect(seen).toEqual([
+    expect.objectContaining({
+      request_id: 'task-ask-t1-r1',
+      kind: 'command_approval',
+      details: expect.stringContaining('Command:'),
+    }),
+  ]);
   expect(result.requests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
   expect(result.commands[0]).toMatchObject({ status: 'completed', exit_code: 0 });
   expect(fs.existsSync(path.join(env.workDir, 'approved.txt'))).toBe(true);
@@ -240,9 +309,11 @@ test('a person’s answer through onServerRequest is used and recorded; the requ
 
 test('a "cancel" answer ends the turn interrupted', async () => {
   const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch never.txt' }] }]);
-  const result = await env.runner().runTurn(env.turnInput({ approvalPolicy: 'untrusted', sandbox: 'workspace-write' }), {
-    onServerRequest: async () => ({ decision: 'cancel', answered_by: 'person' }),
-  });
+  const result = await env
+    .runner()
+    .runTurn(env.turnInput({ approvalPolicy: 'untrusted', sandbox: 'workspace-write' }), {
+      onServerRequest: async () => ({ decision: 'cancel', answered_by: 'person' }),
+    });
 
   expect(result.status).toBe('interrupted');
   expect(result.requests[0]).toMatchObject({ answer: 'cancel', answered_by: 'person' });
@@ -253,13 +324,19 @@ describe('errors a person must fix are thrown as CodexRunError', () => {
   test('a missing binary', async () => {
     const { env } = await setUp([]);
     const attempt = env.runner({ bin: path.join(env.root, 'no-such-codex') }).runTurn(env.turnInput());
-    await expect(attempt).rejects.toMatchObject({ type: 'CodexBinaryMissing', message: expect.stringContaining('no-such-codex') });
+    await expect(attempt).rejects.toMatchObject({
+      type: 'CodexBinaryMissing',
+      message: expect.stringContaining('no-such-codex'),
+    });
   });
 
   test('a missing cwd', async () => {
     const { env } = await setUp([]);
     const attempt = env.runner().runTurn(env.turnInput({ cwd: path.join(env.root, 'gone') }));
-    await expect(attempt).rejects.toMatchObject({ type: 'CwdMissing', message: expect.stringContaining('does not exist') });
+    await expect(attempt).rejects.toMatchObject({
+      type: 'CwdMissing',
+      message: expect.stringContaining('does not exist'),
+    });
   });
 
   test('a cwd outside the allowed roots', async () => {
@@ -268,20 +345,29 @@ describe('errors a person must fix are thrown as CodexRunError', () => {
     fs.mkdirSync(allowed);
     const attempt = env.runner({ allowedRoots: [allowed] }).runTurn(env.turnInput());
     await expect(attempt).rejects.toBeInstanceOf(CodexRunError);
-    await expect(attempt).rejects.toMatchObject({ type: 'CwdNotAllowed', message: expect.stringContaining('outside the allowed roots') });
+    await expect(attempt).rejects.toMatchObject({
+      type: 'CwdNotAllowed',
+      message: expect.stringContaining('outside the allowed roots'),
+    });
   });
 
   test('an unknown model provider in the config overrides', async () => {
     const { env } = await setUp([], ['model_provider="no-such-provider"']);
     const attempt = env.runner().runTurn(env.turnInput());
-    await expect(attempt).rejects.toMatchObject({ type: 'InvalidCodexConfig', message: expect.stringContaining('no-such-provider') });
+    await expect(attempt).rejects.toMatchObject({
+      type: 'InvalidCodexConfig',
+      message: expect.stringContaining('no-such-provider'),
+    });
     expectNoProcessLeft(env);
   });
 
   test('a follow-up on a thread this CODEX_HOME does not have', async () => {
     const { env } = await setUp([]);
     const attempt = env.runner().runTurn(env.turnInput({ threadId: '01a2143c-51e5-7733-8a62-62267bbdd6c0' }));
-    await expect(attempt).rejects.toMatchObject({ type: 'CodexThreadNotFound', message: expect.stringContaining('01a2143c-51e5-7733-8a62-62267bbdd6c0') });
+    await expect(attempt).rejects.toMatchObject({
+      type: 'CodexThreadNotFound',
+      message: expect.stringContaining('01a2143c-51e5-7733-8a62-62267bbdd6c0'),
+    });
     expectNoProcessLeft(env);
   });
 });

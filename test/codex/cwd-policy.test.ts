@@ -33,18 +33,26 @@ test('a directory under an allowed root, or the root itself, is allowed', () => 
   const roots = [path.join(root, 'allowed')];
   expect(checkCwd(path.join(root, 'allowed', 'project'), roots)).toBe(path.join(root, 'allowed', 'project'));
   expect(checkCwd(path.join(root, 'allowed'), roots)).toBe(path.join(root, 'allowed'));
-  expect(checkCwd(path.join(root, 'allowed', 'project', '..', 'project'), roots)).toBe(path.join(root, 'allowed', 'project'));
+  expect(checkCwd(path.join(root, 'allowed', 'project', '..', 'project'), roots)).toBe(
+    path.join(root, 'allowed', 'project'),
+  );
 });
 
 test('outside the roots is refused: a sibling with the same prefix, and a symlink leading out', () => {
   const roots = [path.join(root, 'allowed')];
-  expect(problem(() => checkCwd(path.join(root, 'allowed-sibling'), roots))).toMatch(/^not_allowed: The working directory .*allowed-sibling is outside the allowed roots/);
+  expect(problem(() => checkCwd(path.join(root, 'allowed-sibling'), roots))).toMatch(
+    /^not_allowed: The working directory .*allowed-sibling is outside the allowed roots/,
+  );
   expect(problem(() => checkCwd(path.join(root, 'allowed', 'escape'), roots))).toMatch(/^not_allowed: /);
   expect(problem(() => checkCwd(path.join(root, 'allowed', '..', 'elsewhere'), roots))).toMatch(/^not_allowed: /);
 });
 
 test('a missing path, a file, or a relative path is refused as missing', () => {
-  expect(problem(() => checkCwd(path.join(root, 'nope'), []))).toMatch(/^missing: The working directory .*nope does not exist/);
-  expect(problem(() => checkCwd(path.join(root, 'allowed', 'file.txt'), []))).toMatch(/^missing: .* is not a directory/);
+  expect(problem(() => checkCwd(path.join(root, 'nope'), []))).toMatch(
+    /^missing: The working directory .*nope does not exist/,
+  );
+  expect(problem(() => checkCwd(path.join(root, 'allowed', 'file.txt'), []))).toMatch(
+    /^missing: .* is not a directory/,
+  );
   expect(problem(() => checkCwd('relative/dir', []))).toMatch(/^missing: .* is not an absolute path/);
 });

@@ -58,7 +58,9 @@ test('heartbeats carry the pid, process tag, thread, turn and item counts', asyn
   expect(heartbeats[0]).toMatchObject({ pid: null, turnId: null });
   const withPid = heartbeats.find((h) => h.pid !== null)!;
   expect(withPid.processTag).toMatch(/^[0-9a-f-]{36}$/);
-  expect(heartbeats.some((h) => h.threadId === result.threadId && h.turnId === result.turnId && h.itemsStarted >= 1)).toBe(true);
+  expect(
+    heartbeats.some((h) => h.threadId === result.threadId && h.turnId === result.turnId && h.itemsStarted >= 1),
+  ).toBe(true);
   expect(env.processes()).toEqual([]);
 });
 
@@ -86,28 +88,51 @@ test('cancellation interrupts the turn, throws CancelledFailure with the partial
 
 describe('what a person must fix fails the activity as a non-retryable ApplicationFailure', () => {
   test('the table says which types are retried', () => {
-    expect(CODEX_NON_RETRYABLE_TYPES).toEqual(['CodexBinaryMissing', 'CwdMissing', 'CwdNotAllowed', 'InvalidCodexConfig', 'CodexThreadNotFound', 'InvalidTaskInput']);
+    expect(CODEX_NON_RETRYABLE_TYPES).toEqual([
+      'CodexBinaryMissing',
+      'CwdMissing',
+      'CwdNotAllowed',
+      'InvalidCodexConfig',
+      'CodexThreadNotFound',
+      'InvalidTaskInput',
+    ]);
     expect(CODEX_ERROR_TYPES.CodexAppServerFailed.retryable).toBe(true);
   });
 
   test('CodexBinaryMissing', async () => {
     const { env } = await setUp([]);
-    const failure = await failureOf(new MockActivityEnvironment().turn(createRunCodexTurnActivity(env.runner({ bin: '/nonexistent/bin/codex' })), env.turnInput()));
+    const failure = await failureOf(
+      new MockActivityEnvironment().turn(
+        createRunCodexTurnActivity(env.runner({ bin: '/nonexistent/bin/codex' })),
+        env.turnInput(),
+      ),
+    );
     expect(failure).toMatchObject({ type: 'CodexBinaryMissing', nonRetryable: true });
-    expect(failure.message).toBe('The Codex binary /nonexistent/bin/codex does not exist or is not executable: set CODEX_BIN to a codex binary, or unset it to use the @openai/codex dependency.');
+    expect(failure.message).toBe(
+      'The Codex binary /nonexistent/bin/codex does not exist or is not executable: set CODEX_BIN to a codex binary, or unset it to use the @openai/codex dependency.',
+    );
   });
 
   test('CwdMissing', async () => {
     const { env } = await setUp([]);
     const cwd = path.join(env.root, 'missing-dir');
-    const failure = await failureOf(new MockActivityEnvironment().turn(createRunCodexTurnActivity(env.runner()), env.turnInput({ cwd })));
-    expect(failure).toMatchObject({ type: 'CwdMissing', nonRetryable: true, message: `The working directory ${cwd} does not exist: create it or pass an existing directory.` });
+    const failure = await failureOf(
+      new MockActivityEnvironment().turn(createRunCodexTurnActivity(env.runner()), env.turnInput({ cwd })),
+    );
+    expect(failure).toMatchObject({
+      type: 'CwdMissing',
+      nonRetryable: true,
+      message: `The working directory ${cwd} does not exist: create it or pass an existing directory.`,
+    });
   });
 
   test('CwdNotAllowed', async () => {
     const { env } = await setUp([]);
     const failure = await failureOf(
-      new MockActivityEnvironment().turn(createRunCodexTurnActivity(env.runner({ allowedRoots: [path.join(env.root, 'projects')] })), env.turnInput()),
+      new MockActivityEnvironment().turn(
+        createRunCodexTurnActivity(env.runner({ allowedRoots: [path.join(env.root, 'projects')] })),
+        env.turnInput(),
+      ),
     );
     expect(failure).toMatchObject({ type: 'CwdNotAllowed', nonRetryable: true });
     expect(failure.message).toContain('is outside the allowed roots');
@@ -115,7 +140,9 @@ describe('what a person must fix fails the activity as a non-retryable Applicati
 
   test('InvalidCodexConfig (an unknown model provider chosen in the config)', async () => {
     const { env } = await setUp([], ['model_provider="no-such-provider"']);
-    const failure = await failureOf(new MockActivityEnvironment().turn(createRunCodexTurnActivity(env.runner()), env.turnInput()));
+    const failure = await failureOf(
+      new MockActivityEnvironment().turn(createRunCodexTurnActivity(env.runner()), env.turnInput()),
+    );
     expect(failure).toMatchObject({ type: 'InvalidCodexConfig', nonRetryable: true });
     expect(failure.message).toContain('Model provider `no-such-provider` not found');
     expect(env.processes()).toEqual([]);
@@ -142,12 +169,27 @@ test('with policy "ask" the relay answers, and heartbeats go on while the person
   const activityEnv = new MockActivityEnvironment();
   const beats: number[] = [];
   activityEnv.on('heartbeat', () => beats.push(Date.now()));
-  const input = env.turnInput({ taskId: 'task-relay', approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask', timeoutMs: 4_000 });
-  const result = await activityEnv.turn(createRunCodexTurnActivity(env.runner(), { relay, heartbeatIntervalMs: 300 }), input);
+  const input = env.turnInput({
+    taskId: 'task-relay',
+    approvalPolicy: 'untrusted',
+    sandbox: 'workspace-write',
+    serverRequestPolicy: 'ask',
+    timeoutMs: 4_000,
+  });
+  const result = await activityEnv.turn(
+    createRunCodexTurnActivity(env.runner(), { relay, heartbeatIntervalMs: 300 }),
+    input,
+  );
 
   expect(asked).toHaveLength(1);
   expect(asked[0]![0]).toBe('task-relay');
-  expect(asked[0]![1]).toEqual({ request_id: 'task-relay-t1-r1', kind: 'command_approval', summary: expect.stringContaining('touch relayed.txt'), details: expect.stringContaining('Command:'), attempt: 1 });
+  expect(asked[0]![1]).toEqual({
+    request_id: 'task-relay-t1-r1',
+    kind: 'command_approval',
+    summary: expect.stringContaining('touch relayed.txt'),
+    details: expect.stringContaining('Command:'),
+    attempt: 1,
+  });
   // The turn's 4 s timeout does not run while the person decides (5 s); 4 s leaves room for a busy machine.
   expect(result.status).toBe('completed');
   expect(result.requests).toEqual([expect.objectContaining({ answer: 'accept', answered_by: 'person' })]);
@@ -157,10 +199,24 @@ test('with policy "ask" the relay answers, and heartbeats go on while the person
 });
 
 test('with policy "ask" but no relay, requests are declined; a retry’s request ids name the attempt', async () => {
-  const { env } = await setUp([{ items: [{ type: 'exec_command', cmd: 'touch nope.txt' }] }, { items: [{ type: 'message', text: 'ok' }] }]);
-  const input = env.turnInput({ taskId: 'task-retry', turn: 2, approvalPolicy: 'untrusted', sandbox: 'workspace-write', serverRequestPolicy: 'ask' });
-  const result = await new MockActivityEnvironment({ attempt: 3 }).turn(createRunCodexTurnActivity(env.runner()), input);
-  expect(result.requests).toEqual([expect.objectContaining({ request_id: 'task-retry-t2-a3-r1', answer: 'decline', answered_by: 'policy' })]);
+  const { env } = await setUp([
+    { items: [{ type: 'exec_command', cmd: 'touch nope.txt' }] },
+    { items: [{ type: 'message', text: 'ok' }] },
+  ]);
+  const input = env.turnInput({
+    taskId: 'task-retry',
+    turn: 2,
+    approvalPolicy: 'untrusted',
+    sandbox: 'workspace-write',
+    serverRequestPolicy: 'ask',
+  });
+  const result = await new MockActivityEnvironment({ attempt: 3 }).turn(
+    createRunCodexTurnActivity(env.runner()),
+    input,
+  );
+  expect(result.requests).toEqual([
+    expect.objectContaining({ request_id: 'task-retry-t2-a3-r1', answer: 'decline', answered_by: 'policy' }),
+  ]);
 });
 
 describe('orphan reaping', () => {
@@ -168,7 +224,9 @@ describe('orphan reaping', () => {
     const { model, env } = await setUp([{ stall: true }, { items: [{ type: 'message', text: 'second attempt' }] }]);
     // The "crashed" attempt: a turn nobody will ever cancel or await, like a worker that died.
     const spawned: number[] = [];
-    const abandoned = env.runner().runTurn(env.turnInput({ timeoutMs: 600_000 }), { onSpawn: (pid) => spawned.push(pid) });
+    const abandoned = env
+      .runner()
+      .runTurn(env.turnInput({ timeoutMs: 600_000 }), { onSpawn: (pid) => spawned.push(pid) });
     abandoned.catch(() => undefined); // it fails once its app-server is killed from outside
     await model.waitForRequests(1);
     const orphan = spawned[0]!;
@@ -190,10 +248,16 @@ describe('orphan reaping', () => {
       { items: [{ type: 'message', text: 'retried' }] },
     ]);
     const seen: { heartbeat: CodexHeartbeat | null } = { heartbeat: null };
-    const abandoned = env.runner().runTurn(env.turnInput({ timeoutMs: 600_000 }), { onProgress: (hb) => (seen.heartbeat = hb) });
+    const abandoned = env
+      .runner()
+      .runTurn(env.turnInput({ timeoutMs: 600_000 }), { onProgress: (hb) => (seen.heartbeat = hb) });
     abandoned.catch(() => undefined);
     await model.waitForRequests(2);
-    const escaped = env.processes().filter((pid) => pid !== seen.heartbeat!.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'));
+    const escaped = env
+      .processes()
+      .filter(
+        (pid) => pid !== seen.heartbeat!.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'),
+      );
     expect(escaped).toHaveLength(1);
 
     // A live pid that is not a codex app-server (a reused pid) is never killed; the attempt then

@@ -35,31 +35,55 @@ async function cancel(path: CancelPath, taskId: string): Promise<void> {
   if (path === 'bridge') return h.service.cancel(taskId);
   // What the Web UI's button sends: a RequestCancelWorkflowExecution, here through the Temporal CLI.
   await promisify(execFile)(TEMPORAL_CLI, [
-    'workflow', 'cancel', '--address', h.config.temporal.address, '--namespace', h.config.temporal.namespace, '--workflow-id', taskId,
+    'workflow',
+    'cancel',
+    '--address',
+    h.config.temporal.address,
+    '--namespace',
+    h.config.temporal.namespace,
+    '--workflow-id',
+    taskId,
   ]);
 }
 
 /** The closed workflow's state and status, once the mirror has caught up with it. */
 async function ended(taskId: string, path: CancelPath): Promise<TaskDocument> {
   const handle = h.client.workflow.getHandle(taskId);
-  const closed = await eventually(() => handle.describe(), (d) => d.status.name !== 'RUNNING', 90_000, `task ${taskId} to close`);
+  const closed = await eventually(
+    () => handle.describe(),
+    (d) => d.status.name !== 'RUNNING',
+    90_000,
+    `task ${taskId} to close`,
+  );
   expect(closed.status.name).toBe(path === 'temporal' ? 'CANCELLED' : 'COMPLETED');
   const final = await handle.query(getTaskQuery);
   expect(final.status).toBe('cancelled');
   expect(final.pending_requests).toEqual([]);
   expect(final.notification_status).toBe('sent');
   expect(await h.store.get(taskId)).toEqual(final);
-  await eventually(() => h.codexProcesses(), (pids) => pids.length === 0, 15_000, 'no codex app-server left');
+  await eventually(
+    () => h.codexProcesses(),
+    (pids) => pids.length === 0,
+    15_000,
+    'no codex app-server left',
+  );
   return final;
 }
 
-const localMessages = async (taskId: string) => (await readInboxLines(h.config.notifiers.localInbox)).filter((l) => l.task_id === taskId);
+const localMessages = async (taskId: string) =>
+  (await readInboxLines(h.config.notifiers.localInbox)).filter((l) => l.task_id === taskId);
 
 describe.each(PATHS)('cancelled through %s', (path) => {
   test('queued: no worker has picked the task up yet; Codex never runs', async () => {
     const queue = h.variant({ TEMPORAL_TASK_QUEUE: `${h.config.temporal.taskQueue}-queued-${path}` });
-    const route = h.model.route(`queued-${path}`, [{ items: [{ type: 'message', text: 'never', phase: 'final_answer' }] }]);
-    const { task_id } = await queue.service.start({ prompt: `Wait in the queue ${route.tag}`, cwd: h.workdir(`queued-${path}`), notify_target: 'local' });
+    const route = h.model.route(`queued-${path}`, [
+      { items: [{ type: 'message', text: 'never', phase: 'final_answer' }] },
+    ]);
+    const { task_id } = await queue.service.start({
+      prompt: `Wait in the queue ${route.tag}`,
+      cwd: h.workdir(`queued-${path}`),
+      notify_target: 'local',
+    });
     expect((await h.store.get(task_id))?.status).toBe('queued');
     await cancel(path, task_id);
 
@@ -77,7 +101,11 @@ describe.each(PATHS)('cancelled through %s', (path) => {
 
   test('running: the turn is interrupted mid-flight', async () => {
     const route = h.model.route(`running-${path}`, [{ stall: true }]);
-    const { task_id } = await h.service.start({ prompt: `Think for a long time ${route.tag}`, cwd: h.workdir(`running-${path}`), notify_target: 'local' });
+    const { task_id } = await h.service.start({
+      prompt: `Think for a long time ${route.tag}`,
+      cwd: h.workdir(`running-${path}`),
+      notify_target: 'local',
+    });
     await route.waitForRequests(1);
     await h.waitFor(task_id, (d) => d.status === 'running');
     await cancel(path, task_id);
@@ -94,9 +122,19 @@ describe.each(PATHS)('cancelled through %s', (path) => {
       { items: [{ type: 'message', text: 'should not get here', phase: 'final_answer' }] },
     ]);
     const cwd = h.workdir(`waiting-${path}`);
-    const { task_id } = await h.service.start({ prompt: `Write never.txt ${route.tag}`, cwd, notify_target: 'local', approval_policy: 'untrusted' });
+    const { task_id } = await h.service.start({
+      prompt: `Write never.txt ${route.tag}`,
+      cwd,
+      notify_target: 'local',
+      approval_policy: 'untrusted',
+    });
     await h.waitFor(task_id, (d) => d.status === 'waiting_for_input' && d.pending_requests.length === 1, 60_000);
-    await eventually(() => localMessages(task_id), (lines) => lines.length === 1, 20_000, 'the approval message');
+    await eventually(
+      () => localMessages(task_id),
+      (lines) => lines.length === 1,
+      20_000,
+      'the approval message',
+    );
     await cancel(path, task_id);
 
     const final = await ended(task_id, path);
@@ -108,23 +146,39 @@ describe.each(PATHS)('cancelled through %s', (path) => {
   });
 
   test('delivering: a receiver that keeps failing stops being retried; the person is told once that the task was cancelled', async () => {
-    const route = h.model.route(`delivering-${path}`, [{ items: [{ type: 'message', text: 'All done.', phase: 'final_answer' }] }]);
+    const route = h.model.route(`delivering-${path}`, [
+      { items: [{ type: 'message', text: 'All done.', phase: 'final_answer' }] },
+    ]);
     const hook = `/cancel-delivering-${path}`;
     h.webhook.failNext(1000, { kind: 'status', status: 503 });
     try {
-      const { task_id } = await h.service.start({ prompt: `Finish quickly ${route.tag}`, cwd: h.workdir(`delivering-${path}`), notify_target: `webhook:${h.webhook.url(hook)}` });
+      const { task_id } = await h.service.start({
+        prompt: `Finish quickly ${route.tag}`,
+        cwd: h.workdir(`delivering-${path}`),
+        notify_target: `webhook:${h.webhook.url(hook)}`,
+      });
       await h.waitFor(task_id, (d) => d.status === 'completed' && d.notification_status === 'pending');
-      const completionAttempts = () => h.webhook.requests.filter((r) => r.path === hook && (r.body as { kind?: string } | null)?.kind === 'completion');
+      const completionAttempts = () =>
+        h.webhook.requests.filter(
+          (r) => r.path === hook && (r.body as { kind?: string } | null)?.kind === 'completion',
+        );
       await eventually(completionAttempts, (rs) => rs.length >= 2, 30_000, 'two failed delivery attempts');
       await cancel(path, task_id);
       h.webhook.reset(); // the receiver recovers: whatever is sent from now on is delivered
 
       const final = await ended(task_id, path);
-      expect(final.error).toMatchObject({ type: 'Cancelled', message: expect.stringMatching(/while its result was being delivered/) });
+      expect(final.error).toMatchObject({
+        type: 'Cancelled',
+        message: expect.stringMatching(/while its result was being delivered/),
+      });
       expect(final.result?.final_message).toBe('All done.');
       const delivered = h.webhook.deliveredTo(hook);
       expect(delivered).toHaveLength(1);
-      expect(delivered[0]!.body).toMatchObject({ kind: 'completion', status: 'cancelled', idempotency_key: `${task_id}:turn-1:completion` });
+      expect(delivered[0]!.body).toMatchObject({
+        kind: 'completion',
+        status: 'cancelled',
+        idempotency_key: `${task_id}:turn-1:completion`,
+      });
     } finally {
       h.webhook.reset();
     }

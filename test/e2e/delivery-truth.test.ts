@@ -8,7 +8,12 @@ import { createE2eHarness, type E2eHarness, type InProcessWorker } from './suppo
 // Feishu and webhook requests give up after 2 s; Hermes requests after 4 s (a gateway answers only
 // once the platform did, so its timeout is set above the platform's delivery time).
 // No progress cards: the faults programmed here are meant for the completion's own requests.
-const ENV = { CODEX_BRIDGE_NOTIFY_TIMEOUT: '2s', HERMES_WEBHOOK_TIMEOUT: '4s', HERMES_WEBHOOK_MAX_SENDS: '3', CODEX_BRIDGE_PROGRESS: 'none' };
+const ENV = {
+  CODEX_BRIDGE_NOTIFY_TIMEOUT: '2s',
+  HERMES_WEBHOOK_TIMEOUT: '4s',
+  HERMES_WEBHOOK_MAX_SENDS: '3',
+  CODEX_BRIDGE_PROGRESS: 'none',
+};
 const HANG_MS = 5_000; // past both timeouts
 const NOTIFY_DEADLINE_MS = 25_000;
 
@@ -52,8 +57,14 @@ async function runTasks(scenario: string): Promise<Record<Channel, TaskDocument>
   const docs = await Promise.all(
     CHANNELS.map(async (channel) => {
       const name = `${scenario}_${channel}`;
-      const route = h.model.route(name, [{ items: [{ type: 'message', text: `Done: ${name}.`, phase: 'final_answer' }] }]);
-      const { task_id } = await h.service.start({ prompt: `Do it ${route.tag}`, cwd: h.workdir(name), notify_target: target(channel, name) });
+      const route = h.model.route(name, [
+        { items: [{ type: 'message', text: `Done: ${name}.`, phase: 'final_answer' }] },
+      ]);
+      const { task_id } = await h.service.start({
+        prompt: `Do it ${route.tag}`,
+        cwd: h.workdir(name),
+        notify_target: target(channel, name),
+      });
       return [channel, await h.result(task_id, 120_000)] as const;
     }),
   );
@@ -67,7 +78,12 @@ test('a receiver that takes the request, hangs past the timeout and fails every 
   const docs = await runTasks('hangfail');
   for (const channel of CHANNELS) {
     const doc = docs[channel];
-    expect([channel, doc.status, doc.notification_status, doc.notified_at]).toEqual([channel, 'completed', 'failed', null]);
+    expect([channel, doc.status, doc.notification_status, doc.notified_at]).toEqual([
+      channel,
+      'completed',
+      'failed',
+      null,
+    ]);
     expect(doc.notification_error).toEqual(expect.any(String));
     expect(delivered(channel, `hangfail_${channel}`)).toBe(0);
   }
@@ -117,7 +133,11 @@ test('Hermes: a `duplicate` answer is never taken as delivered', async () => {
   h.hermes.failNext(1, { kind: 'drop' });
   const name = 'dropped_hermes';
   const route = h.model.route(name, [{ items: [{ type: 'message', text: 'Done.', phase: 'final_answer' }] }]);
-  const { task_id } = await h.service.start({ prompt: `Do it ${route.tag}`, cwd: h.workdir(name), notify_target: `hermes:telegram:${name}` });
+  const { task_id } = await h.service.start({
+    prompt: `Do it ${route.tag}`,
+    cwd: h.workdir(name),
+    notify_target: `hermes:telegram:${name}`,
+  });
   const doc = await h.result(task_id, 120_000);
   expect(doc.notification_status).toBe('sent');
   const answers = h.hermes.requests.map((r) => [r.requestId, (r.answer as { status?: string } | null)?.status ?? null]);

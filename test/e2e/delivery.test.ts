@@ -25,7 +25,11 @@ afterAll(async () => {
 /** Runs one small Codex task that ends with `final`, notifying `target`. */
 async function runTask(name: string, target: string, final = `Done with ${name}.`): Promise<TaskDocument> {
   const route = h.model.route(name, [{ items: [{ type: 'message', text: final, phase: 'final_answer' }] }]);
-  const { task_id } = await h.service.start({ prompt: `Task ${name} ${route.tag}`, cwd: h.workdir(name), notify_target: target });
+  const { task_id } = await h.service.start({
+    prompt: `Task ${name} ${route.tag}`,
+    cwd: h.workdir(name),
+    notify_target: target,
+  });
   const doc = await h.result(task_id);
   expect(doc.status).toBe('completed');
   expect(doc.result?.final_message).toBe(final);
@@ -48,7 +52,9 @@ test('feishu:oc_test gets exactly one message, even after two HTTP 500s', async 
   const messages = h.feishu.messagesTo('oc_test');
   expect(messages).toHaveLength(1);
   expect(messages[0]!.uuid).toEqual(expect.any(String)); // the same uuid on every try, derived from the task
-  expect(new Set(sendsTo('oc_test').map((r) => (r.body as { uuid?: string }).uuid))).toEqual(new Set([messages[0]!.uuid]));
+  expect(new Set(sendsTo('oc_test').map((r) => (r.body as { uuid?: string }).uuid))).toEqual(
+    new Set([messages[0]!.uuid]),
+  );
   expect(JSON.stringify(messages[0]!.content)).toContain(doc.task_id);
   expect(JSON.stringify(messages[0]!.content)).toContain('Done with feishu-500.');
 });
@@ -84,10 +90,21 @@ test('hermes:telegram:-100123: the gateway receives one correctly signed request
   expect(doc.notification_status).toBe('sent');
   const requests = h.hermes.requests.filter((r) => (r.body as { task_id?: string } | null)?.task_id === doc.task_id);
   expect(requests).toHaveLength(1);
-  expect(requests[0]).toMatchObject({ route: 'codex', signatureValid: true, status: 200, requestId: `${doc.task_id}:turn-1:completion:g0` });
+  expect(requests[0]).toMatchObject({
+    route: 'codex',
+    signatureValid: true,
+    status: 200,
+    requestId: `${doc.task_id}:turn-1:completion:g0`,
+  });
   const deliveries = h.hermes.deliveredTo('telegram', '-100123');
   expect(deliveries).toHaveLength(1);
-  expect(deliveries[0]!.body).toMatchObject({ event_type: 'codex_bridge.completion', task_id: doc.task_id, platform: 'telegram', chat_id: '-100123', thread_id: '' });
+  expect(deliveries[0]!.body).toMatchObject({
+    event_type: 'codex_bridge.completion',
+    task_id: doc.task_id,
+    platform: 'telegram',
+    chat_id: '-100123',
+    thread_id: '',
+  });
   expect(deliveries[0]!.message).toContain('Done with hermes.');
 });
 
@@ -108,9 +125,17 @@ test('webhook:http://127.0.0.1:PORT/hook: one signed POST with an Idempotency-Ke
   expect(doc.notification_status).toBe('sent');
   const requests = h.webhook.requests.filter((r) => r.path === '/hook');
   expect(requests).toHaveLength(1);
-  expect(requests[0]).toMatchObject({ signatureValid: true, status: 200, idempotencyKey: `${doc.task_id}:turn-1:completion` });
+  expect(requests[0]).toMatchObject({
+    signatureValid: true,
+    status: 200,
+    idempotencyKey: `${doc.task_id}:turn-1:completion`,
+  });
   expect(h.webhook.deliveredTo('/hook')).toHaveLength(1);
-  expect(h.webhook.deliveredTo('/hook')[0]!.body).toMatchObject({ task_id: doc.task_id, kind: 'completion', status: 'completed' });
+  expect(h.webhook.deliveredTo('/hook')[0]!.body).toMatchObject({
+    task_id: doc.task_id,
+    kind: 'completion',
+    status: 'completed',
+  });
 });
 
 test("a webhook URL's query (where its credentials go) reaches the webhook, never the Web UI's summary or search attribute", async () => {
@@ -124,7 +149,10 @@ test("a webhook URL's query (where its credentials go) reaches the webhook, neve
   expect(await description.staticDetails()).toContain(`**Notify:** webhook:${url}?…`);
   expect(await description.staticDetails()).not.toContain('s3cret');
   const listed: string[] = [];
-  for await (const w of h.client.workflow.list({ query: `WorkflowId="${doc.task_id}" AND NotifyTarget="webhook:${url}?…"` })) listed.push(w.workflowId);
+  for await (const w of h.client.workflow.list({
+    query: `WorkflowId="${doc.task_id}" AND NotifyTarget="webhook:${url}?…"`,
+  }))
+    listed.push(w.workflowId);
   expect(listed).toEqual([doc.task_id]);
 });
 

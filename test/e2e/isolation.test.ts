@@ -41,17 +41,41 @@ test('two worktree tasks on one repository run at the same time, each change on 
   const head = git(repo, 'rev-parse', 'HEAD');
   // A commits its change itself; B leaves its change uncommitted (the bridge saves it on the branch).
   const commitA = `sleep 2 && echo A > a.txt && git add a.txt && git ${identity.join(' ')} commit -qm "Add a.txt"`;
-  const routeA = h.model.route('wt-a', [{ items: [{ type: 'exec_command', cmd: commitA, callId: 'call_a' }] }, final('A done.')]);
-  const routeB = h.model.route('wt-b', [{ items: [{ type: 'exec_command', cmd: 'sleep 2 && echo B > b.txt', callId: 'call_b' }] }, final('B done.')]);
+  const routeA = h.model.route('wt-a', [
+    { items: [{ type: 'exec_command', cmd: commitA, callId: 'call_a' }] },
+    final('A done.'),
+  ]);
+  const routeB = h.model.route('wt-b', [
+    { items: [{ type: 'exec_command', cmd: 'sleep 2 && echo B > b.txt', callId: 'call_b' }] },
+    final('B done.'),
+  ]);
 
   const startedA = await cli(
-    ['start', '--prompt', `Add a.txt ${routeA.tag}`, '--cwd', repo, '--isolation', 'worktree', '--sandbox', 'danger-full-access', '--notify-target', 'feishu:oc_wt', '--json'],
+    [
+      'start',
+      '--prompt',
+      `Add a.txt ${routeA.tag}`,
+      '--cwd',
+      repo,
+      '--isolation',
+      'worktree',
+      '--sandbox',
+      'danger-full-access',
+      '--notify-target',
+      'feishu:oc_wt',
+      '--json',
+    ],
     { env: h.testEnv.env },
   );
   expect(startedA.code).toBe(0);
   const a = onlyJson(startedA);
   expect(a.isolation).toBe('worktree');
-  const b = await h.service.start({ prompt: `Add b.txt ${routeB.tag}`, cwd: repo, isolation: 'worktree', notify_target: 'feishu:oc_wt' });
+  const b = await h.service.start({
+    prompt: `Add b.txt ${routeB.tag}`,
+    cwd: repo,
+    isolation: 'worktree',
+    notify_target: 'feishu:oc_wt',
+  });
 
   const [doneA, doneB] = await Promise.all([h.result(a.task_id), h.result(b.task_id)]);
   for (const done of [doneA, doneB]) {
@@ -84,7 +108,11 @@ test('two worktree tasks on one repository run at the same time, each change on 
   expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
   expect(git(repo, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
   expect(git(repo, 'status', '--porcelain')).toBe('');
-  expect(git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${fs.realpathSync(repo)}`]);
+  expect(
+    git(repo, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((l) => l.startsWith('worktree ')),
+  ).toEqual([`worktree ${fs.realpathSync(repo)}`]);
   expect(fs.readdirSync(worktreeRoot)).toEqual([]);
 
   // The completion message names the branch and what is on it.
@@ -98,17 +126,25 @@ test('two worktree tasks on one repository run at the same time, each change on 
 
 test('worktree isolation outside a git repository is refused with one sentence before anything is created', async () => {
   const plain = h.workdir('not-a-repo');
-  const run = await cli(['start', '--prompt', 'p', '--cwd', plain, '--isolation', 'worktree', '--task-id', 'never-created'], { env: h.testEnv.env });
+  const run = await cli(
+    ['start', '--prompt', 'p', '--cwd', plain, '--isolation', 'worktree', '--task-id', 'never-created'],
+    { env: h.testEnv.env },
+  );
   expect(run.code).toBe(2);
   expect(run.stderr.trim().split('\n')).toHaveLength(1);
-  expect(run.stderr).toContain(`Worktree isolation needs a git repository with at least one commit, and ${fs.realpathSync(plain)} is not in one`);
+  expect(run.stderr).toContain(
+    `Worktree isolation needs a git repository with at least one commit, and ${fs.realpathSync(plain)} is not in one`,
+  );
   expect(await h.store.get('never-created')).toBeNull();
   await expect(h.client.workflow.getHandle('never-created').describe()).rejects.toThrow(/not found/i);
   expect(fs.readdirSync(worktreeRoot)).toEqual([]);
 });
 
 test('with a retention the worktree stays after the task, a reply works in it again, and it is removed once its time is up', async () => {
-  const variant = h.variant({ TEMPORAL_TASK_QUEUE: `${h.config.temporal.taskQueue}-retained`, CODEX_BRIDGE_WORKTREE_RETENTION: '3s' });
+  const variant = h.variant({
+    TEMPORAL_TASK_QUEUE: `${h.config.temporal.taskQueue}-retained`,
+    CODEX_BRIDGE_WORKTREE_RETENTION: '3s',
+  });
   await h.startWorker({ config: variant.config, notifier: notifier.notifier });
   const repo = makeRepo('retained-repo');
   const route = h.model.route('wt-retained', [
@@ -117,17 +153,30 @@ test('with a retention the worktree stays after the task, a reply works in it ag
     { items: [{ type: 'exec_command', cmd: 'test -f one.txt && echo two > two.txt', callId: 'call_two' }] },
     final('Second turn done.'),
   ]);
-  const started = await variant.service.start({ prompt: `Write one.txt ${route.tag}`, cwd: repo, isolation: 'worktree' });
+  const started = await variant.service.start({
+    prompt: `Write one.txt ${route.tag}`,
+    cwd: repo,
+    isolation: 'worktree',
+  });
   const first = await h.result(started.task_id);
   expect(first.status).toBe('completed');
   expect(first.worktree?.removed).toBe(false);
   expect(fs.existsSync(first.worktree!.path)).toBe(true);
 
   await variant.service.reply(started.task_id, `Now two.txt ${route.tag}`);
-  const second = await eventually(() => h.result(started.task_id), (t) => t.turns.length === 2, 60_000, 'the reply finished');
+  const second = await eventually(
+    () => h.result(started.task_id),
+    (t) => t.turns.length === 2,
+    60_000,
+    'the reply finished',
+  );
   expect(second.status).toBe('completed');
   expect(route.toolOutputs(3).call_two).toBeDefined();
-  expect(git(repo, 'ls-tree', '--name-only', `codex/${started.task_id}`).split('\n').sort()).toEqual(['README.md', 'one.txt', 'two.txt']);
+  expect(git(repo, 'ls-tree', '--name-only', `codex/${started.task_id}`).split('\n').sort()).toEqual([
+    'README.md',
+    'one.txt',
+    'two.txt',
+  ]);
   expect(second.worktree?.commits).toHaveLength(2);
 
   // Once the retention has passed, the next worktree task's start sweeps it away; the branch stays.

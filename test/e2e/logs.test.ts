@@ -39,7 +39,9 @@ function slowRoute(name: string) {
 }
 
 /** Runs the CLI, recording when each stdout line arrived. */
-function follow(args: string[]): Promise<{ code: number | null; lines: { at: number; text: string }[]; stderr: string }> {
+function follow(
+  args: string[],
+): Promise<{ code: number | null; lines: { at: number; text: string }[]; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...h.testEnv.env } });
   const lines: { at: number; text: string }[] = [];
   let pending = '';
@@ -76,40 +78,55 @@ test('logs -f prints the events of the running turn as they happen and ends with
   const finished = events.find((e) => e.text === `${CMD} → exit 0`)!;
   expect(started.printedAt).toBeLessThan(Date.parse(finished.at));
   const delays = events.map((e) => e.printedAt - Date.parse(e.at));
-  console.log(`logs -f: ${events.length} events, delay from the worker seeing an event to the terminal printing it: median ${median(delays)} ms, max ${Math.max(...delays)} ms`);
+  console.log(
+    `logs -f: ${events.length} events, delay from the worker seeing an event to the terminal printing it: median ${median(delays)} ms, max ${Math.max(...delays)} ms`,
+  );
 
   const final = await h.result(task_id);
   expect(final.status).toBe('completed');
   // Afterwards, without -f: the same events, people's format.
-  const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'logs', task_id], { env: { ...process.env, ...h.testEnv.env }, encoding: 'utf8' });
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'logs', task_id], {
+    env: { ...process.env, ...h.testEnv.env },
+    encoding: 'utf8',
+  });
   expect(stdout.trim().split('\n')).toHaveLength(events.length);
-  expect(stdout.split('\n')).toContainEqual(expect.stringMatching(/^\d\d:\d\d:\d\d {2}\$ \/bin\/bash -c 'sleep 2; echo built'$/));
+  expect(stdout.split('\n')).toContainEqual(
+    expect.stringMatching(/^\d\d:\d\d:\d\d {2}\$ \/bin\/bash -c 'sleep 2; echo built'$/),
+  );
 });
 
 test('the API streams the same events as server-sent events, and a task that does not exist is a 404', async () => {
   const route = slowRoute('sse');
   const { task_id } = await h.service.start({ prompt: `Build it ${route.tag}`, cwd: h.workdir('sse') });
-  const { status, body, contentType } = await new Promise<{ status: number; body: string; contentType: string }>((resolve, reject) => {
-    http
-      .get(`${apiUrl}/v1/tasks/${task_id}/events?follow=true`, (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode!, body, contentType: String(res.headers['content-type']) }));
-      })
-      .on('error', reject);
-  });
+  const { status, body, contentType } = await new Promise<{ status: number; body: string; contentType: string }>(
+    (resolve, reject) => {
+      http
+        .get(`${apiUrl}/v1/tasks/${task_id}/events?follow=true`, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body, contentType: String(res.headers['content-type']) }),
+          );
+        })
+        .on('error', reject);
+    },
+  );
   expect(status).toBe(200);
   expect(contentType).toMatch(/^text\/event-stream/);
   const frames = body.trim().split('\n\n');
   expect(frames[frames.length - 1]).toBe('event: end\ndata: {}');
-  const progress = frames.filter((f) => f.includes('event: progress')).map((f) => JSON.parse(f.split('\ndata: ')[1]!) as TaskEvent);
+  const progress = frames
+    .filter((f) => f.includes('event: progress'))
+    .map((f) => JSON.parse(f.split('\ndata: ')[1]!) as TaskEvent);
   expect(progress.map((e) => e.text)).toEqual(expect.arrayContaining([CMD, 'turn completed']));
 
   const missing = await new Promise<number>((resolve, reject) => {
-    http.get(`${apiUrl}/v1/tasks/no-such-task/events`, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    }).on('error', reject);
+    http
+      .get(`${apiUrl}/v1/tasks/no-such-task/events`, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+      .on('error', reject);
   });
   expect(missing).toBe(404);
 });

@@ -25,7 +25,10 @@ function pacedRoute(name: string, steps: number, thinkMs: number) {
     delayMs: thinkMs,
     items: [{ type: 'exec_command' as const, cmd: `echo step-${i + 1}`, callId: `call_${name}_${i + 1}` }],
   }));
-  script.push({ delayMs: thinkMs, items: [{ type: 'message', text: `All ${steps} steps done.`, phase: 'final_answer' }] });
+  script.push({
+    delayMs: thinkMs,
+    items: [{ type: 'message', text: `All ${steps} steps done.`, phase: 'final_answer' }],
+  });
   return h.model.route(name, script);
 }
 
@@ -39,7 +42,11 @@ function peakPerSecond(edits: FeishuEdit[]): number {
 test('a 30-second turn shows one card, edited in place at a bounded rate, that ends as the result card', async () => {
   const route = pacedRoute('card', 6, 4300);
   const chat = 'oc_progress';
-  const { task_id } = await h.service.start({ prompt: `Run the steps ${route.tag}`, cwd: h.workdir('card'), notify_target: `feishu:${chat}` });
+  const { task_id } = await h.service.start({
+    prompt: `Run the steps ${route.tag}`,
+    cwd: h.workdir('card'),
+    notify_target: `feishu:${chat}`,
+  });
   const final = await h.result(task_id);
   expect(final.status).toBe('completed');
   expect(final.notification_status).toBe('sent');
@@ -64,7 +71,9 @@ test('a 30-second turn shows one card, edited in place at a bounded rate, that e
   expect(cardText(last.content)).toContain('completed');
   expect(cardText(last.content)).toContain('All 6 steps done.');
   expect(cardText(last.content)).not.toContain('running');
-  console.log(`progress card: ${edits.length} edits over ${Math.round((last.at - edits[0]!.at) / 1000)} s, smallest gap ${Math.min(...gaps)} ms`);
+  console.log(
+    `progress card: ${edits.length} edits over ${Math.round((last.at - edits[0]!.at) / 1000)} s, smallest gap ${Math.min(...gaps)} ms`,
+  );
 });
 
 test('Feishu rate-limiting the edits changes nothing about the completion: one message, one result', async () => {
@@ -73,7 +82,11 @@ test('Feishu rate-limiting the edits changes nothing about the completion: one m
   // Every edit is refused for a while (as Feishu does to a message edited too often): the progress
   // edits are lost, and the completion's edit is retried until Feishu takes it.
   h.feishu.failNextEdits(6, { kind: 'rate_limit', resetSeconds: 1 });
-  const { task_id } = await h.service.start({ prompt: `Run the steps ${route.tag}`, cwd: h.workdir('limited'), notify_target: `feishu:${chat}` });
+  const { task_id } = await h.service.start({
+    prompt: `Run the steps ${route.tag}`,
+    cwd: h.workdir('limited'),
+    notify_target: `feishu:${chat}`,
+  });
   const final = await h.result(task_id);
   expect(final.status).toBe('completed');
   expect(final.notification_status).toBe('sent');
@@ -91,12 +104,18 @@ test('Feishu rate-limiting the edits changes nothing about the completion: one m
 
 test('a webhook target gets progress events under the message key its one completion carries too', async () => {
   const route = pacedRoute('hook', 3, 2500);
-  const { task_id } = await h.service.start({ prompt: `Run the steps ${route.tag}`, cwd: h.workdir('hook'), notify_target: `webhook:${h.webhook.url('/progress-hook')}` });
+  const { task_id } = await h.service.start({
+    prompt: `Run the steps ${route.tag}`,
+    cwd: h.workdir('hook'),
+    notify_target: `webhook:${h.webhook.url('/progress-hook')}`,
+  });
   const final = await h.result(task_id);
   expect(final.notification_status).toBe('sent');
   const received = h.webhook.requests.filter((r) => r.path === '/progress-hook');
   expect(received.every((r) => r.signatureValid === true)).toBe(true);
-  const progress = received.map((r) => r.body as { event: string; message_key: string; seq: number; progress: { commands: string[] } }).filter((b) => b.event === 'codex_bridge.progress');
+  const progress = received
+    .map((r) => r.body as { event: string; message_key: string; seq: number; progress: { commands: string[] } })
+    .filter((b) => b.event === 'codex_bridge.progress');
   const completions = h.webhook.deliveredTo('/progress-hook').filter((d) => d.body.kind === 'completion');
   expect(completions).toHaveLength(1);
   expect(progress.length).toBeGreaterThanOrEqual(2);
@@ -104,6 +123,8 @@ test('a webhook target gets progress events under the message key its one comple
   expect(completions[0]!.body.message_key).toBe(`${task_id}:turn-1:progress`);
   expect(progress.map((p) => p.seq)).toEqual([...progress.map((p) => p.seq)].sort((a, b) => a - b));
   expect(progress.some((p) => p.progress.commands.some((c) => c.includes('echo step-2')))).toBe(true);
-  const times = received.filter((r) => (r.body as { event: string }).event === 'codex_bridge.progress').map((r) => r.receivedAt);
+  const times = received
+    .filter((r) => (r.body as { event: string }).event === 'codex_bridge.progress')
+    .map((r) => r.receivedAt);
   expect(Math.min(...times.slice(1).map((t, i) => t - times[i]!))).toBeGreaterThanOrEqual(2500);
 });

@@ -10,7 +10,12 @@ import { completionView } from '../notify/support/views';
 import { CHAT_NOT_FOUND, telegramPlainText } from '../support/fake-telegram';
 import { startRealHermesGateway, TELEGRAM_ROUTE, type RealHermesGateway } from '../support/real-hermes-gateway';
 
-const chat = (chatId: string, threadId: string | null = null): Extract<NotifyTarget, { kind: 'hermes' }> => ({ kind: 'hermes', platform: 'telegram', chatId, threadId });
+const chat = (chatId: string, threadId: string | null = null): Extract<NotifyTarget, { kind: 'hermes' }> => ({
+  kind: 'hermes',
+  platform: 'telegram',
+  chatId,
+  threadId,
+});
 const message = buildNotificationMessage(completionView(), { uiUrl: 'http://127.0.0.1:8233' });
 
 let gw: RealHermesGateway;
@@ -25,12 +30,30 @@ function notifier(timeoutMs = 10_000) {
 }
 
 test("the gateway runs the README's route, and every key in it is one the webhook adapter reads", () => {
-  const webhook = (gw.config.platforms as Record<string, { extra: { routes: Record<string, Record<string, unknown>> } }>).webhook!;
+  const webhook = (
+    gw.config.platforms as Record<string, { extra: { routes: Record<string, Record<string, unknown>> } }>
+  ).webhook!;
   const route = webhook.extra.routes[TELEGRAM_ROUTE]!;
-  expect(route).toEqual({ deliver: 'telegram', deliver_only: true, prompt: '{message}', deliver_extra: { chat_id: '{chat_id}', thread_id: '{thread_id}' } });
+  expect(route).toEqual({
+    deliver: 'telegram',
+    deliver_only: true,
+    prompt: '{message}',
+    deliver_extra: { chat_id: '{chat_id}', thread_id: '{thread_id}' },
+  });
   // The route keys gateway/platforms/webhook.py (0.19.0) reads; anything else would be a promise
   // the gateway does not keep (as `mirror_to_session` was).
-  const readByAdapter = ['deliver', 'deliver_extra', 'deliver_only', 'enabled', 'events', 'filters', 'prompt', 'script', 'secret', 'skills'];
+  const readByAdapter = [
+    'deliver',
+    'deliver_extra',
+    'deliver_only',
+    'enabled',
+    'events',
+    'filters',
+    'prompt',
+    'script',
+    'secret',
+    'skills',
+  ];
   expect(Object.keys(route).filter((key) => !readByAdapter.includes(key))).toEqual([]);
 });
 
@@ -43,7 +66,9 @@ test('a completion arrives once in the chat and topic, with the text the bridge 
   expect(sent!.method).toBe('sendMessage');
   expect(telegramPlainText(sent!.text)).toBe(renderPlainText(message));
   // The gateway logs the delivery under the bridge's request id.
-  await gw.waitForLog(/direct-deliver event=codex_bridge\.completion route=codex-bridge-telegram target=telegram .*delivery=normal:turn-1:completion:g0/);
+  await gw.waitForLog(
+    /direct-deliver event=codex_bridge\.completion route=codex-bridge-telegram target=telegram .*delivery=normal:turn-1:completion:g0/,
+  );
 });
 
 test('the same request id again is answered `duplicate`, posts nothing more, and is not taken as delivered', async () => {
@@ -67,7 +92,9 @@ test('the platform refuses (400 chat not found): the gateway answers 502, nothin
   expect(failure).toBeInstanceOf(NotifyError);
   expect(String((failure as Error).message)).toMatch(/HTTP 502/);
   expect(gw.telegram.delivered('-100404')).toEqual([]);
-  expect(gw.telegram.messages.filter((m) => m.chatId === '-100404').map((m) => m.outcome)).toEqual([{ ok: false, status: 400, description: 'Bad Request: chat not found' }]);
+  expect(gw.telegram.messages.filter((m) => m.chatId === '-100404').map((m) => m.outcome)).toEqual([
+    { ok: false, status: 400, description: 'Bad Request: chat not found' },
+  ]);
   await gw.waitForLog(/direct-deliver target rejected route=codex-bridge-telegram target=telegram/);
 });
 
@@ -103,10 +130,14 @@ test('a timeout shorter than the platform: a second message under a new request 
 });
 
 describe('making completion messages notify', () => {
-  test('HERMES_TELEGRAM_NOTIFICATIONS=all in the gateway\'s .env: sent without disable_notification', async () => {
+  test("HERMES_TELEGRAM_NOTIFICATIONS=all in the gateway's .env: sent without disable_notification", async () => {
     const loud = await startRealHermesGateway({ dotenv: { HERMES_TELEGRAM_NOTIFICATIONS: 'all' } });
     try {
-      await createHermesNotifier({ url: loud.routeUrl, secret: loud.secret })(chat('-100780'), message, 'loud:turn-1:completion');
+      await createHermesNotifier({ url: loud.routeUrl, secret: loud.secret })(
+        chat('-100780'),
+        message,
+        'loud:turn-1:completion',
+      );
       const [sent] = loud.telegram.delivered('-100780');
       expect(sent!.disableNotification).toBe(false);
       expect(sent!.params).not.toHaveProperty('disable_notification');
@@ -119,9 +150,15 @@ describe('making completion messages notify', () => {
   // 0.19.0 reads it from the gateway config object rather than the YAML mapping, so the key has
   // no effect: the README tells users the .env setting above instead.
   test('display.platforms.telegram.notifications: all in config.yaml is not honoured by 0.19.0', async () => {
-    const configured = await startRealHermesGateway({ extraConfig: { display: { platforms: { telegram: { notifications: 'all' } } } } });
+    const configured = await startRealHermesGateway({
+      extraConfig: { display: { platforms: { telegram: { notifications: 'all' } } } },
+    });
     try {
-      await createHermesNotifier({ url: configured.routeUrl, secret: configured.secret })(chat('-100781'), message, 'yaml:turn-1:completion');
+      await createHermesNotifier({ url: configured.routeUrl, secret: configured.secret })(
+        chat('-100781'),
+        message,
+        'yaml:turn-1:completion',
+      );
       const [sent] = configured.telegram.delivered('-100781');
       expect(sent!.disableNotification).toBe(true);
     } finally {

@@ -23,7 +23,9 @@ let worker: InProcessWorker;
 beforeAll(async () => {
   gw = await startRealHermesGateway();
   // Two sends at most, so the failing case ends after two slow refusals instead of five.
-  h = await createE2eHarness({ env: { HERMES_WEBHOOK_URL: gw.routeUrl, HERMES_WEBHOOK_SECRET: gw.secret, HERMES_WEBHOOK_MAX_SENDS: '2' } });
+  h = await createE2eHarness({
+    env: { HERMES_WEBHOOK_URL: gw.routeUrl, HERMES_WEBHOOK_SECRET: gw.secret, HERMES_WEBHOOK_MAX_SENDS: '2' },
+  });
   worker = await h.startWorker();
 }, 180_000);
 
@@ -37,8 +39,14 @@ afterEach(() => gw.telegram.behave({ kind: 'ok' }));
 
 test('a platform that answers after 15 s with "chat not found": the notification ends failed, never sent', async () => {
   gw.telegram.behave({ kind: 'slow', delayMs: PLATFORM_DELAY_MS, then: CHAT_NOT_FOUND }, 10);
-  const route = h.model.route('hermes-slow-fail', [{ items: [{ type: 'message', text: 'Finished.', phase: 'final_answer' }] }]);
-  const { task_id } = await h.service.start({ prompt: `Do it ${route.tag}`, cwd: h.workdir('hermes-slow-fail'), notify_target: 'hermes:telegram:-100404' });
+  const route = h.model.route('hermes-slow-fail', [
+    { items: [{ type: 'message', text: 'Finished.', phase: 'final_answer' }] },
+  ]);
+  const { task_id } = await h.service.start({
+    prompt: `Do it ${route.tag}`,
+    cwd: h.workdir('hermes-slow-fail'),
+    notify_target: 'hermes:telegram:-100404',
+  });
 
   const final = await h.result(task_id, 150_000);
   expect(final.status).toBe('completed');
@@ -54,8 +62,14 @@ test('a platform that answers after 15 s with "chat not found": the notification
 
 test('the same platform slow but successful: one message in the chat, sent', async () => {
   gw.telegram.behave({ kind: 'slow', delayMs: PLATFORM_DELAY_MS }, 1);
-  const route = h.model.route('hermes-slow-ok', [{ items: [{ type: 'message', text: 'Finished slowly.', phase: 'final_answer' }] }]);
-  const { task_id } = await h.service.start({ prompt: `Do it ${route.tag}`, cwd: h.workdir('hermes-slow-ok'), notify_target: 'hermes:telegram:-100200' });
+  const route = h.model.route('hermes-slow-ok', [
+    { items: [{ type: 'message', text: 'Finished slowly.', phase: 'final_answer' }] },
+  ]);
+  const { task_id } = await h.service.start({
+    prompt: `Do it ${route.tag}`,
+    cwd: h.workdir('hermes-slow-ok'),
+    notify_target: 'hermes:telegram:-100200',
+  });
 
   const final = await h.result(task_id, 150_000);
   expect(final.notification_status).toBe('sent');
@@ -79,10 +93,24 @@ test("Temporal's own cancellation of a task waiting for a person: cancelled, mir
   await h.waitFor(task_id, (d) => d.status === 'waiting_for_input' && d.pending_requests.length === 1, 60_000);
   await gw.telegram.waitForDelivered(1, '-100300', 30_000); // the approval request
 
-  await promisify(execFile)(TEMPORAL_CLI, ['workflow', 'cancel', '--address', h.config.temporal.address, '--namespace', h.config.temporal.namespace, '--workflow-id', task_id]);
+  await promisify(execFile)(TEMPORAL_CLI, [
+    'workflow',
+    'cancel',
+    '--address',
+    h.config.temporal.address,
+    '--namespace',
+    h.config.temporal.namespace,
+    '--workflow-id',
+    task_id,
+  ]);
 
   const handle = h.client.workflow.getHandle(task_id);
-  const closed = await eventually(() => handle.describe(), (d) => d.status.name !== 'RUNNING', 60_000, 'the workflow to close');
+  const closed = await eventually(
+    () => handle.describe(),
+    (d) => d.status.name !== 'RUNNING',
+    60_000,
+    'the workflow to close',
+  );
   expect(closed.status.name).toBe('CANCELLED');
   const final = await handle.query(getTaskQuery);
   expect(final).toMatchObject({ status: 'cancelled', pending_requests: [], notification_status: 'sent' });
@@ -90,5 +118,10 @@ test("Temporal's own cancellation of a task waiting for a person: cancelled, mir
   const messages = gw.telegram.delivered('-100300').map((m) => telegramPlainText(m.text));
   expect(messages).toHaveLength(2);
   expect(messages[1]).toMatch(/cancelled/);
-  await eventually(() => h.codexProcesses(), (pids) => pids.length === 0, 15_000, 'no codex app-server left');
+  await eventually(
+    () => h.codexProcesses(),
+    (pids) => pids.length === 0,
+    15_000,
+    'no codex app-server left',
+  );
 }, 180_000);

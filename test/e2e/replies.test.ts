@@ -32,23 +32,38 @@ test('a reply sent mid-turn reaches Codex inside that turn, and the CLI says so'
     { delayMs: 4000, items: [{ type: 'exec_command', cmd: 'true', callId: 'call_steer' }] },
     { items: [{ type: 'message', text: 'Used pnpm as asked.', phase: 'final_answer' }] },
   ]);
-  const { task_id } = await h.service.start({ prompt: `Install the dependencies ${route.tag}`, cwd: h.workdir('steer'), notify_target: 'local' });
+  const { task_id } = await h.service.start({
+    prompt: `Install the dependencies ${route.tag}`,
+    cwd: h.workdir('steer'),
+    notify_target: 'local',
+  });
   await route.waitForRequests(1);
   await h.waitFor(task_id, running);
   // The turn takes replies once Codex has started it; give the activity a moment to listen.
-  await eventually(() => h.client.workflow.getHandle(task_id).fetchHistory(), (hist) => JSON.stringify(hist).includes('takeReply'), 10_000, 'the activity listening for replies');
+  await eventually(
+    () => h.client.workflow.getHandle(task_id).fetchHistory(),
+    (hist) => JSON.stringify(hist).includes('takeReply'),
+    10_000,
+    'the activity listening for replies',
+  );
 
   // Asynchronously: the worker runs in this process and must keep working while the CLI waits.
-  const { stdout: out } = await promisify(execFile)(process.execPath, [CLI, 'reply', task_id, '--prompt', 'Use pnpm, not npm.', '--reply-id', 'r-steer-1'], {
-    env: { ...process.env, ...h.testEnv.env },
-    encoding: 'utf8',
-  });
+  const { stdout: out } = await promisify(execFile)(
+    process.execPath,
+    [CLI, 'reply', task_id, '--prompt', 'Use pnpm, not npm.', '--reply-id', 'r-steer-1'],
+    {
+      env: { ...process.env, ...h.testEnv.env },
+      encoding: 'utf8',
+    },
+  );
   expect(out).toContain('Reply r-steer-1 reached Codex inside turn 1');
 
   const final = await h.result(task_id);
   expect(final.status).toBe('completed');
   expect(final.turns).toHaveLength(1); // the same turn, not a new one
-  expect(final.turns[0]!.replies).toEqual([{ reply_id: 'r-steer-1', prompt: 'Use pnpm, not npm.', delivered: 'steered' }]);
+  expect(final.turns[0]!.replies).toEqual([
+    { reply_id: 'r-steer-1', prompt: 'Use pnpm, not npm.', delivered: 'steered' },
+  ]);
   expect(final.queued_replies ?? []).toEqual([]);
   expect(route.requests).toHaveLength(2);
   expect(route.inputText(0)).not.toContain('Use pnpm, not npm.');
@@ -63,23 +78,38 @@ test('a reply that misses the running turn runs as the next turn; the task docum
     { items: [{ type: 'message', text: 'First turn done.', phase: 'final_answer' }] },
     { items: [{ type: 'message', text: 'Second turn done.', phase: 'final_answer' }] },
   ]);
-  const { task_id } = await h.service.start({ prompt: `Do the first thing ${route.tag}`, cwd: h.workdir('next-turn'), notify_target: `webhook:${h.webhook.url('/next-turn')}` });
+  const { task_id } = await h.service.start({
+    prompt: `Do the first thing ${route.tag}`,
+    cwd: h.workdir('next-turn'),
+    notify_target: `webhook:${h.webhook.url('/next-turn')}`,
+  });
   await h.waitFor(task_id, (d) => d.status === 'completed' && d.notification_status === 'pending');
   const queued = await h.service.reply(task_id, 'Now the second thing.', 'r-next-1');
-  expect(queued.queued_replies).toEqual([expect.objectContaining({ reply_id: 'r-next-1', prompt: 'Now the second thing.', state: 'queued' })]);
+  expect(queued.queued_replies).toEqual([
+    expect.objectContaining({ reply_id: 'r-next-1', prompt: 'Now the second thing.', state: 'queued' }),
+  ]);
   // The same reply id again changes nothing.
   await h.service.reply(task_id, 'Now the second thing.', 'r-next-1');
 
-  const final = await eventually(() => h.result(task_id), (d) => d.turns.length === 2, 60_000, 'the second turn');
+  const final = await eventually(
+    () => h.result(task_id),
+    (d) => d.turns.length === 2,
+    60_000,
+    'the second turn',
+  );
   expect(final.status).toBe('completed');
   expect(final.turns.map((t) => t.prompt)).toEqual([`Do the first thing ${route.tag}`, 'Now the second thing.']);
-  expect(final.turns[1]!.replies).toEqual([{ reply_id: 'r-next-1', prompt: 'Now the second thing.', delivered: 'turn_input' }]);
+  expect(final.turns[1]!.replies).toEqual([
+    { reply_id: 'r-next-1', prompt: 'Now the second thing.', delivered: 'turn_input' },
+  ]);
   expect(final.queued_replies).toEqual([]);
   expect(route.requests).toHaveLength(2);
   expect(count(route.inputText(1), 'Now the second thing.')).toBe(1);
   expect(final.result?.final_message).toBe('Second turn done.');
   // One completion per turn, each once.
-  const completions = h.webhook.deliveredTo('/next-turn').filter((d) => d.body.task_id === task_id && d.body.kind === 'completion');
+  const completions = h.webhook
+    .deliveredTo('/next-turn')
+    .filter((d) => d.body.task_id === task_id && d.body.kind === 'completion');
   expect(completions.map((r) => r.body.turn).sort()).toEqual([1, 2]);
 });
 
@@ -87,7 +117,9 @@ test('ten replies sent in quick succession reach Codex in order, each once', asy
   const replies = Array.from({ length: 10 }, (_, i) => `Reply number ${i + 1} of ten.`);
   const route = h.model.route('ten', [
     { delayMs: 4000, items: [{ type: 'exec_command', cmd: 'true', callId: 'call_ten' }] },
-    ...Array.from({ length: 12 }, () => ({ items: [{ type: 'message' as const, text: 'All read.', phase: 'final_answer' as const }] })),
+    ...Array.from({ length: 12 }, () => ({
+      items: [{ type: 'message' as const, text: 'All read.', phase: 'final_answer' as const }],
+    })),
   ]);
   const { task_id } = await h.service.start({ prompt: `Listen ${route.tag}`, cwd: h.workdir('ten') });
   await route.waitForRequests(1);

@@ -38,11 +38,24 @@ async function describe_(id: string): Promise<ScheduleDocument> {
 }
 
 test('a schedule created from the CLI starts an ordinary task on time for every run, each notified once; delete stops it', async () => {
-  const route = h.model.route('every-4s', Array.from({ length: 10 }, (_, i) => final(`Run ${i + 1} done.`)));
+  const route = h.model.route(
+    'every-4s',
+    Array.from({ length: 10 }, (_, i) => final(`Run ${i + 1} done.`)),
+  );
   const id = 'triage-every-4s';
   const created = await schedule(
-    'create', '--schedule-id', id, '--cron', '*/4 * * * * * *', '--prompt', `Triage new issues ${route.tag}`,
-    '--cwd', h.workdir('scheduled'), '--notify-target', 'feishu:oc_sched', '--json',
+    'create',
+    '--schedule-id',
+    id,
+    '--cron',
+    '*/4 * * * * * *',
+    '--prompt',
+    `Triage new issues ${route.tag}`,
+    '--cwd',
+    h.workdir('scheduled'),
+    '--notify-target',
+    'feishu:oc_sched',
+    '--json',
   );
   expect(created.stderr).toBe('');
   expect(created.code).toBe(0);
@@ -54,14 +67,29 @@ test('a schedule created from the CLI starts an ordinary task on time for every 
 
   // Visible where the Web UI's Schedules page looks (the same ListSchedules call).
   const listed = await eventually(
-    async () => (await promisify(execFile)(TEMPORAL_CLI, ['schedule', 'list', '--address', h.config.temporal.address, '--output', 'json'])).stdout,
+    async () =>
+      (
+        await promisify(execFile)(TEMPORAL_CLI, [
+          'schedule',
+          'list',
+          '--address',
+          h.config.temporal.address,
+          '--output',
+          'json',
+        ])
+      ).stdout,
     (out) => out.includes(id),
     20_000,
     'the schedule in `temporal schedule list`',
   );
   expect(listed).toContain(id);
 
-  const ran = await eventually(() => describe_(id), (d) => d.recent_runs.length >= 2, 30_000, 'two runs');
+  const ran = await eventually(
+    () => describe_(id),
+    (d) => d.recent_runs.length >= 2,
+    30_000,
+    'two runs',
+  );
   const tasks = await Promise.all(ran.recent_runs.slice(0, 2).map((r) => taskResult(r.task_id)));
   tasks.forEach((task, i) => {
     const run = ran.recent_runs[i]!;
@@ -85,7 +113,12 @@ test('a schedule created from the CLI starts an ordinary task on time for every 
   // A run that began just before the delete still ends; after that, nothing new starts.
   await sleep(1_000);
   const settle = async () => (await h.store.list({ limit: 1000 })).tasks.filter((t) => t.task_id.startsWith(`${id}-`));
-  const before = await eventually(settle, (ts) => ts.every((t) => ['completed', 'failed', 'cancelled', 'timed_out'].includes(t.status)), 30_000, 'runs settled');
+  const before = await eventually(
+    settle,
+    (ts) => ts.every((t) => ['completed', 'failed', 'cancelled', 'timed_out'].includes(t.status)),
+    30_000,
+    'runs settled',
+  );
   await sleep(9_000);
   expect((await settle()).map((t) => t.task_id).sort()).toEqual(before.map((t) => t.task_id).sort());
   const gone = await schedule('describe', id);
@@ -96,11 +129,30 @@ test('a schedule created from the CLI starts an ordinary task on time for every 
 test('overlap "skip": no run starts while the previous task still runs', async () => {
   const route = h.model.route('overlap', [{ stall: true }, final('Second run done.')]);
   const id = 'overlap-every-2s';
-  const created = await schedule('create', '--schedule-id', id, '--cron', '*/2 * * * * * *', '--prompt', `Long job ${route.tag}`, '--cwd', h.workdir('overlap'), '--notify-target', 'feishu:oc_overlap');
+  const created = await schedule(
+    'create',
+    '--schedule-id',
+    id,
+    '--cron',
+    '*/2 * * * * * *',
+    '--prompt',
+    `Long job ${route.tag}`,
+    '--cwd',
+    h.workdir('overlap'),
+    '--notify-target',
+    'feishu:oc_overlap',
+  );
   expect(created.code).toBe(0);
   expect(created.stdout.trim()).toBe(id);
 
-  const first = (await eventually(() => describe_(id), (d) => d.recent_runs.length >= 1, 20_000, 'a first run')).recent_runs[0]!.task_id;
+  const first = (
+    await eventually(
+      () => describe_(id),
+      (d) => d.recent_runs.length >= 1,
+      20_000,
+      'a first run',
+    )
+  ).recent_runs[0]!.task_id;
   await h.waitFor(first, (t) => t.status === 'running');
   await route.waitForRequests(1);
   await sleep(7_000); // three or four runs were due meanwhile
@@ -108,25 +160,50 @@ test('overlap "skip": no run starts while the previous task still runs', async (
 
   await h.service.cancel(first);
   expect((await h.result(first)).status).toBe('cancelled');
-  const next = await eventually(() => describe_(id), (d) => d.recent_runs.length >= 2, 20_000, 'the next run');
+  const next = await eventually(
+    () => describe_(id),
+    (d) => d.recent_runs.length >= 2,
+    20_000,
+    'the next run',
+  );
   await schedule('delete', id);
   const second = await taskResult(next.recent_runs[1]!.task_id);
   expect(second.status).toBe('completed');
   expect(second.result?.final_message).toBe('Second run done.');
-  expect(Date.parse(next.recent_runs[1]!.scheduled_at)).toBeGreaterThanOrEqual(Date.parse((await h.store.get(first))!.finished_at!) - 2_000);
+  expect(Date.parse(next.recent_runs[1]!.scheduled_at)).toBeGreaterThanOrEqual(
+    Date.parse((await h.store.get(first))!.finished_at!) - 2_000,
+  );
 }, 120_000);
 
 test('a weekday-morning schedule is due at 09:00 on weekdays in its time zone; pause, unpause and list show its state', async () => {
   const id = 'weekday-morning';
   const created = await schedule(
-    'create', '--schedule-id', id, '--cron', '0 9 * * 1-5', '--timezone', 'Europe/Berlin', '--prompt', 'Morning triage',
-    '--cwd', h.workdir('morning'), '--notify-target', 'local', '--json',
+    'create',
+    '--schedule-id',
+    id,
+    '--cron',
+    '0 9 * * 1-5',
+    '--timezone',
+    'Europe/Berlin',
+    '--prompt',
+    'Morning triage',
+    '--cwd',
+    h.workdir('morning'),
+    '--notify-target',
+    'local',
+    '--json',
   );
   expect(created.code).toBe(0);
   const doc = onlyJson(created) as ScheduleDocument;
   expect(doc.timezone).toBe('Europe/Berlin');
   expect(doc.next_runs.length).toBeGreaterThanOrEqual(5);
-  const berlin = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+  const berlin = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Berlin',
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
   for (const t of doc.next_runs) {
     const parts = Object.fromEntries(berlin.formatToParts(new Date(t)).map((p) => [p.type, p.value]));
     expect(['Mon', 'Tue', 'Wed', 'Thu', 'Fri']).toContain(parts.weekday);
@@ -135,7 +212,12 @@ test('a weekday-morning schedule is due at 09:00 on weekdays in its time zone; p
 
   const paused = await schedule('pause', id, '--note', 'release freeze', '--json');
   expect(onlyJson(paused)).toMatchObject({ paused: true, note: 'release freeze' });
-  const list = await eventually(async () => onlyJson(await schedule('list', '--json')).schedules as ScheduleDocument[], (s) => s.some((x) => x.schedule_id === id && x.paused), 20_000, 'list shows it paused');
+  const list = await eventually(
+    async () => onlyJson(await schedule('list', '--json')).schedules as ScheduleDocument[],
+    (s) => s.some((x) => x.schedule_id === id && x.paused),
+    20_000,
+    'list shows it paused',
+  );
   expect(list.find((s) => s.schedule_id === id)!.task.prompt).toBe('Morning triage');
   const table = await schedule('list');
   expect(table.stdout).toMatch(new RegExp(`${id}\\s+0 9 \\* \\* 1-5 \\(Europe/Berlin\\)\\s+paused`));
@@ -144,7 +226,17 @@ test('a weekday-morning schedule is due at 09:00 on weekdays in its time zone; p
 });
 
 test('bad input is refused with one sentence and creates nothing', async () => {
-  const bad = await schedule('create', '--schedule-id', 'bad-cron', '--cron', '61 9 * * *', '--prompt', 'p', '--cwd', h.workdir('bad'));
+  const bad = await schedule(
+    'create',
+    '--schedule-id',
+    'bad-cron',
+    '--cron',
+    '61 9 * * *',
+    '--prompt',
+    'p',
+    '--cwd',
+    h.workdir('bad'),
+  );
   expect(bad.code).toBe(2);
   expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   expect(bad.stderr).toMatch(/cron/);
@@ -154,9 +246,30 @@ test('bad input is refused with one sentence and creates nothing', async () => {
   expect(target.code).toBe(2);
   expect(target.stderr).toMatch(/notify_target "telegram:1" is invalid/);
 
-  const taken = await schedule('create', '--schedule-id', 'twice', '--cron', '0 9 * * *', '--prompt', 'p', '--cwd', h.workdir('twice'), '--paused');
+  const taken = await schedule(
+    'create',
+    '--schedule-id',
+    'twice',
+    '--cron',
+    '0 9 * * *',
+    '--prompt',
+    'p',
+    '--cwd',
+    h.workdir('twice'),
+    '--paused',
+  );
   expect(taken.code).toBe(0);
-  const again = await schedule('create', '--schedule-id', 'twice', '--cron', '0 9 * * *', '--prompt', 'p', '--cwd', h.workdir('twice'));
+  const again = await schedule(
+    'create',
+    '--schedule-id',
+    'twice',
+    '--cron',
+    '0 9 * * *',
+    '--prompt',
+    'p',
+    '--cwd',
+    h.workdir('twice'),
+  );
   expect(again.code).toBe(4);
   expect(again.stderr).toMatch(/already exists/);
   expect((await schedule('delete', 'twice')).code).toBe(0);

@@ -137,7 +137,10 @@ test('a worker SIGKILLed while Codex runs: the task still ends, is notified once
   // Exactly one message in the chat, even across two worker processes.
   expect(h.feishu.messagesTo('oc_kill')).toHaveLength(1);
   // Every send for the chat (the turn's progress card, the completion) carries one uuid: one message.
-  const uuids = h.feishu.sendRequests().filter((r) => (r.body as { receive_id?: string })?.receive_id === 'oc_kill').map((r) => (r.body as { uuid?: string }).uuid);
+  const uuids = h.feishu
+    .sendRequests()
+    .filter((r) => (r.body as { receive_id?: string })?.receive_id === 'oc_kill')
+    .map((r) => (r.body as { uuid?: string }).uuid);
   expect(new Set(uuids).size).toBe(1);
   expect(await h.store.get(final.task_id)).toEqual(final);
 

@@ -20,8 +20,15 @@ test('a usage limit pauses the task until the reset, the person hears once, and 
   const notifier = new FakeNotifier();
   await h.startWorker({ notifier: notifier.notifier });
   const resetsAt = new Date(Date.now() + 5_000);
-  const route = h.model.route('usage-limit', [{ usageLimit: { resetsAt } }, { items: [{ type: 'message', text: 'Done after the reset.', phase: 'final_answer' }] }]);
-  const started = await h.service.start({ prompt: `Tidy the changelog ${route.tag}`, cwd: h.workdir('quota'), notify_target: 'feishu:oc_quota' });
+  const route = h.model.route('usage-limit', [
+    { usageLimit: { resetsAt } },
+    { items: [{ type: 'message', text: 'Done after the reset.', phase: 'final_answer' }] },
+  ]);
+  const started = await h.service.start({
+    prompt: `Tidy the changelog ${route.tag}`,
+    cwd: h.workdir('quota'),
+    notify_target: 'feishu:oc_quota',
+  });
 
   const paused = await h.waitFor(started.task_id, (t) => t.status === 'waiting_for_quota', 60_000);
   expect(Date.parse(paused.resumes_at!)).toBeGreaterThanOrEqual(resetsAt.getTime());
@@ -34,6 +41,8 @@ test('a usage limit pauses the task until the reset, the person hears once, and 
   expect(final.resumes_at).toBeNull();
   expect(route.requests).toHaveLength(2);
   expect(notifier.calls.map((c) => c.message.kind)).toEqual(['quota_paused', 'completion']);
-  expect(notifier.calls[0]!.message.title).toMatch(new RegExp(`^⏸ Codex task ${started.task_id} paused until \\d\\d:\\d\\d — Codex usage limit$`));
+  expect(notifier.calls[0]!.message.title).toMatch(
+    new RegExp(`^⏸ Codex task ${started.task_id} paused until \\d\\d:\\d\\d — Codex usage limit$`),
+  );
   expect(Date.parse(final.turns[0]!.finished_at!)).toBeGreaterThanOrEqual(resetsAt.getTime());
 }, 150_000);

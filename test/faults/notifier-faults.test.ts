@@ -94,18 +94,30 @@ test('Hermes gateway: 500s, 429s, 502s that burn the request id, and hanging ans
   const burned = requests.filter((r) => r.status === 502);
   expect(burned).toHaveLength(3);
   for (const r of burned) {
-    const retry = requests.find((s) => s.receivedAt > r.receivedAt && (s.body as { idempotency_key: string }).idempotency_key === (r.body as { idempotency_key: string }).idempotency_key);
+    const retry = requests.find(
+      (s) =>
+        s.receivedAt > r.receivedAt &&
+        (s.body as { idempotency_key: string }).idempotency_key ===
+          (r.body as { idempotency_key: string }).idempotency_key,
+    );
     expect(retry?.requestId).toBe(r.requestId!.replace(/:g(\d+)$/, (_, g: string) => `:g${Number(g) + 1}`));
   }
   // A slow platform inside the bridge's 8 s timeout: answered `delivered`, no retry.
-  const delivered = requests.filter((r) => r.status === 200 && (r.answer as { status?: string }).status === 'delivered');
+  const delivered = requests.filter(
+    (r) => r.status === 200 && (r.answer as { status?: string }).status === 'delivered',
+  );
   expect(delivered).toHaveLength(TASKS);
   // A request that hung past the timeout (and then failed): delivery unknown, so the retry comes
   // under the next generation's id and is delivered; nothing is ever answered `duplicate`.
   const hung = requests.filter((r) => r.status === null);
   expect(hung).toHaveLength(2);
   for (const r of hung) {
-    const retry = requests.find((s) => s.receivedAt > r.receivedAt && (s.body as { idempotency_key: string }).idempotency_key === (r.body as { idempotency_key: string }).idempotency_key);
+    const retry = requests.find(
+      (s) =>
+        s.receivedAt > r.receivedAt &&
+        (s.body as { idempotency_key: string }).idempotency_key ===
+          (r.body as { idempotency_key: string }).idempotency_key,
+    );
     expect(retry?.requestId).toBe(r.requestId!.replace(/:g(\d+)$/, (_, g: string) => `:g${Number(g) + 1}`));
   }
   expect(requests.filter((r) => (r.answer as { status?: string } | null)?.status === 'duplicate')).toEqual([]);

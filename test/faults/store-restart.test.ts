@@ -23,7 +23,9 @@ test('the store is stopped and restarted mid-run: nothing is lost and the mirror
 
   const messagesBefore = env.feishu.messages.length;
   await env.stopStore();
-  env.log(`store stopped with ${env.model.inFlight} turns in flight, ${env.model.completed} answered, ${messagesBefore} messages sent`);
+  env.log(
+    `store stopped with ${env.model.inFlight} turns in flight, ${env.model.completed} answered, ${messagesBefore} messages sent`,
+  );
   // Starting works while the store is down (the mirror write of the start is best effort).
   const outageEnds = Date.now() + 15_000;
   const startTimes: number[] = [];
@@ -33,7 +35,9 @@ test('the store is stopped and restarted mid-run: nothing is lost and the mirror
     startTimes.push(Date.now() - t);
     await sleep(1000);
   }
-  env.log(`starts during the outage took ${startTimes.join(', ')} ms (the best-effort mirror write waits for the driver's server selection timeout)`);
+  env.log(
+    `starts during the outage took ${startTimes.join(', ')} ms (the best-effort mirror write waits for the driver's server selection timeout)`,
+  );
   const messagesDuringOutage = env.feishu.messages.length - messagesBefore;
   await env.startStore();
   env.log(`store restarted; ${messagesDuringOutage} messages were sent while it was down`);

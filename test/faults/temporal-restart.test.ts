@@ -20,11 +20,14 @@ test('the Temporal server is stopped and crashed mid-run: workflows resume and n
   // Waits (bounded) until some turns have finished and others are in flight.
   const waitForProgress = async (answered: number, inFlight: number) => {
     const deadline = Date.now() + 120_000;
-    while ((env.model.completed < answered || env.appServersOf('worker-1') < inFlight) && Date.now() < deadline) await sleep(50);
+    while ((env.model.completed < answered || env.appServersOf('worker-1') < inFlight) && Date.now() < deadline)
+      await sleep(50);
   };
 
   await waitForProgress(2, 2);
-  env.log(`stopping Temporal (SIGTERM) with ${env.appServersOf('worker-1')} turns in flight, ${env.model.completed} answered`);
+  env.log(
+    `stopping Temporal (SIGTERM) with ${env.appServersOf('worker-1')} turns in flight, ${env.model.completed} answered`,
+  );
   await env.stopTemporal();
   await sleep(8000);
   await env.startTemporal();

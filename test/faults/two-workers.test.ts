@@ -22,7 +22,9 @@ test('two workers share the load; one is killed mid-turn and the other finishes 
 
   // Kill A once it has finished turns of its own and holds more in flight (bounded wait).
   await env.waitUntilMidRun('worker-a', ids);
-  env.log(`killing worker-a: ${env.appServersOf('worker-a')} of its turns in flight, ${env.model.completed} turns answered in all`);
+  env.log(
+    `killing worker-a: ${env.appServersOf('worker-a')} of its turns in flight, ${env.model.completed} turns answered in all`,
+  );
   await env.killWorker('worker-a');
 
   await arrivals;
@@ -33,6 +35,8 @@ test('two workers share the load; one is killed mid-turn and the other finishes 
   const workers = new Set([...report.outcomes.values()].map((o) => o.codexWorker));
   // Both shared the load before the kill; the survivor retried what the dead one held.
   expect(workers).toEqual(new Set(['worker-a', 'worker-b']));
-  expect([...report.outcomes.values()].filter((o) => o.codexAttempt > 1 && o.codexWorker === 'worker-b').length).toBeGreaterThanOrEqual(1);
+  expect(
+    [...report.outcomes.values()].filter((o) => o.codexAttempt > 1 && o.codexWorker === 'worker-b').length,
+  ).toBeGreaterThanOrEqual(1);
   await env.expectNoAppServersLeft();
 });

@@ -53,7 +53,9 @@ test(`SIGKILL the worker mid-turn up to ${MAX_KILLS} times across ${TASKS} tasks
     cutOff += inFlight;
     messagesAtLastKill = env.feishu.messages.length;
     lastKillAt = Date.now();
-    env.log(`kill #${kills}: ${worker} SIGKILLed with ${inFlight} turns in flight (${messagesAtLastKill} tasks notified so far)`);
+    env.log(
+      `kill #${kills}: ${worker} SIGKILLed with ${inFlight} turns in flight (${messagesAtLastKill} tasks notified so far)`,
+    );
     worker = env.startWorker();
   }
   await arrivals;
@@ -68,7 +70,12 @@ test(`SIGKILL the worker mid-turn up to ${MAX_KILLS} times across ${TASKS} tasks
   // of time (the turn timeout is 120 s, far beyond this run): regression for the `timed_out`
   // "Codex did not finish within 120 s" these tasks used to report.
   for (const { doc } of report.outcomes.values()) {
-    if (doc.status !== 'completed') expect({ id: doc.task_id, status: doc.status, type: doc.error?.type }).toEqual({ id: doc.task_id, status: 'failed', type: 'CodexWorkerLost' });
+    if (doc.status !== 'completed')
+      expect({ id: doc.task_id, status: doc.status, type: doc.error?.type }).toEqual({
+        id: doc.task_id,
+        status: 'failed',
+        type: 'CodexWorkerLost',
+      });
   }
   await env.expectNoAppServersLeft();
 });

@@ -19,7 +19,12 @@ const expectConfigError = (env: NodeJS.ProcessEnv, pattern: RegExp) => {
 
 test('defaults are the documented ones', () => {
   const c = loadConfig({ HOME: '/home/u' });
-  expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'codex-bridge', registerSearchAttributes: false });
+  expect(c.temporal).toEqual({
+    address: '127.0.0.1:7233',
+    namespace: 'default',
+    taskQueue: 'codex-bridge',
+    registerSearchAttributes: false,
+  });
   expect(c.mongo).toEqual({ uri: 'mongodb://127.0.0.1:27017', db: 'codex_bridge' });
   expect(c.api.addr).toBe('127.0.0.1:8787');
   expect(c.notifiers.feishu.baseUrl).toBe('https://open.feishu.cn');
@@ -41,7 +46,12 @@ test('values are read and normalised', () => {
   expect(c.temporal.address).toBe('temporal:7233');
   expect(c.codex.configOverrides).toEqual(['model="o3"', 'sandbox_mode="read-only"']);
   expect(c.codex.allowedRoots).toEqual(['/srv/a', '/srv/b']);
-  expect(c.notifiers.feishu).toEqual({ appId: 'cli_1', appSecret: 's', baseUrl: 'http://127.0.0.1:9999', longConnection: false });
+  expect(c.notifiers.feishu).toEqual({
+    appId: 'cli_1',
+    appSecret: 's',
+    baseUrl: 'http://127.0.0.1:9999',
+    longConnection: false,
+  });
   expect(c.codex.turnTimeoutMs).toBe(90_000);
 });
 
@@ -67,7 +77,13 @@ test.each([
 test('secrets are not echoed in errors', () => {
   expectConfigError({ FEISHU_APP_ID: 'id', FEISHU_APP_SECRET: 's3cret', FEISHU_BASE_URL: 'nope' }, /^FEISHU_BASE_URL/);
   try {
-    loadConfig({ HERMES_WEBHOOK_URL: 'http://x/', HERMES_WEBHOOK_SECRET: 'zzz', FEISHU_APP_ID: 'a', FEISHU_APP_SECRET: 'topsecret', CODEX_BRIDGE_LOG_LEVEL: 'x' });
+    loadConfig({
+      HERMES_WEBHOOK_URL: 'http://x/',
+      HERMES_WEBHOOK_SECRET: 'zzz',
+      FEISHU_APP_ID: 'a',
+      FEISHU_APP_SECRET: 'topsecret',
+      CODEX_BRIDGE_LOG_LEVEL: 'x',
+    });
   } catch (e) {
     expect((e as Error).message).not.toMatch(/topsecret|zzz/);
   }
@@ -111,36 +127,63 @@ describe('connecting to a secured Temporal', () => {
   });
 
   test('mTLS files are read into the options, with the CA and the server name', () => {
-    const c = loadConfig({ TEMPORAL_TLS_CA_FILE: ca, TEMPORAL_TLS_CERT_FILE: cert, TEMPORAL_TLS_KEY_FILE: key, TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' });
+    const c = loadConfig({
+      TEMPORAL_TLS_CA_FILE: ca,
+      TEMPORAL_TLS_CERT_FILE: cert,
+      TEMPORAL_TLS_KEY_FILE: key,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
     const options = temporalConnectionOptions(c.temporal);
     expect(options.tls?.serverNameOverride).toBe('temporal.internal');
     expect(Buffer.from(options.tls!.serverRootCACertificate!).toString()).toBe(fs.readFileSync(ca, 'utf8'));
     expect(Buffer.from(options.tls!.clientCertPair!.crt).toString()).toBe(fs.readFileSync(cert, 'utf8'));
     expect(Buffer.from(options.tls!.clientCertPair!.key).toString()).toBe(fs.readFileSync(key, 'utf8'));
     expect(options.apiKey).toBeUndefined();
-    expect(describeTemporalSecurity(c.temporal)).toBe('TLS (client certificate, private CA, server name temporal.internal)');
+    expect(describeTemporalSecurity(c.temporal)).toBe(
+      'TLS (client certificate, private CA, server name temporal.internal)',
+    );
   });
 
   test('an API key implies TLS and travels in the options, never in the description', () => {
     const c = loadConfig({ TEMPORAL_API_KEY: 'tmprl-api-key-0123456789' });
-    expect(temporalConnectionOptions(c.temporal)).toEqual({ address: '127.0.0.1:7233', tls: {}, apiKey: 'tmprl-api-key-0123456789' });
+    expect(temporalConnectionOptions(c.temporal)).toEqual({
+      address: '127.0.0.1:7233',
+      tls: {},
+      apiKey: 'tmprl-api-key-0123456789',
+    });
     expect(describeTemporalSecurity(c.temporal)).toBe('TLS (system CAs, API key)');
   });
 
   test('registering search attributes on start is a switch', () => {
-    expect(loadConfig({ CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'true' }).temporal.registerSearchAttributes).toBe(true);
-    expect(loadConfig({ CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'off' }).temporal.registerSearchAttributes).toBe(false);
+    expect(loadConfig({ CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'true' }).temporal.registerSearchAttributes).toBe(
+      true,
+    );
+    expect(loadConfig({ CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'off' }).temporal.registerSearchAttributes).toBe(
+      false,
+    );
   });
 
   test.each([
-    [() => ({ TEMPORAL_TLS_CA_FILE: path.join(dir, 'missing.pem') }), /^TEMPORAL_TLS_CA_FILE is invalid .*: no such file\.$/],
+    [
+      () => ({ TEMPORAL_TLS_CA_FILE: path.join(dir, 'missing.pem') }),
+      /^TEMPORAL_TLS_CA_FILE is invalid .*: no such file\.$/,
+    ],
     [() => ({ TEMPORAL_TLS_CA_FILE: notPem }), /^TEMPORAL_TLS_CA_FILE is invalid .*not a PEM file/],
     [() => ({ TEMPORAL_TLS_CERT_FILE: cert }), /^TEMPORAL_TLS_KEY_FILE is missing: .*together/],
     [() => ({ TEMPORAL_TLS_KEY_FILE: key }), /^TEMPORAL_TLS_CERT_FILE is missing: .*together/],
     [() => ({ TEMPORAL_TLS: 'maybe' }), /^TEMPORAL_TLS is invalid .*true or false/],
-    [() => ({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' }), /^TEMPORAL_TLS is false but TEMPORAL_API_KEY is sent only over TLS/],
-    [() => ({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA_FILE: ca }), /^TEMPORAL_TLS is false but the TEMPORAL_TLS_\* files/],
-    [() => ({ CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'sure' }), /^CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES is invalid/],
+    [
+      () => ({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' }),
+      /^TEMPORAL_TLS is false but TEMPORAL_API_KEY is sent only over TLS/,
+    ],
+    [
+      () => ({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA_FILE: ca }),
+      /^TEMPORAL_TLS is false but the TEMPORAL_TLS_\* files/,
+    ],
+    [
+      () => ({ CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES: 'sure' }),
+      /^CODEX_BRIDGE_REGISTER_SEARCH_ATTRIBUTES is invalid/,
+    ],
   ])('bad TLS settings get one sentence naming the variable (%#)', (env, pattern) => {
     expectConfigError(env(), pattern);
   });
@@ -158,6 +201,8 @@ describe('connecting to a secured Temporal', () => {
     const moved = pem('moved.pem', 'CERTIFICATE');
     const c = loadConfig({ TEMPORAL_TLS_CA_FILE: moved });
     fs.rmSync(moved);
-    expect(() => temporalConnectionOptions(c.temporal)).toThrow(/^TEMPORAL_TLS_CA_FILE \(.*moved\.pem\) cannot be read: ENOENT\.$/);
+    expect(() => temporalConnectionOptions(c.temporal)).toThrow(
+      /^TEMPORAL_TLS_CA_FILE \(.*moved\.pem\) cannot be read: ENOENT\.$/,
+    );
   });
 });

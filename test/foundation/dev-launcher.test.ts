@@ -32,7 +32,9 @@ beforeAll(() => {
   // Stand-in worker: records the environment it was given, then idles — with "ignore-sigterm" it
   // will not stop when asked; with "exit-after-api" it dies with code 3 once the API is up (the
   // launcher must notice and stop everything).
-  fakeWorker = write('fake-worker.js', `
+  fakeWorker = write(
+    'fake-worker.js',
+    `
     const fs = require('fs'), net = require('net');
     if (process.argv[3] === 'ignore-sigterm') process.on('SIGTERM', () => {});
     const pick = ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'CODEX_BRIDGE_API_ADDR', 'CODEX_BRIDGE_API_TOKEN', 'CODEX_BRIDGE_UI_URL'];
@@ -44,15 +46,21 @@ beforeAll(() => {
       const poll = () => net.connect(+port, host).on('connect', () => setTimeout(() => process.exit(3), 1000)).on('error', () => setTimeout(poll, 100));
       poll();
     }
-  `);
+  `,
+  );
   // Stand-in API: listens where CODEX_BRIDGE_API_ADDR says, like \`codex-bridge serve\`.
-  fakeApi = write('fake-api.js', `
+  fakeApi = write(
+    'fake-api.js',
+    `
     const [host, port] = process.env.CODEX_BRIDGE_API_ADDR.split(':');
     require('http').createServer((req, res) => res.end('fake api')).listen(+port, host);
-  `);
+  `,
+  );
   // Runs the launcher's TypeScript sources in a separate node process (compiled on the fly with
   // the same swc Jest uses), so the test does not depend on an up-to-date dist/.
-  launcherScript = write('launcher.js', `
+  launcherScript = write(
+    'launcher.js',
+    `
     const swc = require(${JSON.stringify(require.resolve('@swc/core'))});
     require.extensions['.ts'] = (module, filename) => {
       const { code } = swc.transformFileSync(filename, { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } });
@@ -64,12 +72,14 @@ beforeAll(() => {
     require(${JSON.stringify(path.join(ROOT, 'src/dev/run-dev.ts'))})
       .runDevMain(argv, { overrides: { workerCommand, apiCommand: [node, ${JSON.stringify(fakeApi)}] } })
       .then((code) => (process.exitCode = code));
-  `);
+  `,
+  );
 });
 
 afterAll(async () => {
   // Only on a failed test is anything still running; never leave it behind.
-  for (const launcher of launchers) if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+  for (const launcher of launchers)
+    if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
   for (const dir of dataDirs) killRecordedChildren(path.join(dir, 'dev.pid'));
   if (!process.env.CODEX_BRIDGE_KEEP_TEST_FILES) fs.rmSync(scratch, { recursive: true, force: true });
 });
@@ -83,11 +93,16 @@ describe('codex-bridge dev on its own servers', () => {
     ports = { temporal: await freePort(), ui: await freePort(), store: await freePort(), api: await freePort() };
     dataDir = newDataDir('persistent');
     args = [
-      '--temporal-port', String(ports.temporal),
-      '--ui-port', String(ports.ui),
-      '--store-port', String(ports.store),
-      '--api-addr', `127.0.0.1:${ports.api}`,
-      '--data-dir', dataDir,
+      '--temporal-port',
+      String(ports.temporal),
+      '--ui-port',
+      String(ports.ui),
+      '--store-port',
+      String(ports.store),
+      '--api-addr',
+      `127.0.0.1:${ports.api}`,
+      '--data-dir',
+      dataDir,
     ];
   });
 
@@ -112,7 +127,15 @@ describe('codex-bridge dev on its own servers', () => {
 
     // Written now, read by the next test after a restart: the SQLite files must survive.
     await withStore(ports.store, (c) => c.insertOne({ _id: 'written-in-run-1', n: 1 }));
-    await temporal('operator', 'namespace', 'create', '--namespace', 'dev-persistence', '--address', `127.0.0.1:${ports.temporal}`);
+    await temporal(
+      'operator',
+      'namespace',
+      'create',
+      '--namespace',
+      'dev-persistence',
+      '--address',
+      `127.0.0.1:${ports.temporal}`,
+    );
 
     await waitUntil(() => fs.existsSync(path.join(scratch, 'run1-env.json')));
     const workerEnv = JSON.parse(fs.readFileSync(path.join(scratch, 'run1-env.json'), 'utf8'));
@@ -135,20 +158,41 @@ describe('codex-bridge dev on its own servers', () => {
   test('starts again on the same data directory with its data, also after the launcher itself was SIGKILLed', async () => {
     const second = startLauncher(args, 'run2-env.json');
     await second.waitFor(/codex-bridge dev is up/);
-    expect(await withStore(ports.store, (c) => c.findOne({ _id: 'written-in-run-1' }))).toEqual({ _id: 'written-in-run-1', n: 1 });
-    await temporal('operator', 'namespace', 'describe', '--namespace', 'dev-persistence', '--address', `127.0.0.1:${ports.temporal}`);
+    expect(await withStore(ports.store, (c) => c.findOne({ _id: 'written-in-run-1' }))).toEqual({
+      _id: 'written-in-run-1',
+      n: 1,
+    });
+    await temporal(
+      'operator',
+      'namespace',
+      'describe',
+      '--namespace',
+      'dev-persistence',
+      '--address',
+      `127.0.0.1:${ports.temporal}`,
+    );
 
     // A crash of the launcher: its children, each in its own process group, are left running.
     const orphans = readRunRecord(path.join(dataDir, 'dev.pid'))!.children;
     second.process.kill('SIGKILL');
     await second.exited;
-    expect(orphans.filter((c) => isRunning(c.pid)).map((c) => c.name).sort()).toEqual(['api', 'ferretdb', 'temporal', 'worker']);
+    expect(
+      orphans
+        .filter((c) => isRunning(c.pid))
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['api', 'ferretdb', 'temporal', 'worker']);
 
     const third = startLauncher(args, 'run3-env.json');
     await third.waitFor(/codex-bridge dev is up/);
-    expect(third.output()).toMatch(/stopping temporal \(pid \d+\), left running by a previous codex-bridge dev that did not exit cleanly/);
+    expect(third.output()).toMatch(
+      /stopping temporal \(pid \d+\), left running by a previous codex-bridge dev that did not exit cleanly/,
+    );
     await expectAllGone(orphans.map((c) => c.pid));
-    expect(await withStore(ports.store, (c) => c.findOne({ _id: 'written-in-run-1' }))).toEqual({ _id: 'written-in-run-1', n: 1 });
+    expect(await withStore(ports.store, (c) => c.findOne({ _id: 'written-in-run-1' }))).toEqual({
+      _id: 'written-in-run-1',
+      n: 1,
+    });
     expect(await searchAttributes(ports.temporal)).toEqual(expect.arrayContaining(SEARCH_ATTRIBUTES));
 
     const children = readRunRecord(path.join(dataDir, 'dev.pid'))!.children;
@@ -160,9 +204,17 @@ describe('codex-bridge dev on its own servers', () => {
 
 describe('codex-bridge dev with your own servers', () => {
   test('a second Ctrl-C while stopping kills every child at once', async () => {
-    const env = { ...localEnv(), TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'), MONGODB_URI: requireEnv('MONGODB_URI') };
+    const env = {
+      ...localEnv(),
+      TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
+      MONGODB_URI: requireEnv('MONGODB_URI'),
+    };
     const dataDir = newDataDir('stubborn');
-    const launcher = startLauncher(['--api-addr', `127.0.0.1:${await freePort()}`, '--data-dir', dataDir], 'stubborn-env.json', { env, workerMode: 'ignore-sigterm' });
+    const launcher = startLauncher(
+      ['--api-addr', `127.0.0.1:${await freePort()}`, '--data-dir', dataDir],
+      'stubborn-env.json',
+      { env, workerMode: 'ignore-sigterm' },
+    );
     await launcher.waitFor(/codex-bridge dev is up/);
     const children = readRunRecord(path.join(dataDir, 'dev.pid'))!.children;
     expect(children.map((c) => c.name).sort()).toEqual(['api', 'worker']);
@@ -185,9 +237,9 @@ describe('codex-bridge dev in-process', () => {
     const taken = (holder.address() as net.AddressInfo).port;
     const dataDir = newDataDir('port-taken');
     try {
-      await expect(runDev(loadConfig(localEnv()), { ...(await inProcessOptions(dataDir, 'taken-env.json')), temporalPort: taken })).rejects.toThrow(
-        `port ${taken} (Temporal) is in use by another process: stop it or set TEMPORAL_ADDRESS.`,
-      );
+      await expect(
+        runDev(loadConfig(localEnv()), { ...(await inProcessOptions(dataDir, 'taken-env.json')), temporalPort: taken }),
+      ).rejects.toThrow(`port ${taken} (Temporal) is in use by another process: stop it or set TEMPORAL_ADDRESS.`);
     } finally {
       holder.close();
     }
@@ -196,7 +248,11 @@ describe('codex-bridge dev in-process', () => {
   });
 
   test('with TEMPORAL_ADDRESS and MONGODB_URI set it starts only the worker and the API, pointed at them; aborting stops both', async () => {
-    const env = { ...localEnv(), TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'), MONGODB_URI: requireEnv('MONGODB_URI') };
+    const env = {
+      ...localEnv(),
+      TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
+      MONGODB_URI: requireEnv('MONGODB_URI'),
+    };
     const controller = new AbortController();
     let ready: DevReady | undefined;
     const options = await inProcessOptions(newDataDir('external'), 'external-env.json');
@@ -215,7 +271,11 @@ describe('codex-bridge dev in-process', () => {
   });
 
   test('a child that dies stops everything and the run fails naming it and its log', async () => {
-    const env = { ...localEnv(), TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'), MONGODB_URI: requireEnv('MONGODB_URI') };
+    const env = {
+      ...localEnv(),
+      TEMPORAL_ADDRESS: requireEnv('TEMPORAL_ADDRESS'),
+      MONGODB_URI: requireEnv('MONGODB_URI'),
+    };
     let ready: DevReady | undefined;
     const options = await inProcessOptions(newDataDir('worker-dies'), 'dying-env.json');
     options.workerCommand!.push('exit-after-api');
@@ -251,7 +311,10 @@ function localEnv(): NodeJS.ProcessEnv {
 
 function requireEnv(name: string): string {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run through ./scripts/test or npx jest (the global setup starts the servers).`);
+  if (!v)
+    throw new Error(
+      `${name} is not set: run through ./scripts/test or npx jest (the global setup starts the servers).`,
+    );
   return v;
 }
 
@@ -276,9 +339,17 @@ interface Launcher {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
-function startLauncher(args: string[], workerEnvFile: string, options: { env?: NodeJS.ProcessEnv; workerMode?: string } = {}): Launcher {
+function startLauncher(
+  args: string[],
+  workerEnvFile: string,
+  options: { env?: NodeJS.ProcessEnv; workerMode?: string } = {},
+): Launcher {
   const launcherArgs = [launcherScript, path.join(scratch, workerEnvFile), options.workerMode ?? 'idle', ...args];
-  const child = spawn(process.execPath, launcherArgs, { cwd: ROOT, env: options.env ?? localEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, launcherArgs, {
+    cwd: ROOT,
+    env: options.env ?? localEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   launchers.push(child);
   let text = '';
   child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
@@ -291,8 +362,12 @@ function startLauncher(args: string[], workerEnvFile: string, options: { env?: N
     waitFor: async (pattern, timeoutMs = 120_000) => {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(text)) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the launcher exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${text}`);
-        if (Date.now() > deadline) throw new Error(`the launcher did not print ${pattern} within ${timeoutMs} ms:\n${text}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(
+            `the launcher exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${text}`,
+          );
+        if (Date.now() > deadline)
+          throw new Error(`the launcher did not print ${pattern} within ${timeoutMs} ms:\n${text}`);
         await sleep(100);
       }
     },
@@ -308,7 +383,10 @@ async function temporal(...args: string[]): Promise<string> {
   return (await exec(TEMPORAL_CLI, args, { timeout: 30_000 })).stdout;
 }
 
-async function withStore<T>(port: number, use: (c: import('mongodb').Collection<{ _id: string; n: number }>) => Promise<T>): Promise<T> {
+async function withStore<T>(
+  port: number,
+  use: (c: import('mongodb').Collection<{ _id: string; n: number }>) => Promise<T>,
+): Promise<T> {
   const client = await MongoClient.connect(`mongodb://127.0.0.1:${port}`, { serverSelectionTimeoutMS: 10_000 });
   try {
     return await use(client.db('codex_bridge').collection<{ _id: string; n: number }>('dev_launcher_test'));
@@ -347,7 +425,8 @@ function isRunning(pid: number): boolean {
 
 /** Every pid, and every member of the process group each one led, is gone (waits up to 10 s for reaping). */
 async function expectAllGone(pids: number[]): Promise<void> {
-  const survivors = () => processTable().filter((p) => p.state !== 'Z' && (pids.includes(p.pid) || pids.includes(p.pgid)));
+  const survivors = () =>
+    processTable().filter((p) => p.state !== 'Z' && (pids.includes(p.pid) || pids.includes(p.pgid)));
   const deadline = Date.now() + 10_000;
   while (survivors().length > 0 && Date.now() < deadline) await sleep(100);
   expect(survivors()).toEqual([]);

@@ -34,8 +34,17 @@ test('a second process opening the store re-ensures the indexes and can still mi
 
     const client = await MongoClient.connect(config.mongo.uri, { serverSelectionTimeoutMS: 5000 });
     try {
-      const names = (await client.db(config.mongo.db).collection('tasks').listIndexes().toArray()).map((i) => i.name as string);
-      expect(names).toEqual(expect.arrayContaining(['created_at_desc', 'status_created_at', 'notification_status_created_at', 'notify_target_created_at']));
+      const names = (await client.db(config.mongo.db).collection('tasks').listIndexes().toArray()).map(
+        (i) => i.name as string,
+      );
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'created_at_desc',
+          'status_created_at',
+          'notification_status_created_at',
+          'notify_target_created_at',
+        ]),
+      );
     } finally {
       await client.close();
     }
@@ -57,7 +66,9 @@ test('a mirror write applies only when its version is newer; list is newest firs
     expect(await store.applyMirror({ ...older, status: 'failed', version: 3 })).toBe('stale');
     expect((await store.get('t-older'))?.status).toBe('completed');
 
-    const listed = (await store.list({})).tasks.map((t) => t.task_id).filter((id) => id === 't-older' || id === 't-newer');
+    const listed = (await store.list({})).tasks
+      .map((t) => t.task_id)
+      .filter((id) => id === 't-older' || id === 't-newer');
     expect(listed).toEqual(['t-newer', 't-older']);
     expect((await store.list({ status: 'completed' })).tasks.map((t) => t.task_id)).toEqual(['t-older']);
     expect((await store.list({ limit: 1 })).tasks).toHaveLength(1);
@@ -72,9 +83,21 @@ test('list pages by cursor: every task once, newest first, ties on created_at ke
     const target = `webhook:http://127.0.0.1:9/pages-${Date.now()}`;
     const at = (minute: number) => `2026-04-01T00:0${minute}:00.000Z`;
     // Three tasks share one instant, so a page boundary falls inside a tie.
-    const created: [string, string][] = [['p-a', at(1)], ['p-b', at(2)], ['p-c', at(2)], ['p-d', at(2)], ['p-e', at(3)], ['p-f', at(4)], ['p-g', at(5)]];
+    const created: [string, string][] = [
+      ['p-a', at(1)],
+      ['p-b', at(2)],
+      ['p-c', at(2)],
+      ['p-d', at(2)],
+      ['p-e', at(3)],
+      ['p-f', at(4)],
+      ['p-g', at(5)],
+    ];
     for (const [id, createdAt] of created) {
-      await store.applyMirror({ ...task(`${id}-x`, createdAt), notify_target: target, status: id === 'p-c' ? 'failed' : 'completed' });
+      await store.applyMirror({
+        ...task(`${id}-x`, createdAt),
+        notify_target: target,
+        status: id === 'p-c' ? 'failed' : 'completed',
+      });
     }
     const expected = ['p-g-x', 'p-f-x', 'p-e-x', 'p-d-x', 'p-c-x', 'p-b-x', 'p-a-x'];
 
@@ -94,12 +117,21 @@ test('list pages by cursor: every task once, newest first, ties on created_at ke
 
     // Exactly a page's worth left: the last full page says there is no next one.
     const firstSix = await store.list({ notify_target: target, limit: 6 });
-    const rest = await store.list({ notify_target: target, limit: 2, before: decodeListCursor(firstSix.next_cursor!)! });
+    const rest = await store.list({
+      notify_target: target,
+      limit: 2,
+      before: decodeListCursor(firstSix.next_cursor!)!,
+    });
     expect(rest.tasks.map((t) => t.task_id)).toEqual(['p-b-x', 'p-a-x']);
     expect(rest.next_cursor).toBeNull();
 
     // Filters and the cursor combine.
-    const completed = await store.list({ notify_target: target, status: 'completed', limit: 3, before: { created_at: at(2), task_id: 'p-d-x' } });
+    const completed = await store.list({
+      notify_target: target,
+      status: 'completed',
+      limit: 3,
+      before: { created_at: at(2), task_id: 'p-d-x' },
+    });
     expect(completed.tasks.map((t) => t.task_id)).toEqual(['p-b-x', 'p-a-x']);
   } finally {
     await store.close();

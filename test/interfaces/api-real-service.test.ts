@@ -38,7 +38,10 @@ afterAll(async () => {
   await handle?.close();
 });
 
-defineMalformedRequestSuite('malformed requests (real service)', () => ({ baseUrl, serviceCalls: () => recorded.calls.length }));
+defineMalformedRequestSuite('malformed requests (real service)', () => ({
+  baseUrl,
+  serviceCalls: () => recorded.calls.length,
+}));
 
 test('nothing was created by the malformed requests', async () => {
   const { tasks } = (await send(baseUrl, { method: 'GET', url: '/v1/tasks?limit=1000', headers: auth })).json();
@@ -46,9 +49,20 @@ test('nothing was created by the malformed requests', async () => {
 });
 
 test('start, status, list, duplicate, unknown and cancel through the API', async () => {
-  const started = await send(baseUrl, { method: 'POST', url: '/v1/tasks', headers: auth, payload: { prompt: 'real start', task_id: `api-real-${testEnv.id}`, cwd: testEnv.scratch, notify_target: 'local' } });
+  const started = await send(baseUrl, {
+    method: 'POST',
+    url: '/v1/tasks',
+    headers: auth,
+    payload: { prompt: 'real start', task_id: `api-real-${testEnv.id}`, cwd: testEnv.scratch, notify_target: 'local' },
+  });
   expect(started.statusCode).toBe(201);
-  expect(started.json()).toMatchObject({ task_id: `api-real-${testEnv.id}`, workflow_id: `api-real-${testEnv.id}`, status: 'queued', notify_target: 'local', cwd: testEnv.scratch });
+  expect(started.json()).toMatchObject({
+    task_id: `api-real-${testEnv.id}`,
+    workflow_id: `api-real-${testEnv.id}`,
+    status: 'queued',
+    notify_target: 'local',
+    cwd: testEnv.scratch,
+  });
 
   const status = await send(baseUrl, { method: 'GET', url: `/v1/tasks/api-real-${testEnv.id}`, headers: auth });
   expect(status.statusCode).toBe(200);
@@ -57,7 +71,12 @@ test('start, status, list, duplicate, unknown and cancel through the API', async
   const listed = await send(baseUrl, { method: 'GET', url: '/v1/tasks?notify_target=local', headers: auth });
   expect(listed.json().tasks.map((t: { task_id: string }) => t.task_id)).toEqual([`api-real-${testEnv.id}`]);
 
-  const duplicate = await send(baseUrl, { method: 'POST', url: '/v1/tasks', headers: auth, payload: { prompt: 'again', task_id: `api-real-${testEnv.id}`, cwd: testEnv.scratch } });
+  const duplicate = await send(baseUrl, {
+    method: 'POST',
+    url: '/v1/tasks',
+    headers: auth,
+    payload: { prompt: 'again', task_id: `api-real-${testEnv.id}`, cwd: testEnv.scratch },
+  });
   expect(duplicate.statusCode).toBe(409);
   expect(duplicate.json().error.code).toBe('conflict');
 
@@ -65,7 +84,11 @@ test('start, status, list, duplicate, unknown and cancel through the API', async
   expect(unknown.statusCode).toBe(404);
   expect(unknown.json().error.code).toBe('not_found');
 
-  const cancelled = await send(baseUrl, { method: 'POST', url: `/v1/tasks/api-real-${testEnv.id}/cancel`, headers: auth });
+  const cancelled = await send(baseUrl, {
+    method: 'POST',
+    url: `/v1/tasks/api-real-${testEnv.id}/cancel`,
+    headers: auth,
+  });
   expect(cancelled.statusCode).toBe(202);
   expect(cancelled.json()).toEqual({ task_id: `api-real-${testEnv.id}`, status: 'cancelling' });
 });
@@ -78,7 +101,10 @@ test('/healthz reports ready from the real probe', async () => {
 
 test('the CLI against the real service: start --json, status, list, unknown task', async () => {
   const env = testEnv.env;
-  const started = await cli(['start', '--prompt', 'from the cli', '--task-id', `cli-real-${testEnv.id}`, '--cwd', testEnv.scratch, '--json'], { env });
+  const started = await cli(
+    ['start', '--prompt', 'from the cli', '--task-id', `cli-real-${testEnv.id}`, '--cwd', testEnv.scratch, '--json'],
+    { env },
+  );
   expect(started.stderr).toBe('');
   expect(started.code).toBe(0);
   expect(onlyJson(started)).toMatchObject({ task_id: `cli-real-${testEnv.id}`, status: 'queued' });
@@ -95,6 +121,9 @@ test('the CLI against the real service: start --json, status, list, unknown task
   expect(missing.code).toBe(3);
   expect(onlyJson(missing).error.code).toBe('not_found');
 
-  const duplicate = await cli(['start', '--prompt', 'again', '--task-id', `cli-real-${testEnv.id}`, '--cwd', testEnv.scratch], { env });
+  const duplicate = await cli(
+    ['start', '--prompt', 'again', '--task-id', `cli-real-${testEnv.id}`, '--cwd', testEnv.scratch],
+    { env },
+  );
   expect(duplicate.code).toBe(4);
 });

@@ -6,7 +6,20 @@ import { UnavailableError } from '../../src/errors';
 import { FakeTaskService, makeTaskDocument } from './support/fake-task-service';
 import { cli, onlyJson } from './support/run-cli';
 
-const COMMANDS = ['start', 'status', 'list', 'cancel', 'approve', 'answer', 'reply', 'notify-completed', 'doctor', 'worker', 'serve', 'dev'];
+const COMMANDS = [
+  'start',
+  'status',
+  'list',
+  'cancel',
+  'approve',
+  'answer',
+  'reply',
+  'notify-completed',
+  'doctor',
+  'worker',
+  'serve',
+  'dev',
+];
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 let service: FakeTaskService;
@@ -21,21 +34,61 @@ beforeEach(() => {
       notify_target: 'webhook:https://hooks.example.com/x?sig=SECRET',
       notification_status: 'pending',
       created_at: minutesAgo(3),
-      pending_requests: [{ request_id: 'req-1', kind: 'command_approval', summary: 'npm test', created_at: minutesAgo(1) }],
+      pending_requests: [
+        { request_id: 'req-1', kind: 'command_approval', summary: 'npm test', created_at: minutesAgo(1) },
+      ],
     }),
   );
-  service.tasks.set('task-b', makeTaskDocument({ task_id: 'task-b', status: 'completed', notify_target: 'local', notification_status: 'sent', created_at: minutesAgo(125) }));
+  service.tasks.set(
+    'task-b',
+    makeTaskDocument({
+      task_id: 'task-b',
+      status: 'completed',
+      notify_target: 'local',
+      notification_status: 'sent',
+      created_at: minutesAgo(125),
+    }),
+  );
 });
 
 describe('start', () => {
   test('prints only the task id and sends exactly the flags given (relative --cwd resolved)', async () => {
-    const run = await cli(['start', '--prompt', 'fix the tests', '--cwd', 'repo', '--notify-target', 'feishu:oc_1', '--sandbox', 'read-only', '--approval-policy', 'on-request', '--model', 'gpt-5-codex', '--task-id', 'fix-1'], {
-      service,
-      cwd: '/home/u',
-    });
+    const run = await cli(
+      [
+        'start',
+        '--prompt',
+        'fix the tests',
+        '--cwd',
+        'repo',
+        '--notify-target',
+        'feishu:oc_1',
+        '--sandbox',
+        'read-only',
+        '--approval-policy',
+        'on-request',
+        '--model',
+        'gpt-5-codex',
+        '--task-id',
+        'fix-1',
+      ],
+      {
+        service,
+        cwd: '/home/u',
+      },
+    );
     expect(run).toMatchObject({ code: 0, stdout: 'fix-1\n', stderr: '' });
     expect(service.callsOf('start')).toEqual([
-      [{ prompt: 'fix the tests', cwd: '/home/u/repo', notify_target: 'feishu:oc_1', sandbox: 'read-only', approval_policy: 'on-request', model: 'gpt-5-codex', task_id: 'fix-1' }],
+      [
+        {
+          prompt: 'fix the tests',
+          cwd: '/home/u/repo',
+          notify_target: 'feishu:oc_1',
+          sandbox: 'read-only',
+          approval_policy: 'on-request',
+          model: 'gpt-5-codex',
+          task_id: 'fix-1',
+        },
+      ],
     ]);
   });
 
@@ -53,12 +106,24 @@ describe('start', () => {
   test.each([
     [['start', '--prompt', '   '], /^codex-bridge: --prompt must not be blank\.$/],
     [['start', '--prompt', ''], /^codex-bridge: --prompt must not be empty\.$/],
-    [['start', '--prompt', 'x', '--notify-target', 'irc:#x'], /^codex-bridge: notify_target "irc:#x" is invalid: unknown kind "irc"/],
-    [['start', '--prompt', 'x', '--sandbox', 'none'], /^codex-bridge: --sandbox must be one of read-only, workspace-write, danger-full-access\.$/],
-    [['start', '--prompt', 'x', '--approval-policy', 'always'], /^codex-bridge: --approval-policy must be one of never, on-request, untrusted\.$/],
+    [
+      ['start', '--prompt', 'x', '--notify-target', 'irc:#x'],
+      /^codex-bridge: notify_target "irc:#x" is invalid: unknown kind "irc"/,
+    ],
+    [
+      ['start', '--prompt', 'x', '--sandbox', 'none'],
+      /^codex-bridge: --sandbox must be one of read-only, workspace-write, danger-full-access\.$/,
+    ],
+    [
+      ['start', '--prompt', 'x', '--approval-policy', 'always'],
+      /^codex-bridge: --approval-policy must be one of never, on-request, untrusted\.$/,
+    ],
     [['start', '--prompt', 'x', '--task-id', 'no spaces'], /^codex-bridge: --task-id must be 1-128 letters/],
     [['status', 'bad/id'], /^codex-bridge: TASK_ID must be 1-128 letters/],
-    [['approve', 'task-a', 'req-1', '--decision', 'maybe'], /^codex-bridge: --decision must be one of accept, accept_for_session, decline, cancel\.$/],
+    [
+      ['approve', 'task-a', 'req-1', '--decision', 'maybe'],
+      /^codex-bridge: --decision must be one of accept, accept_for_session, decline, cancel\.$/,
+    ],
     [['answer', 'task-a', 'req-1', '--answers', '{"q":"yes"}'], /^codex-bridge: --answers\.q must be an array\.$/],
     [['answer', 'task-a', 'req-1', '--answers', 'yes please'], /^codex-bridge: --answers is not valid JSON/],
     [['list', '--limit', '0'], /^codex-bridge: --limit must be at least 1\.$/],
@@ -78,9 +143,16 @@ describe('exit codes', () => {
     expect((await cli(['cancel', 'nope'], { service })).code).toBe(3);
     expect((await cli(['start', '--prompt', 'x', '--task-id', 'task-a'], { service })).code).toBe(4);
     expect((await cli(['approve', 'task-a', 'req-9', '--decision', 'accept'], { service })).code).toBe(4);
-    service.failNext.set('list', new UnavailableError('Temporal at 127.0.0.1:7233 is unreachable: start it or set TEMPORAL_ADDRESS.'));
+    service.failNext.set(
+      'list',
+      new UnavailableError('Temporal at 127.0.0.1:7233 is unreachable: start it or set TEMPORAL_ADDRESS.'),
+    );
     const unavailable = await cli(['list'], { service });
-    expect(unavailable).toMatchObject({ code: 1, stderr: 'codex-bridge: Temporal at 127.0.0.1:7233 is unreachable: start it or set TEMPORAL_ADDRESS.\n', stdout: '' });
+    expect(unavailable).toMatchObject({
+      code: 1,
+      stderr: 'codex-bridge: Temporal at 127.0.0.1:7233 is unreachable: start it or set TEMPORAL_ADDRESS.\n',
+      stdout: '',
+    });
     expect((await cli(['approve', 'task-a', 'req-1', '--decision', 'accept'], { service })).code).toBe(0);
   });
 
@@ -101,7 +173,10 @@ describe('exit codes', () => {
 
 describe('usage errors exit 2 with one sentence', () => {
   test.each([
-    [['start', '--prompt', 'x', '--bogus'], /^codex-bridge: Unknown option '--bogus'; see codex-bridge start --help\.$/],
+    [
+      ['start', '--prompt', 'x', '--bogus'],
+      /^codex-bridge: Unknown option '--bogus'; see codex-bridge start --help\.$/,
+    ],
     [['start'], /^codex-bridge: Required option '--prompt <text>' not specified; see codex-bridge start --help\.$/],
     [['status'], /^codex-bridge: Missing required argument 'TASK_ID'; see codex-bridge status --help\.$/],
     [['status', 'a', 'b'], /^codex-bridge: Too many arguments for 'status'/],
@@ -115,7 +190,9 @@ describe('usage errors exit 2 with one sentence', () => {
   test('with --json the usage error is also the one JSON document on stdout', async () => {
     const run = await cli(['status', '--json'], { service });
     expect(run.code).toBe(2);
-    expect(onlyJson(run)).toEqual({ error: { code: 'usage_error', message: "Missing required argument 'TASK_ID'; see codex-bridge status --help." } });
+    expect(onlyJson(run)).toEqual({
+      error: { code: 'usage_error', message: "Missing required argument 'TASK_ID'; see codex-bridge status --help." },
+    });
   });
 
   test('no command at all prints the help to stderr and exits 2', async () => {
@@ -132,13 +209,29 @@ describe('--json', () => {
     [['status', 'task-a', '--json'], 0, (d: any) => expect(d.task_id).toBe('task-a')],
     [['list', '--json'], 0, (d: any) => expect(d.tasks.map((t: any) => t.task_id)).toEqual(['task-a', 'task-b'])],
     [['cancel', 'task-a', '--json'], 0, (d: any) => expect(d).toEqual({ task_id: 'task-a', status: 'cancelling' })],
-    [['approve', 'task-a', 'req-1', '--decision', 'accept', '--json'], 0, (d: any) => expect(d.pending_requests).toEqual([])],
-    [['answer', 'task-a', 'req-1', '--answers', '{"q1":["yes"]}', '--json'], 0, (d: any) => expect(d.task_id).toBe('task-a')],
+    [
+      ['approve', 'task-a', 'req-1', '--decision', 'accept', '--json'],
+      0,
+      (d: any) => expect(d.pending_requests).toEqual([]),
+    ],
+    [
+      ['answer', 'task-a', 'req-1', '--answers', '{"q1":["yes"]}', '--json'],
+      0,
+      (d: any) => expect(d.task_id).toBe('task-a'),
+    ],
     [['reply', 'task-a', '--prompt', 'more', '--json'], 0, (d: any) => expect(d.task_id).toBe('task-a')],
     [['notify-completed', '--dry-run', '--json'], 0, (d: any) => expect(d).toMatchObject({ dry_run: true, items: [] })],
-    [['status', 'nope', '--json'], 3, (d: any) => expect(d).toEqual({ error: { code: 'not_found', message: 'There is no task nope.' } })],
+    [
+      ['status', 'nope', '--json'],
+      3,
+      (d: any) => expect(d).toEqual({ error: { code: 'not_found', message: 'There is no task nope.' } }),
+    ],
     [['start', '--prompt', 'x', '--task-id', 'task-a', '--json'], 4, (d: any) => expect(d.error.code).toBe('conflict')],
-    [['start', '--prompt', ' ', '--json'], 2, (d: any) => expect(d.error).toEqual({ code: 'validation_error', message: '--prompt must not be blank.' })],
+    [
+      ['start', '--prompt', ' ', '--json'],
+      2,
+      (d: any) => expect(d.error).toEqual({ code: 'validation_error', message: '--prompt must not be blank.' }),
+    ],
   ])('%j prints exactly one JSON document', async (argv, code, check) => {
     const run = await cli(argv as string[], { service });
     expect(run.code).toBe(code);
@@ -163,7 +256,13 @@ describe('human output', () => {
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]!.split(/\s{2,}/)).toEqual([...TABLE_HEADERS]);
-    expect(lines[1]!.split(/\s{2,}/)).toEqual(['task-a', 'waiting_for_input', 'webhook:https://hooks.example.com/x?…', 'pending', '3m']);
+    expect(lines[1]!.split(/\s{2,}/)).toEqual([
+      'task-a',
+      'waiting_for_input',
+      'webhook:https://hooks.example.com/x?…',
+      'pending',
+      '3m',
+    ]);
     expect(lines[2]!.split(/\s{2,}/)).toEqual(['task-b', 'completed', 'local', 'sent', '2h']);
     expect(run.stdout).not.toContain('SECRET');
     // Columns line up: every column starts at the same offset in every row.
@@ -181,7 +280,9 @@ describe('human output', () => {
     expect(json).toMatchObject({ tasks: [{ task_id: 'task-a' }], next_cursor: cursor });
     const next = await cli(['list', '--limit', '1', '--before', cursor!], { service });
     expect(next.code).toBe(0);
-    expect(service.callsOf('list')[2]).toEqual([{ limit: 1, before: { created_at: service.tasks.get('task-a')!.created_at, task_id: 'task-a' } }]);
+    expect(service.callsOf('list')[2]).toEqual([
+      { limit: 1, before: { created_at: service.tasks.get('task-a')!.created_at, task_id: 'task-a' } },
+    ]);
   });
 
   test('an empty list says so', async () => {
@@ -208,7 +309,13 @@ describe('human output', () => {
         resumes_at: '2026-11-30T14:05:00.000Z',
         isolation: 'worktree',
         branch: 'codex/task-q',
-        worktree: { path: '/wt/task-q', base_commit: 'abc', commits: [{ sha: 'f'.repeat(40), subject: 'Fix' }], uncommitted_diff_stat: null, removed: false },
+        worktree: {
+          path: '/wt/task-q',
+          base_commit: 'abc',
+          commits: [{ sha: 'f'.repeat(40), subject: 'Fix' }],
+          uncommitted_diff_stat: null,
+          removed: false,
+        },
       }),
     );
     const run = await cli(['status', 'task-q'], { service });
@@ -263,13 +370,19 @@ describe('serve', () => {
     expect((await fetch(`${url}/v1/tasks/task-a`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toEqual({ ok: false, error: { code: 'unavailable', message: 'Temporal is unreachable.' } });
+    expect(await health.json()).toEqual({
+      ok: false,
+      error: { code: 'unavailable', message: 'Temporal is unreachable.' },
+    });
     stop.abort();
     expect(await running).toBe(0);
     expect(closed).toBe(1);
     expect(stdout.trim().split('\n')).toHaveLength(1);
     // Logs are JSON lines on stderr and never carry the token.
-    const logs = stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const logs = stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['API listening', 'http request', 'API stopped']));
     expect(stderr).not.toContain(TOKEN);
   });
@@ -277,7 +390,9 @@ describe('serve', () => {
   test('refuses a non-loopback address without a token: exit 2, one sentence', async () => {
     const run = await cli(['serve'], { service, env: { CODEX_BRIDGE_API_ADDR: '0.0.0.0:0' } });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^codex-bridge: CODEX_BRIDGE_API_TOKEN is missing: the API would listen on 0\.0\.0\.0:0/);
+    expect(run.stderr).toMatch(
+      /^codex-bridge: CODEX_BRIDGE_API_TOKEN is missing: the API would listen on 0\.0\.0\.0:0/,
+    );
   });
 });
 

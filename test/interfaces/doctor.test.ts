@@ -32,7 +32,13 @@ function fakeFeishu(appId: string, appSecret: string): Promise<string> {
       const creds = ok ? (JSON.parse(body) as { app_id?: string; app_secret?: string }) : {};
       const valid = creds.app_id === appId && creds.app_secret === appSecret;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(valid ? { code: 0, msg: 'ok', tenant_access_token: 't-1', expire: 7200 } : { code: 10014, msg: 'app secret invalid' }));
+      res.end(
+        JSON.stringify(
+          valid
+            ? { code: 0, msg: 'ok', tenant_access_token: 't-1', expire: 7200 }
+            : { code: 10014, msg: 'app secret invalid' },
+        ),
+      );
     });
   });
 }
@@ -58,11 +64,23 @@ test('with nothing running: one FAIL line per broken dependency, each saying how
   for (const line of lines) expect(line).toMatch(/^(ok {2}|FAIL) [a-z ]+: \S/);
   expect(lines).toEqual(
     expect.arrayContaining([
-      expect.stringMatching(new RegExp(`^FAIL temporal: cannot reach Temporal at 127\\.0\\.0\\.1:${temporalPort} .*: start it with \`codex-bridge dev\`, or set TEMPORAL_ADDRESS`)),
-      expect.stringMatching(new RegExp(`^FAIL store: cannot reach the store at mongodb://127\\.0\\.0\\.1:${storePort} .*set MONGODB_URI`)),
-      expect.stringMatching(/^FAIL codex: \/nonexistent\/codex --version failed \(no such file\): set CODEX_BIN to a working codex binary/),
-      expect.stringMatching(/^FAIL hermes: http:\/\/127\.0\.0\.1:\d+\/webhooks\/codex does not answer .*fix HERMES_WEBHOOK_URL$/),
-      expect.stringMatching(/^FAIL local inbox: .*plain-file\/inbox\.jsonl is not writable \(.*plain-file is not a directory\): .*set CODEX_BRIDGE_LOCAL_INBOX/),
+      expect.stringMatching(
+        new RegExp(
+          `^FAIL temporal: cannot reach Temporal at 127\\.0\\.0\\.1:${temporalPort} .*: start it with \`codex-bridge dev\`, or set TEMPORAL_ADDRESS`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(`^FAIL store: cannot reach the store at mongodb://127\\.0\\.0\\.1:${storePort} .*set MONGODB_URI`),
+      ),
+      expect.stringMatching(
+        /^FAIL codex: \/nonexistent\/codex --version failed \(no such file\): set CODEX_BIN to a working codex binary/,
+      ),
+      expect.stringMatching(
+        /^FAIL hermes: http:\/\/127\.0\.0\.1:\d+\/webhooks\/codex does not answer .*fix HERMES_WEBHOOK_URL$/,
+      ),
+      expect.stringMatching(
+        /^FAIL local inbox: .*plain-file\/inbox\.jsonl is not writable \(.*plain-file is not a directory\): .*set CODEX_BRIDGE_LOCAL_INBOX/,
+      ),
       expect.stringMatching(/^ok {3}feishu: not configured/),
       expect.stringMatching(/^ok {3}api: 127\.0\.0\.1:8787, loopback only/),
     ]),
@@ -73,7 +91,9 @@ test('with nothing running: one FAIL line per broken dependency, each saying how
 });
 
 test('--json gives {checks:[{name, ok, message}]} and nothing else on stdout', async () => {
-  const run = await cli(['doctor', '--json'], { env: { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}` } });
+  const run = await cli(['doctor', '--json'], {
+    env: { TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, MONGODB_URI: `mongodb://127.0.0.1:${await freePort()}` },
+  });
   expect(run.code).toBe(1);
   const doc = onlyJson(run) as { checks: DoctorCheck[] };
   for (const c of doc.checks) expect(Object.keys(c).sort()).toEqual(['message', 'name', 'ok']);
@@ -121,7 +141,9 @@ test('a namespace that does not exist is a FAIL that says how to create it', asy
   expect(checks.temporal).toEqual({
     name: 'temporal',
     ok: false,
-    message: expect.stringMatching(/^namespace "no-such-namespace" does not exist on .*`temporal operator namespace create --namespace no-such-namespace`/),
+    message: expect.stringMatching(
+      /^namespace "no-such-namespace" does not exist on .*`temporal operator namespace create --namespace no-such-namespace`/,
+    ),
   });
 });
 
@@ -139,7 +161,11 @@ test('an existing writable inbox file is ok', async () => {
   const { scratch, config } = makeTestEnv();
   fs.writeFileSync(config.notifiers.localInbox, '');
   const checks = byName(await runDoctor(config, { timeoutMs: 500 }));
-  expect(checks['local inbox']).toEqual({ name: 'local inbox', ok: true, message: `${path.join(scratch, 'inbox.jsonl')} is writable` });
+  expect(checks['local inbox']).toEqual({
+    name: 'local inbox',
+    ok: true,
+    message: `${path.join(scratch, 'inbox.jsonl')} is writable`,
+  });
 });
 
 test('a bad configuration is exit 2 before any check runs', async () => {

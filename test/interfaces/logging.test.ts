@@ -1,9 +1,17 @@
 // JSON-line logs: the fields readers rely on, level filtering, and secrets that never get through.
 import { loadConfig } from '../../src/config';
-import { clearSecrets, createLogger, createTemporalLogger, redactText, registerConfigSecrets, registerSecret } from '../../src/logging';
+import {
+  clearSecrets,
+  createLogger,
+  createTemporalLogger,
+  redactText,
+  registerConfigSecrets,
+  registerSecret,
+} from '../../src/logging';
 
 let lines: string[];
-const logger = (level: 'debug' | 'info' | 'warn' | 'error' = 'debug') => createLogger({ level, write: (l) => void lines.push(l) });
+const logger = (level: 'debug' | 'info' | 'warn' | 'error' = 'debug') =>
+  createLogger({ level, write: (l) => void lines.push(l) });
 const parsed = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
 
 beforeEach(() => {
@@ -17,7 +25,14 @@ test('each line is one JSON object with time, level, msg, task_id and the contex
   expect(lines[0]!.endsWith('\n')).toBe(true);
   expect(lines[0]!.trimEnd()).not.toContain('\n');
   const [line] = parsed();
-  expect(line).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), level: 'info', msg: 'turn finished', task_id: 'fix-1', component: 'worker', turn: 2 });
+  expect(line).toEqual({
+    time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    level: 'info',
+    msg: 'turn finished',
+    task_id: 'fix-1',
+    component: 'worker',
+    turn: 2,
+  });
 });
 
 test('lines below the configured level are dropped', () => {
@@ -44,11 +59,24 @@ test('the configured secrets never appear, wherever they are carried', () => {
   const log = logger();
   log.info('posting with api-token-abcdef', {
     request: { body: '{"app_secret":"feishu-secret-123456"}', url: 'http://x/?sig=hermes-hmac-secret' },
-    note: ['webhook-hmac-secret', 'mongodb://bridge:p%40ssw0rd@db:27017', 'password p@ssw0rd', 'metadata x-key tmprl-api-key-9876543210'],
+    note: [
+      'webhook-hmac-secret',
+      'mongodb://bridge:p%40ssw0rd@db:27017',
+      'password p@ssw0rd',
+      'metadata x-key tmprl-api-key-9876543210',
+    ],
     error: new Error('401 for feishu-secret-123456'),
   });
   const text = lines.join('');
-  for (const secret of ['api-token-abcdef', 'feishu-secret-123456', 'hermes-hmac-secret', 'webhook-hmac-secret', 'p%40ssw0rd', 'p@ssw0rd', 'tmprl-api-key-9876543210']) {
+  for (const secret of [
+    'api-token-abcdef',
+    'feishu-secret-123456',
+    'hermes-hmac-secret',
+    'webhook-hmac-secret',
+    'p%40ssw0rd',
+    'p@ssw0rd',
+    'tmprl-api-key-9876543210',
+  ]) {
     expect(text).not.toContain(secret);
   }
   const [line] = parsed();
@@ -99,8 +127,19 @@ test('the Temporal logger writes the same lines, with workflowId as task_id and 
   temporal.log('WARN', 'activity retry with temporal-secret-1', { activityType: 'notify' });
   temporal.error('boom', { error: new Error('bad') });
   expect(parsed()).toEqual([
-    expect.objectContaining({ level: 'info', msg: 'Workflow started', task_id: 'fix-1', workflowId: 'fix-1', runId: 'r1', source: 'temporal' }),
+    expect.objectContaining({
+      level: 'info',
+      msg: 'Workflow started',
+      task_id: 'fix-1',
+      workflowId: 'fix-1',
+      runId: 'r1',
+      source: 'temporal',
+    }),
     expect.objectContaining({ level: 'warn', msg: 'activity retry with ***', activityType: 'notify' }),
-    expect.objectContaining({ level: 'error', msg: 'boom', error: expect.objectContaining({ type: 'Error', message: 'bad' }) }),
+    expect.objectContaining({
+      level: 'error',
+      msg: 'boom',
+      error: expect.objectContaining({ type: 'Error', message: 'bad' }),
+    }),
   ]);
 });

@@ -44,7 +44,9 @@ test('serves the bridge metrics as Prometheus text', async () => {
 });
 
 test('appends the Temporal SDK metrics when asked to', async () => {
-  const sdk = await fakeSdkEndpoint('# TYPE temporal_worker_task_slots_available gauge\ntemporal_worker_task_slots_available{worker_type="ActivityWorker"} 100\n');
+  const sdk = await fakeSdkEndpoint(
+    '# TYPE temporal_worker_task_slots_available gauge\ntemporal_worker_task_slots_available{worker_type="ActivityWorker"} 100\n',
+  );
   const server = await start('127.0.0.1:0', { metrics: createBridgeMetrics(), alsoScrape: sdk });
   const text = await (await fetch(server.url)).text();
   expect(text).toContain('# TYPE codex_bridge_tasks_total counter');
@@ -52,12 +54,18 @@ test('appends the Temporal SDK metrics when asked to', async () => {
 });
 
 test('an unreachable SDK endpoint leaves a comment, not an error', async () => {
-  const server = await start('127.0.0.1:0', { metrics: createBridgeMetrics(), alsoScrape: 'http://127.0.0.1:1/metrics', scrapeTimeoutMs: 500 });
+  const server = await start('127.0.0.1:0', {
+    metrics: createBridgeMetrics(),
+    alsoScrape: 'http://127.0.0.1:1/metrics',
+    scrapeTimeoutMs: 500,
+  });
   const res = await fetch(server.url);
   expect(res.status).toBe(200);
   const text = await res.text();
   expect(text).toContain('# TYPE codex_bridge_tasks_total counter');
-  expect(text).toMatch(/^# codex-bridge: the Temporal SDK metrics at http:\/\/127\.0\.0\.1:1\/metrics could not be read/m);
+  expect(text).toMatch(
+    /^# codex-bridge: the Temporal SDK metrics at http:\/\/127\.0\.0\.1:1\/metrics could not be read/m,
+  );
 });
 
 test('other paths are 404', async () => {
@@ -67,5 +75,7 @@ test('other paths are 404', async () => {
 
 test('refuses a non-loopback address (metrics have no authentication)', async () => {
   await expect(startMetricsServer('0.0.0.0:0', { metrics: createBridgeMetrics() })).rejects.toThrow(ConfigError);
-  await expect(startMetricsServer('10.1.2.3:9464', { metrics: createBridgeMetrics() })).rejects.toThrow(/bind them to a loopback address/);
+  await expect(startMetricsServer('10.1.2.3:9464', { metrics: createBridgeMetrics() })).rejects.toThrow(
+    /bind them to a loopback address/,
+  );
 });

@@ -15,7 +15,9 @@ test('a task Temporal does not know is NotFound', async () => {
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
     const service = new TaskService({ client: new Client({ connection }), store: noStore, config });
-    await expect(service.cancel('no-such-task-here')).rejects.toThrow(new NotFoundError('Task no-such-task-here does not exist.'));
+    await expect(service.cancel('no-such-task-here')).rejects.toThrow(
+      new NotFoundError('Task no-such-task-here does not exist.'),
+    );
   } finally {
     await connection.close();
   }
@@ -33,7 +35,9 @@ test('a Temporal nobody listens for is Unavailable, naming the address', async (
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(UnavailableError);
-    expect((err as Error).message).toMatch(new RegExp(`^Temporal at ${address} is unreachable: .*; start it or set TEMPORAL_ADDRESS\\.$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^Temporal at ${address} is unreachable: .*; start it or set TEMPORAL_ADDRESS\\.$`),
+    );
   } finally {
     await connection.close();
   }

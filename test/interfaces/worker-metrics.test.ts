@@ -22,7 +22,11 @@ test('the worker exposes bridge and Temporal SDK metrics and counts a finished t
   const codexHome = path.join(t.scratch, 'codex-home');
   fs.mkdirSync(codexHome);
   const env = { ...process.env, ...t.env, CODEX_HOME: codexHome };
-  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'codex-bridge.js'), 'worker'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const worker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'codex-bridge.js'), 'worker'], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   worker.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const { service, close } = await createTaskService({ ...t.config, codex: { ...t.config.codex, home: codexHome } });

@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createDeliverNotificationActivity, type DeliverNotificationInput } from '../../activities/notify/deliver-notification';
+import {
+  createDeliverNotificationActivity,
+  type DeliverNotificationInput,
+} from '../../activities/notify/deliver-notification';
 import { createHermesNotifier } from '../../activities/notify/hermes-notifier';
 import type { Notifier } from '../../activities/notify/notifier';
 import { createWebhookNotifier } from '../../activities/notify/webhook-notifier';
@@ -25,7 +28,10 @@ let worker: Worker;
 let running: Promise<void>;
 
 /** A new notifier for every attempt: nothing carries over in memory between attempts. */
-const perAttempt = (make: () => Notifier): Notifier => (target, message, key, options) => make()(target, message, key, options);
+const perAttempt =
+  (make: () => Notifier): Notifier =>
+  (target, message, key, options) =>
+    make()(target, message, key, options);
 
 beforeAll(async () => {
   [gateway, hook] = await Promise.all([startFakeHermesGateway({ secret: 'hs' }), startFakeWebhook()]);
@@ -34,7 +40,8 @@ beforeAll(async () => {
   client = new Client({ connection });
   const hermes = perAttempt(() => createHermesNotifier({ url: gateway.routeUrl(), secret: 'hs', timeoutMs: 2000 }));
   const webhook = perAttempt(() => createWebhookNotifier({ timeoutMs: 2000 }));
-  const notifier: Notifier = (target, ...rest) => (target.kind === 'hermes' ? hermes(target, ...rest) : webhook(target, ...rest));
+  const notifier: Notifier = (target, ...rest) =>
+    target.kind === 'hermes' ? hermes(target, ...rest) : webhook(target, ...rest);
   worker = await Worker.create({
     connection: await NativeConnection.connect({ address }),
     taskQueue,
@@ -97,7 +104,9 @@ test('a rate-limit reset becomes the delay before the next attempt', async () =>
 
 test('NotificationRejected stops after one attempt, with the advice as the failure message', async () => {
   hook.failNext(1, { kind: 'status', status: 404 });
-  const err = await deliver({ target: `webhook:${hook.url('/gone')}`, idempotencyKey: `t-${randomUUID()}` }).catch((e: unknown) => e);
+  const err = await deliver({ target: `webhook:${hook.url('/gone')}`, idempotencyKey: `t-${randomUUID()}` }).catch(
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const activityFailure = (err as WorkflowFailedError).cause;
   expect(activityFailure).toBeInstanceOf(ActivityFailure);

@@ -5,7 +5,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
-import { createDeliverNotificationActivity, type DeliverNotificationResult } from '../../activities/notify/deliver-notification';
+import {
+  createDeliverNotificationActivity,
+  type DeliverNotificationResult,
+} from '../../activities/notify/deliver-notification';
 import { createLocalNotifier, readInboxLines } from '../../activities/notify/local-notifier';
 import { NotifyError, type DeliveryOptions, type Notifier } from '../../activities/notify/notifier';
 import { completionView } from './support/views';
@@ -13,14 +16,27 @@ import { completionView } from './support/views';
 const KEY = 'fix-tests:turn-1:completion';
 /** Expected failures are the point of these tests: keep the SDK's failure warnings out of the output. */
 const quiet = (info: Partial<Info> = {}) => new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
-const receipt = { channel: 'local' as const, deliveredAt: '2025-01-01T00:00:00.000Z', messageId: null, duplicate: false };
+const receipt = {
+  channel: 'local' as const,
+  deliveredAt: '2025-01-01T00:00:00.000Z',
+  messageId: null,
+  duplicate: false,
+};
 
 test('parses the target, builds the message, delivers, and returns what was sent', async () => {
   const dir = fs.mkdtempSync(path.join(process.env.CODEX_BRIDGE_TEST_SCRATCH ?? os.tmpdir(), 'deliver-'));
   try {
     const inbox = path.join(dir, 'inbox.jsonl');
-    const deliver = createDeliverNotificationActivity({ notifier: createLocalNotifier({ inboxPath: inbox, log: () => {} }), uiUrl: 'http://ui', namespace: 'ns' });
-    const result = (await quiet({ attempt: 3 }).run(deliver, { target: 'local', idempotencyKey: KEY, view: completionView() })) as DeliverNotificationResult;
+    const deliver = createDeliverNotificationActivity({
+      notifier: createLocalNotifier({ inboxPath: inbox, log: () => {} }),
+      uiUrl: 'http://ui',
+      namespace: 'ns',
+    });
+    const result = (await quiet({ attempt: 3 }).run(deliver, {
+      target: 'local',
+      idempotencyKey: KEY,
+      view: completionView(),
+    })) as DeliverNotificationResult;
     expect(result).toMatchObject({ channel: 'local', duplicate: false, attempt: 3 });
     expect(result.text).toMatch(/^✅ Codex task fix-tests completed\n\nPrompt: Fix the failing tests/);
     expect(result.text).toMatch(/Open in Temporal Web UI: http:\/\/ui\/namespaces\/ns\/workflows\/fix-tests$/);
@@ -32,7 +48,9 @@ test('parses the target, builds the message, delivers, and returns what was sent
 
 test('a malformed target is a non-retryable NotificationRejected', async () => {
   const deliver = createDeliverNotificationActivity({ notifier: async () => receipt });
-  const err = await quiet().run(deliver, { target: 'pager:123', idempotencyKey: KEY, view: completionView() }).catch((e: unknown) => e);
+  const err = await quiet()
+    .run(deliver, { target: 'pager:123', idempotencyKey: KEY, view: completionView() })
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplicationFailure);
   expect((err as ApplicationFailure).type).toBe('NotificationRejected');
   expect((err as ApplicationFailure).nonRetryable).toBe(true);
@@ -47,7 +65,9 @@ test('a burned generation is recorded in the heartbeat before the failure', asyn
   const env = quiet({ attempt: 1 });
   const beats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => beats.push(d));
-  const err = await env.run(deliver, { target: 'hermes:telegram:1', idempotencyKey: KEY, view: completionView() }).catch((e: unknown) => e);
+  const err = await env
+    .run(deliver, { target: 'hermes:telegram:1', idempotencyKey: KEY, view: completionView() })
+    .catch((e: unknown) => e);
   expect((err as ApplicationFailure).type).toBe('NotificationDeferred');
   expect(beats).toEqual([{ deliveryGeneration: 1 }]);
 });
@@ -61,7 +81,13 @@ test('the next attempt reads the generation from the heartbeat details; plain fa
   const env = quiet({ attempt: 2, heartbeatDetails: { deliveryGeneration: 3 } });
   const beats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => beats.push(d));
-  await env.run(createDeliverNotificationActivity({ notifier }), { target: 'local', idempotencyKey: KEY, view: completionView() }).catch(() => {});
+  await env
+    .run(createDeliverNotificationActivity({ notifier }), {
+      target: 'local',
+      idempotencyKey: KEY,
+      view: completionView(),
+    })
+    .catch(() => {});
   expect(seen).toEqual([{ generation: 3 }]);
   expect(beats).toEqual([]);
 });

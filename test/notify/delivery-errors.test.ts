@@ -1,10 +1,17 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { NOTIFICATION_DEFERRED, NOTIFICATION_REJECTED, toDeliveryFailure } from '../../activities/notify/delivery-errors';
+import {
+  NOTIFICATION_DEFERRED,
+  NOTIFICATION_REJECTED,
+  toDeliveryFailure,
+} from '../../activities/notify/delivery-errors';
 import { NOTIFY_NON_RETRYABLE_TYPES } from '../../src/contract/failure-types';
 import { NotifyError } from '../../activities/notify/notifier';
 
 test('a permanent error becomes a non-retryable NotificationRejected carrying the advice', () => {
-  const f = toDeliveryFailure(new NotifyError('The Feishu bot is not in chat oc_x: add the bot to the chat (code 230002).', false), { attempt: 2 });
+  const f = toDeliveryFailure(
+    new NotifyError('The Feishu bot is not in chat oc_x: add the bot to the chat (code 230002).', false),
+    { attempt: 2 },
+  );
   expect(f).toBeInstanceOf(ApplicationFailure);
   expect(f.type).toBe(NOTIFICATION_REJECTED);
   expect(f.nonRetryable).toBe(true);

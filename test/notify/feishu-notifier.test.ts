@@ -21,7 +21,12 @@ beforeAll(async () => {
 afterAll(() => fake.stop());
 beforeEach(() => {
   fake.reset();
-  notify = createFeishuNotifier({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.baseUrl, timeoutMs: 2000 });
+  notify = createFeishuNotifier({
+    appId: fake.appId,
+    appSecret: fake.appSecret,
+    baseUrl: fake.baseUrl,
+    timeoutMs: 2000,
+  });
 });
 
 test('posts an interactive card to the chat, authenticated with a tenant token', async () => {
@@ -33,8 +38,14 @@ test('posts an interactive card to the chat, authenticated with a tenant token',
   expect(sent!.headers.authorization).toBe(`Bearer ${fake.tokensIssued[0]}`);
   expect(sent!.body).toMatchObject({ receive_id: 'oc_team', msg_type: 'interactive', uuid: feishuUuid(KEY) });
 
-  const card = fake.messagesTo('oc_team')[0]!.content as { header: { template: string; title: { content: string } }; elements: unknown[] };
-  expect(card.header).toEqual({ template: 'green', title: { tag: 'plain_text', content: '✅ Codex task fix-tests completed' } });
+  const card = fake.messagesTo('oc_team')[0]!.content as {
+    header: { template: string; title: { content: string } };
+    elements: unknown[];
+  };
+  expect(card.header).toEqual({
+    template: 'green',
+    title: { tag: 'plain_text', content: '✅ Codex task fix-tests completed' },
+  });
   const json = JSON.stringify(card.elements);
   expect(json).toContain('Duration: 3m 12s');
   expect(json).toContain('All 42 tests pass now.');
@@ -44,7 +55,10 @@ test('posts an interactive card to the chat, authenticated with a tenant token',
 test('a failed task gets a red header; a request a yellow one, with answer buttons; no link button without a UI link', async () => {
   await notify(chat, buildNotificationMessage(completionView({ status: 'failed' })), 'k-failed');
   await notify(chat, buildNotificationMessage(requestView()), 'k-request');
-  type Card = { header: { template: string }; elements: { tag: string; actions?: { url?: string; value?: { decision?: string } }[] }[] };
+  type Card = {
+    header: { template: string };
+    elements: { tag: string; actions?: { url?: string; value?: { decision?: string } }[] }[];
+  };
   const [failed, request] = fake.messagesTo('oc_team').map((m) => m.content as Card);
   expect(failed!.header.template).toBe('red');
   expect(request!.header.template).toBe('yellow');
@@ -70,11 +84,18 @@ test('after two 500s, the caller retrying with the same key posts exactly one me
   await notify(chat, message, KEY);
   await notify(chat, message, KEY); // a retry after a lost answer: Feishu drops the same uuid
   expect(fake.countByChat()).toEqual({ oc_team: 1 });
-  expect(new Set(fake.sendRequests().map((r) => (r.body as { uuid: string }).uuid))).toEqual(new Set([feishuUuid(KEY)]));
+  expect(new Set(fake.sendRequests().map((r) => (r.body as { uuid: string }).uuid))).toEqual(
+    new Set([feishuUuid(KEY)]),
+  );
 });
 
 test('a timeout is retryable and the retry does not post twice', async () => {
-  const quick = createFeishuNotifier({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.baseUrl, timeoutMs: 200 });
+  const quick = createFeishuNotifier({
+    appId: fake.appId,
+    appSecret: fake.appSecret,
+    baseUrl: fake.baseUrl,
+    timeoutMs: 200,
+  });
   fake.failNext(1, { kind: 'slow', delayMs: 600 });
   const err = await notifyFailure(quick(chat, message, KEY));
   expect(err.retryable).toBe(true);
@@ -157,6 +178,10 @@ test('an unreachable Feishu is retryable', async () => {
 });
 
 test('secrets never reach Feishu', async () => {
-  await notify(chat, buildNotificationMessage(completionView({ prompt: 'deploy with ghp_abcdefghijklmnopqrstuvwxyz0123456789' })), KEY);
+  await notify(
+    chat,
+    buildNotificationMessage(completionView({ prompt: 'deploy with ghp_abcdefghijklmnopqrstuvwxyz0123456789' })),
+    KEY,
+  );
   expect(JSON.stringify(fake.sendRequests()[0]!.body)).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
 });

@@ -58,7 +58,7 @@ test('a platform with its own route uses it; no thread is sent as an empty threa
   expect(gw.countByChat()).toEqual({ 'slack:C0123': 1 });
 });
 
-test('`duplicate` is not a delivery: the id is burned, and the retry waits out the gateway\'s delivery bound first', async () => {
+test("`duplicate` is not a delivery: the id is burned, and the retry waits out the gateway's delivery bound first", async () => {
   const notify = hermes();
   await notify(telegram, message, KEY);
   // Sent again under the same id (e.g. by a worker that lost the first answer): the gateway has

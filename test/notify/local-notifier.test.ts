@@ -17,7 +17,12 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function notifier(inboxPath: string, extra: Partial<Parameters<typeof createLocalNotifier>[0]> = {}) {
   const logged: string[] = [];
-  const notify = createLocalNotifier({ inboxPath, log: (l) => logged.push(l), now: () => new Date('2025-01-01T10:05:00Z'), ...extra });
+  const notify = createLocalNotifier({
+    inboxPath,
+    log: (l) => logged.push(l),
+    now: () => new Date('2025-01-01T10:05:00Z'),
+    ...extra,
+  });
   return { notify, logged };
 }
 
@@ -25,7 +30,12 @@ test('appends one JSON line with the message, creating the directories, and logs
   const inbox = path.join(dir, 'deep', 'er', 'inbox.jsonl');
   const { notify, logged } = notifier(inbox);
   const receipt = await notify(local, message, 'fix-tests:turn-1:completion');
-  expect(receipt).toEqual({ channel: 'local', deliveredAt: '2025-01-01T10:05:00.000Z', messageId: 'fix-tests:turn-1:completion', duplicate: false });
+  expect(receipt).toEqual({
+    channel: 'local',
+    deliveredAt: '2025-01-01T10:05:00.000Z',
+    messageId: 'fix-tests:turn-1:completion',
+    duplicate: false,
+  });
   expect(await readInboxLines(inbox)).toEqual([
     {
       idempotency_key: 'fix-tests:turn-1:completion',

@@ -1,4 +1,10 @@
-import { buildNotificationMessage, formatDuration, LIMITS, renderPlainText, truncate } from '../../activities/notify/message';
+import {
+  buildNotificationMessage,
+  formatDuration,
+  LIMITS,
+  renderPlainText,
+  truncate,
+} from '../../activities/notify/message';
 import { command, completionView, fileChange, requestView, result } from './support/views';
 
 describe('buildNotificationMessage: completion', () => {
@@ -24,13 +30,24 @@ describe('buildNotificationMessage: completion', () => {
     expect(m.text).toContain('Final message:\nAll 42 tests pass now.');
     expect(m.excerpt).toContain('All 42 tests pass now.');
     expect(m.excerpt).not.toContain('Commands:'); // facts are fields on channels that render them
-    expect(m.fields.map((f) => f.label)).toEqual(['Outcome', 'Task', 'Duration', 'Directory', 'Commands', 'Files changed']);
+    expect(m.fields.map((f) => f.label)).toEqual([
+      'Outcome',
+      'Task',
+      'Duration',
+      'Directory',
+      'Commands',
+      'Files changed',
+    ]);
   });
 
   test('a failed task shows its error; many files are summarised', () => {
     const files = Array.from({ length: 8 }, (_, i) => fileChange(`src/f${i}.ts`));
     const m = buildNotificationMessage(
-      completionView({ status: 'failed', error: { type: 'CodexError', message: 'model refused' }, result: result({ final_message: null, file_changes: files }) }),
+      completionView({
+        status: 'failed',
+        error: { type: 'CodexError', message: 'model refused' },
+        result: result({ final_message: null, file_changes: files }),
+      }),
     );
     expect(m.text).toContain('Error (CodexError): model refused');
     expect(m.text).toContain('Files changed: 8 (src/f0.ts, src/f1.ts, src/f2.ts, src/f3.ts, src/f4.ts, +3 more)');
@@ -69,7 +86,13 @@ describe('buildNotificationMessage: completion', () => {
       }),
     );
     const all = JSON.stringify(m);
-    for (const secret of ['sk-abcdefghijklmnopqrstuvwxyz0123', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'AKIAIOSFODNN7EXAMPLE', 'hunter2', 'abcdefghijklmnop"']) {
+    for (const secret of [
+      'sk-abcdefghijklmnopqrstuvwxyz0123',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      'AKIAIOSFODNN7EXAMPLE',
+      'hunter2',
+      'abcdefghijklmnop"',
+    ]) {
       expect(all).not.toContain(secret);
     }
     expect(m.text).toContain('[redacted]');
@@ -88,18 +111,29 @@ describe('buildNotificationMessage: completion', () => {
 
   test('the Web UI link appears only with uiUrl, for the namespace given', () => {
     expect(buildNotificationMessage(completionView()).url).toBeNull();
-    const m = buildNotificationMessage(completionView({ task_id: 'fix tests/1' }), { uiUrl: 'http://127.0.0.1:8233/', namespace: 'prod' });
+    const m = buildNotificationMessage(completionView({ task_id: 'fix tests/1' }), {
+      uiUrl: 'http://127.0.0.1:8233/',
+      namespace: 'prod',
+    });
     expect(m.url).toBe('http://127.0.0.1:8233/namespaces/prod/workflows/fix%20tests%2F1');
-    expect(buildNotificationMessage(completionView(), { uiUrl: 'http://ui' }).url).toBe('http://ui/namespaces/default/workflows/fix-tests');
-    expect(renderPlainText(m)).toMatch(/\n\nOpen in Temporal Web UI: http:\/\/127\.0\.0\.1:8233\/namespaces\/prod\/workflows\/fix%20tests%2F1$/);
+    expect(buildNotificationMessage(completionView(), { uiUrl: 'http://ui' }).url).toBe(
+      'http://ui/namespaces/default/workflows/fix-tests',
+    );
+    expect(renderPlainText(m)).toMatch(
+      /\n\nOpen in Temporal Web UI: http:\/\/127\.0\.0\.1:8233\/namespaces\/prod\/workflows\/fix%20tests%2F1$/,
+    );
   });
 
   test('a follow-up turn says so in the title', () => {
-    expect(buildNotificationMessage(completionView({ turn: 3 })).title).toBe('✅ Codex task fix-tests completed (turn 3)');
+    expect(buildNotificationMessage(completionView({ turn: 3 })).title).toBe(
+      '✅ Codex task fix-tests completed (turn 3)',
+    );
   });
 
   test('is deterministic: a retried activity sends the same message', () => {
-    expect(buildNotificationMessage(completionView(), { uiUrl: 'http://ui' })).toEqual(buildNotificationMessage(completionView(), { uiUrl: 'http://ui' }));
+    expect(buildNotificationMessage(completionView(), { uiUrl: 'http://ui' })).toEqual(
+      buildNotificationMessage(completionView(), { uiUrl: 'http://ui' }),
+    );
   });
 });
 
@@ -117,7 +151,14 @@ describe('buildNotificationMessage: requests', () => {
 
   test('a question tells how to answer with codex-bridge answer', () => {
     const m = buildNotificationMessage(
-      requestView({ request: { request_id: 'q1', kind: 'user_input', summary: 'Which database?', details: 'Options: postgres, sqlite' } }),
+      requestView({
+        request: {
+          request_id: 'q1',
+          kind: 'user_input',
+          summary: 'Which database?',
+          details: 'Options: postgres, sqlite',
+        },
+      }),
     );
     expect(m.title).toBe('❓ Codex task fix-tests has a question for you');
     expect(m.text).toContain('Options: postgres, sqlite');
@@ -128,7 +169,9 @@ describe('buildNotificationMessage: requests', () => {
   test('a file change request keeps a long diff readable', () => {
     const diff = `Files: src/a.ts\n${'+added line\n'.repeat(500)}`;
     const m = buildNotificationMessage(
-      requestView({ request: { request_id: 'r2', kind: 'file_change_approval', summary: 'Change 1 file', details: diff } }),
+      requestView({
+        request: { request_id: 'r2', kind: 'file_change_approval', summary: 'Change 1 file', details: diff },
+      }),
     );
     expect(m.title).toBe('❓ Codex task fix-tests asks to change files');
     expect(m.text).toMatch(/… \[truncated, \d+ more characters\]/);

@@ -24,13 +24,20 @@ test('channels that cannot edit, and opted-out targets, get no progress message'
 });
 
 test('a burst of events is one request; the next carries the newest progress', async () => {
-  const sink = createProgressMessenger({ webhook: { secret: 's', timeoutMs: 1000 }, minIntervalMs: 400 })('t', 1, `webhook:${hook.url('/burst')}`)!;
-  for (let i = 1; i <= 5; i++) sink.push({ kind: 'item_completed', text: `$ step ${i} → exit 0`, item_type: 'commandExecution' });
+  const sink = createProgressMessenger({ webhook: { secret: 's', timeoutMs: 1000 }, minIntervalMs: 400 })(
+    't',
+    1,
+    `webhook:${hook.url('/burst')}`,
+  )!;
+  for (let i = 1; i <= 5; i++)
+    sink.push({ kind: 'item_completed', text: `$ step ${i} → exit 0`, item_type: 'commandExecution' });
   await new Promise((r) => setTimeout(r, 150));
   sink.push({ kind: 'item_completed', text: '$ step 6 → exit 0', item_type: 'commandExecution' });
   await new Promise((r) => setTimeout(r, 700));
   await sink.end();
-  const bodies = hook.requests.filter((r) => r.path === '/burst').map((r) => r.body as { seq: number; progress: { commands: string[] } });
+  const bodies = hook.requests
+    .filter((r) => r.path === '/burst')
+    .map((r) => r.body as { seq: number; progress: { commands: string[] } });
   expect(bodies.map((b) => b.seq)).toEqual([5, 6]);
   expect(bodies[1]!.progress.commands.at(-1)).toBe('$ step 6 → exit 0');
 });

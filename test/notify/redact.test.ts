@@ -3,8 +3,16 @@ import { REDACTED, redact, redactMessage } from '../../activities/notify/redact'
 describe('redact', () => {
   const secrets: [string, string, string][] = [
     ['OpenAI key', 'export OPENAI_API_KEY=sk-proj-AbCdEf0123456789GhIjKl', 'sk-proj-AbCdEf0123456789GhIjKl'],
-    ['GitHub classic token', 'git remote set-url origin https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/x/y', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789'],
-    ['GitHub fine-grained token', 'token github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'github_pat_11ABCDEFG0123456789_abcdefghijklmnop'],
+    [
+      'GitHub classic token',
+      'git remote set-url origin https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/x/y',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+    ],
+    [
+      'GitHub fine-grained token',
+      'token github_pat_11ABCDEFG0123456789_abcdefghijklmnop',
+      'github_pat_11ABCDEFG0123456789_abcdefghijklmnop',
+    ],
     ['Slack bot token', 'SLACK=xoxb-1234567890-0987654321-AbCdEfGhIjKl', 'xoxb-1234567890-0987654321-AbCdEfGhIjKl'],
     ['AWS access key id', 'aws_access_key_id = AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'],
     ['Bearer header', 'curl -H "Authorization: Bearer abc.DEF-123_456~xyz" https://api', 'abc.DEF-123_456~xyz'],
@@ -13,7 +21,11 @@ describe('redact', () => {
     ['secret= in a query', 'https://hooks.example.com/x?secret=Zm9vYmFyYmF6cXV4cXV1eA&a=1', 'Zm9vYmFyYmF6cXV4cXV1eA'],
     ['short password', 'DB_PASSWORD=hunter2', 'hunter2'],
     ['URL credentials', 'postgres://admin:s3cr3tPass@db:5432/app', 's3cr3tPass'],
-    ['JWT', 'id_token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', 'dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'],
+    [
+      'JWT',
+      'id_token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+    ],
   ];
 
   test.each(secrets)('%s is replaced', (_name, text, secret) => {
@@ -28,7 +40,12 @@ describe('redact', () => {
   });
 
   test('a PEM private key block goes entirely, a cut-off one to the end of the text', () => {
-    const pem = ['-----BEGIN RSA PRIVATE KEY-----', 'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF0', 'qnQm8Tq', '-----END RSA PRIVATE KEY-----'].join('\n');
+    const pem = [
+      '-----BEGIN RSA PRIVATE KEY-----',
+      'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF0',
+      'qnQm8Tq',
+      '-----END RSA PRIVATE KEY-----',
+    ].join('\n');
     expect(redact(`before\n${pem}\nafter`)).toBe(`before\n${REDACTED}\nafter`);
     expect(redact('key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA')).toBe(`key:\n${REDACTED}`);
   });

@@ -17,7 +17,11 @@ let hook: FakeWebhook;
 let dir: string;
 
 beforeAll(async () => {
-  [feishu, gateway, hook] = await Promise.all([startFakeFeishu(), startFakeHermesGateway({ secret: 'hs' }), startFakeWebhook({ secret: 'ws' })]);
+  [feishu, gateway, hook] = await Promise.all([
+    startFakeFeishu(),
+    startFakeHermesGateway({ secret: 'hs' }),
+    startFakeWebhook({ secret: 'ws' }),
+  ]);
   dir = fs.mkdtempSync(path.join(process.env.CODEX_BRIDGE_TEST_SCRATCH ?? os.tmpdir(), 'registry-'));
 });
 afterAll(async () => {
@@ -42,7 +46,9 @@ test('dispatches each target kind to its channel, built once and reused', async 
   expect((await notify({ kind: 'local' }, message, 'k1')).channel).toBe('local');
   expect((await notify({ kind: 'feishu', chatId: 'oc_a' }, message, 'k1')).channel).toBe('feishu');
   expect((await notify({ kind: 'feishu', chatId: 'oc_a' }, message, 'k2')).channel).toBe('feishu');
-  expect((await notify({ kind: 'hermes', platform: 'telegram', chatId: '1', threadId: null }, message, 'k1')).channel).toBe('hermes');
+  expect(
+    (await notify({ kind: 'hermes', platform: 'telegram', chatId: '1', threadId: null }, message, 'k1')).channel,
+  ).toBe('hermes');
   expect((await notify({ kind: 'webhook', url: hook.url() }, message, 'k1')).channel).toBe('webhook');
 
   expect(fs.readFileSync(config.notifiers.localInbox, 'utf8').trim().split('\n')).toHaveLength(1);
@@ -53,11 +59,15 @@ test('dispatches each target kind to its channel, built once and reused', async 
 });
 
 test('a channel without its settings fails non-retryably, naming the variable; the others still work', async () => {
-  const notify = createNotifier(loadConfig({ CODEX_BRIDGE_LOCAL_INBOX: path.join(dir, 'other.jsonl') }), { log: () => {} });
+  const notify = createNotifier(loadConfig({ CODEX_BRIDGE_LOCAL_INBOX: path.join(dir, 'other.jsonl') }), {
+    log: () => {},
+  });
   const feishuErr = await notifyFailure(notify({ kind: 'feishu', chatId: 'oc_a' }, message, 'k'));
   expect(feishuErr.retryable).toBe(false);
   expect(feishuErr.message).toContain('FEISHU_APP_ID');
-  const hermesErr = await notifyFailure(notify({ kind: 'hermes', platform: 'slack', chatId: 'C1', threadId: null }, message, 'k'));
+  const hermesErr = await notifyFailure(
+    notify({ kind: 'hermes', platform: 'slack', chatId: 'C1', threadId: null }, message, 'k'),
+  );
   expect(hermesErr.retryable).toBe(false);
   expect(hermesErr.message).toContain('HERMES_WEBHOOK_URL');
   expect((await notify({ kind: 'local' }, message, 'k')).duplicate).toBe(false);

@@ -28,7 +28,9 @@ test('posts the message as signed JSON with the Idempotency-Key', async () => {
   expect(req!.headers['idempotency-key']).toBe(KEY);
   expect(req!.headers['content-type']).toBe('application/json');
   const ts = String(req!.headers['x-codex-bridge-timestamp']);
-  expect(req!.headers['x-codex-bridge-signature']).toBe(createHmac('sha256', SECRET).update(`${ts}.${req!.rawBody}`).digest('hex'));
+  expect(req!.headers['x-codex-bridge-signature']).toBe(
+    createHmac('sha256', SECRET).update(`${ts}.${req!.rawBody}`).digest('hex'),
+  );
   expect(req!.body).toEqual({
     event: 'codex_bridge.notification',
     idempotency_key: KEY,

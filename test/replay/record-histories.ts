@@ -21,7 +21,10 @@ test('record workflow histories', async () => {
   const h = await createWorkflowHarness();
   const save = async (name: string, taskId: string, runId?: string) => {
     const history = await h.env.client.workflow.getHandle(taskId, runId).fetchHistory();
-    fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+    fs.writeFileSync(
+      path.join(HISTORIES_DIR, `${name}.json`),
+      JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+    );
   };
   try {
     fs.mkdirSync(HISTORIES_DIR, { recursive: true });
@@ -38,18 +41,33 @@ test('record workflow histories', async () => {
             return turnResult(input);
           }
           if (input.prompt === 'ask me') {
-            const a = await askPerson(input, { request_id: 'req-1', kind: 'command_approval', summary: 'Run ls', details: '$ ls' });
+            const a = await askPerson(input, {
+              request_id: 'req-1',
+              kind: 'command_approval',
+              summary: 'Run ls',
+              details: '$ ls',
+            });
             return turnResult(input, { finalMessage: JSON.stringify(a) });
           }
           return turnResult(input);
         }),
       },
       async () => {
-        const retries = await h.service.start({ prompt: 'retry the notifier', cwd: h.workdir, notify_target: 'local', task_id: 'history-notify-retries' });
+        const retries = await h.service.start({
+          prompt: 'retry the notifier',
+          cwd: h.workdir,
+          notify_target: 'local',
+          task_id: 'history-notify-retries',
+        });
         await h.result(retries.task_id);
         await save('notify-retries', retries.task_id);
 
-        const success = await h.service.start({ prompt: 'Investigate the failing tests', cwd: h.workdir, notify_target: 'feishu:oc_chat1', task_id: 'history-success' });
+        const success = await h.service.start({
+          prompt: 'Investigate the failing tests',
+          cwd: h.workdir,
+          notify_target: 'feishu:oc_chat1',
+          task_id: 'history-success',
+        });
         await h.result(success.task_id);
         await save('success', success.task_id);
 
@@ -57,13 +75,24 @@ test('record workflow histories', async () => {
         await h.result(noTarget.task_id);
         await save('no-target', noTarget.task_id);
 
-        const cancel = await h.service.start({ prompt: 'cancel me', cwd: h.workdir, notify_target: 'local', task_id: 'history-cancel' });
+        const cancel = await h.service.start({
+          prompt: 'cancel me',
+          cwd: h.workdir,
+          notify_target: 'local',
+          task_id: 'history-cancel',
+        });
         await h.waitFor(cancel.task_id, (d) => d.status === 'running');
         await h.service.cancel(cancel.task_id);
         await h.result(cancel.task_id);
         await save('cancel', cancel.task_id);
 
-        const ask = await h.service.start({ prompt: 'ask me', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted', task_id: 'history-approval' });
+        const ask = await h.service.start({
+          prompt: 'ask me',
+          cwd: h.workdir,
+          notify_target: 'local',
+          approval_policy: 'untrusted',
+          task_id: 'history-approval',
+        });
         await h.waitFor(ask.task_id, (d) => d.status === 'waiting_for_input');
         await h.service.approve(ask.task_id, 'req-1', 'accept');
         await h.result(ask.task_id);
@@ -75,13 +104,23 @@ test('record workflow histories', async () => {
 
         // A reply steered into the running turn, and one refused that runs as the next turn (the
         // first run continues as new; its history is the one saved).
-        const steer = await h.service.start({ prompt: 'steer me', cwd: h.workdir, notify_target: 'local', task_id: 'history-reply-steered' });
+        const steer = await h.service.start({
+          prompt: 'steer me',
+          cwd: h.workdir,
+          notify_target: 'local',
+          task_id: 'history-reply-steered',
+        });
         await h.waitFor(steer.task_id, (d) => d.status === 'running');
         await h.service.reply(steer.task_id, 'also this', 'reply-1');
         await h.result(steer.task_id);
         await save('reply-steered', steer.task_id);
 
-        const refuse = await h.service.start({ prompt: 'refuse my reply', cwd: h.workdir, notify_target: 'local', task_id: 'history-reply-next-turn' });
+        const refuse = await h.service.start({
+          prompt: 'refuse my reply',
+          cwd: h.workdir,
+          notify_target: 'local',
+          task_id: 'history-reply-next-turn',
+        });
         await h.waitFor(refuse.task_id, (d) => d.status === 'running');
         await h.service.reply(refuse.task_id, 'then this', 'reply-1');
         await h.result(refuse.task_id);
@@ -94,12 +133,18 @@ test('record workflow histories', async () => {
 });
 
 test('record the usage-limit, worktree and scheduled-run histories', async () => {
-  const h = await createWorkflowHarness({ CODEX_BRIDGE_WORKTREE_ROOT: path.join(os.tmpdir(), `history-worktrees-${process.pid}`) });
+  const h = await createWorkflowHarness({
+    CODEX_BRIDGE_WORKTREE_ROOT: path.join(os.tmpdir(), `history-worktrees-${process.pid}`),
+  });
   const save = async (name: string, workflowId: string) => {
     const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
-    fs.writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+    fs.writeFileSync(
+      path.join(HISTORIES_DIR, `${name}.json`),
+      JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+    );
   };
-  const git = (...args: string[]) => execFileSync('git', ['-C', h.workdir, '-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args]);
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', h.workdir, '-c', 'user.name=t', '-c', 'user.email=t@localhost', ...args]);
   git('init', '-q');
   fs.writeFileSync(path.join(h.workdir, 'README.md'), 'hello\n');
   git('add', 'README.md');
@@ -112,18 +157,34 @@ test('record the usage-limit, worktree and scheduled-run histories', async () =>
         runCodexTurn: fakeCodex(async (input) => {
           if (input.prompt === 'hit the limit' && limited++ === 0) {
             const resetsAt = new Date((await h.env.currentTimeMs()) + 2 * 60 * 60_000).toISOString();
-            return turnResult(input, { status: 'failed', finalMessage: null, error: { type: 'usageLimitExceeded', message: 'Usage limit reached' }, quota_resets_at: resetsAt });
+            return turnResult(input, {
+              status: 'failed',
+              finalMessage: null,
+              error: { type: 'usageLimitExceeded', message: 'Usage limit reached' },
+              quota_resets_at: resetsAt,
+            });
           }
           if (input.prompt === 'change a file') fs.writeFileSync(path.join(input.cwd, 'changed.txt'), 'x\n');
           return turnResult(input);
         }),
       },
       async () => {
-        const quota = await h.service.start({ prompt: 'hit the limit', cwd: h.workdir, notify_target: 'local', task_id: 'history-quota-pause' });
+        const quota = await h.service.start({
+          prompt: 'hit the limit',
+          cwd: h.workdir,
+          notify_target: 'local',
+          task_id: 'history-quota-pause',
+        });
         await h.result(quota.task_id);
         await save('quota-pause', quota.task_id);
 
-        const worktree = await h.service.start({ prompt: 'change a file', cwd: h.workdir, notify_target: 'local', isolation: 'worktree', task_id: 'history-worktree' });
+        const worktree = await h.service.start({
+          prompt: 'change a file',
+          cwd: h.workdir,
+          notify_target: 'local',
+          isolation: 'worktree',
+          task_id: 'history-worktree',
+        });
         await h.result(worktree.task_id);
         await save('worktree', worktree.task_id);
 
@@ -133,8 +194,20 @@ test('record the usage-limit, worktree and scheduled-run histories', async () =>
           args: [
             {
               schedule_id: 'history',
-              task: { prompt: 'scheduled', cwd: h.workdir, model: null, sandbox: 'workspace-write', approval_policy: 'never', notify_target: 'local', isolation: 'none' },
-              workflow: { turn_timeout_ms: 3_600_000, request_timeout_ms: 86_400_000, server_request_policy: 'decline' },
+              task: {
+                prompt: 'scheduled',
+                cwd: h.workdir,
+                model: null,
+                sandbox: 'workspace-write',
+                approval_policy: 'never',
+                notify_target: 'local',
+                isolation: 'none',
+              },
+              workflow: {
+                turn_timeout_ms: 3_600_000,
+                request_timeout_ms: 86_400_000,
+                server_request_policy: 'decline',
+              },
             },
           ],
         });

@@ -13,7 +13,10 @@ import { WORKFLOWS_PATH } from '../../src/worker';
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const histories = (fs.readdirSync(HISTORIES_DIR, { recursive: true }) as string[])
   .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ name: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))) }));
+  .map((f) => ({
+    name: f.replace(/\.json$/, ''),
+    history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))),
+  }));
 /** The workflow id each history ran under (the reply is a second run of the success task). */
 const workflowIdOf = (name: string) => {
   const scenario = path.basename(name);
@@ -37,14 +40,23 @@ beforeAll(async () => {
 test('the committed histories cover the scenarios the workflow must keep replaying', () => {
   const scenarios = ['approval', 'cancel', 'no-target', 'notify-retries', 'reply-turn', 'success'];
   const added = ['quota-pause', 'scheduled-run', 'worktree', 'reply-next-turn', 'reply-steered'];
-  expect(histories.map((h) => h.name).sort()).toEqual([...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios, ...added].sort());
+  expect(histories.map((h) => h.name).sort()).toEqual(
+    [...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios, ...added].sort(),
+  );
 });
 
-test.each(histories.map((h) => [h.name, h.history] as const))('history %s replays deterministically', async (name, history) => {
-  await expect(Worker.runReplayHistory({ workflowBundle: bundle, replayName: name }, history, workflowIdOf(name))).resolves.toBeUndefined();
-});
+test.each(histories.map((h) => [h.name, h.history] as const))(
+  'history %s replays deterministically',
+  async (name, history) => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: name }, history, workflowIdOf(name)),
+    ).resolves.toBeUndefined();
+  },
+);
 
 test('the replayer catches a non-deterministic change', async () => {
   const { history } = histories.find((h) => h.name === 'success')!;
-  await expect(Worker.runReplayHistory({ workflowBundle: alteredBundle }, history, 'history-success')).rejects.toBeInstanceOf(DeterminismViolationError);
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: alteredBundle }, history, 'history-success'),
+  ).rejects.toBeInstanceOf(DeterminismViolationError);
 });

@@ -27,8 +27,15 @@ const sides: Side[] = [];
 
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ferretdb-differential-'));
-  for (const [name, binary] of [['patched', undefined], ['stock', FERRETDB_STOCK]] as const) {
-    const server = await startFerretDb({ dataDir: path.join(scratch, name), logFile: path.join(scratch, `${name}.log`), binary });
+  for (const [name, binary] of [
+    ['patched', undefined],
+    ['stock', FERRETDB_STOCK],
+  ] as const) {
+    const server = await startFerretDb({
+      dataDir: path.join(scratch, name),
+      logFile: path.join(scratch, `${name}.log`),
+      binary,
+    });
     sides.push({ server, client: await MongoClient.connect(server.uri, { serverSelectionTimeoutMS: 10_000 }) });
   }
 });
@@ -87,7 +94,16 @@ function randomFilter(r: Random): Document {
   return filter;
 }
 
-const SORTS: (Document | undefined)[] = [undefined, { c: 1 }, { c: -1 }, { c: -1, _id: -1 }, { c: 1, _id: 1 }, { _id: 1 }, { _id: -1 }, { c: -1, s: 1 }];
+const SORTS: (Document | undefined)[] = [
+  undefined,
+  { c: 1 },
+  { c: -1 },
+  { c: -1, _id: -1 },
+  { c: 1, _id: 1 },
+  { _id: 1 },
+  { _id: -1 },
+  { c: -1, s: 1 },
+];
 const LIMITS = [0, 1, 3, 10, 50];
 
 /** The value MongoDB sorts a document by for one key: missing is null; an array sorts by its least (ascending) or greatest element. */
@@ -102,7 +118,13 @@ function sortValue(doc: Document, key: string, dir: number): unknown {
 const ejson = (v: unknown) => BSON.EJSON.stringify(v as Document, { relaxed: false });
 
 /** Same sort keys in the same order; the same documents within each tie group (the last group may be cut by a limit). */
-function expectSameSorted(patched: Document[], stock: Document[], sort: Document, limited: boolean, context: string): void {
+function expectSameSorted(
+  patched: Document[],
+  stock: Document[],
+  sort: Document,
+  limited: boolean,
+  context: string,
+): void {
   const key = (d: Document) => ejson(Object.entries(sort).map(([k, dir]) => sortValue(d, k, dir as number)));
   expect({ context, keys: patched.map(key) }).toEqual({ context, keys: stock.map(key) });
   const groups = (docs: Document[]) => {
@@ -131,7 +153,11 @@ async function both<T>(op: (c: Collection) => Promise<T>, coll: string): Promise
   );
 }
 
-async function runWorkload(seed: number, coll: string, options: { indexed: boolean; mixedSort: boolean; ops: number }): Promise<Record<string, number>> {
+async function runWorkload(
+  seed: number,
+  coll: string,
+  options: { indexed: boolean; mixedSort: boolean; ops: number },
+): Promise<Record<string, number>> {
   const r = seeded(seed);
   const counts: Record<string, number> = {};
   if (options.indexed) {
@@ -200,8 +226,18 @@ test.each([
   [202, true, true],
   [303, false, true],
   [404, true, false],
-])('seed %i (indexes: %s, mixed-type sort field: %s): patched and unpatched FerretDB answer alike', async (seed, indexed, mixedSort) => {
-  const counts = await runWorkload(seed, `w${seed}`, { indexed, mixedSort, ops: 300 });
-  // The workload really exercised every kind of operation.
-  expect(Object.keys(counts).sort()).toEqual(['delete', 'find', 'guarded upsert', 'insert', 'update many', 'versioned update']);
-});
+])(
+  'seed %i (indexes: %s, mixed-type sort field: %s): patched and unpatched FerretDB answer alike',
+  async (seed, indexed, mixedSort) => {
+    const counts = await runWorkload(seed, `w${seed}`, { indexed, mixedSort, ops: 300 });
+    // The workload really exercised every kind of operation.
+    expect(Object.keys(counts).sort()).toEqual([
+      'delete',
+      'find',
+      'guarded upsert',
+      'insert',
+      'update many',
+      'versioned update',
+    ]);
+  },
+);

@@ -59,7 +59,9 @@ function loggedStatements(logFile: string, from: number): Statement[] {
 }
 
 function plan(dbFile: string, { sql, args }: Statement): string[] {
-  return execFileSync(FERRETDB, ['explain-plan', dbFile, sql, JSON.stringify(args)], { encoding: 'utf8' }).trim().split('\n');
+  return execFileSync(FERRETDB, ['explain-plan', dbFile, sql, JSON.stringify(args)], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
 }
 
 test('list, status and mirror writes read the tasks table only through its indexes', async () => {

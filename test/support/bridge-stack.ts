@@ -31,7 +31,13 @@ import { PROJECT_ROOT } from '../../src/infra/tool-paths';
 import { makeCodexEnv } from './codex-env';
 import { telegramPlainText } from './fake-telegram';
 import { startRealHermesGateway } from './real-hermes-gateway';
-import { ScriptedModel, requestInputText, requestToolOutputs, type RecordedRequest, type ScriptStep } from './scripted-model';
+import {
+  ScriptedModel,
+  requestInputText,
+  requestToolOutputs,
+  type RecordedRequest,
+  type ScriptStep,
+} from './scripted-model';
 
 export interface BridgeStackInfo {
   api_url: string;
@@ -49,7 +55,9 @@ export function taggedStep(request: RecordedRequest): ScriptStep {
   if (text.includes('[hold]')) return { stall: true };
   if (text.includes('[ask]')) {
     const asked = Object.keys(requestToolOutputs(request)).length > 0;
-    return asked ? final('Wrote approved.txt.') : { items: [{ type: 'exec_command', cmd: 'echo approved > approved.txt', callId: 'call_ask' }] };
+    return asked
+      ? final('Wrote approved.txt.')
+      : { items: [{ type: 'exec_command', cmd: 'echo approved > approved.txt', callId: 'call_ask' }] };
   }
   return final('All done.');
 }
@@ -58,14 +66,17 @@ function final(text: string): ScriptStep {
   return { items: [{ type: 'message', text, phase: 'final_answer' }] };
 }
 
-export async function startBridgeStack(log: (line: string) => void): Promise<{ info: BridgeStackInfo; stop(): Promise<void> }> {
+export async function startBridgeStack(
+  log: (line: string) => void,
+): Promise<{ info: BridgeStackInfo; stop(): Promise<void> }> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-bridge-stack-'));
   // The Codex env and the gateway's HERMES_HOME go under it too.
   process.env.CODEX_BRIDGE_TEST_SCRATCH = scratch;
   const stops: (() => Promise<unknown>)[] = [];
   const groups: number[] = [];
   const stop = async () => {
-    for (const s of stops.splice(0).reverse()) await s().catch((err: unknown) => log(`stop: ${(err as Error).message}`));
+    for (const s of stops.splice(0).reverse())
+      await s().catch((err: unknown) => log(`stop: ${(err as Error).message}`));
     if (!process.env.CODEX_BRIDGE_KEEP_TEST_FILES) fs.rmSync(scratch, { recursive: true, force: true });
   };
   // If this process dies without an orderly stop, take the servers with it.
@@ -76,7 +87,10 @@ export async function startBridgeStack(log: (line: string) => void): Promise<{ i
       startTemporalDevServer({ uiPort: null, logFile: path.join(scratch, 'temporal.log') }),
       startFerretDb({ dataDir: path.join(scratch, 'store'), logFile: path.join(scratch, 'ferretdb.log') }),
     ]);
-    stops.push(() => temporal.stop(), () => store.stop());
+    stops.push(
+      () => temporal.stop(),
+      () => store.stop(),
+    );
     groups.push(temporal.process.pid!, store.process.pid!);
 
     const model = await ScriptedModel.start(taggedStep);
@@ -106,7 +120,14 @@ export async function startBridgeStack(log: (line: string) => void): Promise<{ i
     };
     const cli = path.join(PROJECT_ROOT, 'bin', 'codex-bridge.js');
     for (const role of ['worker', 'serve'] as const) {
-      const proc = new ManagedProcess({ name: role, command: process.execPath, args: [cli, role], env, cwd: PROJECT_ROOT, logFile: path.join(scratch, `${role}.log`) });
+      const proc = new ManagedProcess({
+        name: role,
+        command: process.execPath,
+        args: [cli, role],
+        env,
+        cwd: PROJECT_ROOT,
+        logFile: path.join(scratch, `${role}.log`),
+      });
       stops.push(() => proc.stop(15_000));
       groups.push(proc.pid!);
     }
@@ -147,7 +168,8 @@ async function waitForHealthy(url: string, timeoutMs: number, log: () => string)
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`the bridge API did not answer ${url} within ${timeoutMs} ms:\n${log().slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`the bridge API did not answer ${url} within ${timeoutMs} ms:\n${log().slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

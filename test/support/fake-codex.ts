@@ -24,7 +24,9 @@ export function turnResult(input: CodexTurnInput, overrides: Partial<CodexTurnRe
 
 export type FakeCodex = ((input: CodexTurnInput) => Promise<CodexTurnResult>) & { inputs: CodexTurnInput[] };
 
-export function fakeCodex(behaviour: (input: CodexTurnInput) => Promise<CodexTurnResult> | CodexTurnResult = (i) => turnResult(i)): FakeCodex {
+export function fakeCodex(
+  behaviour: (input: CodexTurnInput) => Promise<CodexTurnResult> | CodexTurnResult = (i) => turnResult(i),
+): FakeCodex {
   const inputs: CodexTurnInput[] = [];
   const fn = (async (input: CodexTurnInput) => {
     inputs.push(input);
@@ -53,7 +55,11 @@ export async function runUntilCancelled(input: CodexTurnInput): Promise<CodexTur
 /** Asks a person through the task's workflow, as the real activity does, from inside a fake turn. */
 export function askPerson(input: CodexTurnInput, request: Omit<CodexRequest, 'attempt'>): Promise<RequestAnswer> {
   const activity = Context.current();
-  return createRequestRelay()(input.taskId, { ...request, attempt: activity.info.attempt }, { signal: activity.cancellationSignal, activity });
+  return createRequestRelay()(
+    input.taskId,
+    { ...request, attempt: activity.info.attempt },
+    { signal: activity.cancellationSignal, activity },
+  );
 }
 
 /** An answer as one word: the decision, or the answers as JSON. */

@@ -81,11 +81,17 @@ export interface FakeFeishu {
   /** The values of the buttons on a message's current card, in order. */
   buttons(messageId: string): unknown[];
   /** Feishu's check of a new callback URL (`url_verification`, encrypted and signed): the URL must echo the challenge. */
-  verifyCallbackUrl(callbackUrl: string, encryptKey: string, verificationToken: string): Promise<{ status: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  verifyCallbackUrl(
+    callbackUrl: string,
+    encryptKey: string,
+    verificationToken: string,
+  ): Promise<{ status: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Long connections the bridge holds open (the Lark SDK's WSClient). */
   longConnections(): number;
   /** Sends a click as Feishu does over the long connection (a data frame, type event); resolves with the bridge's answer. */
-  clickOverLongConnection(click: Omit<FeishuClick, 'callbackUrl' | 'encryptKey' | 'signWith'>): Promise<{ code: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  clickOverLongConnection(
+    click: Omit<FeishuClick, 'callbackUrl' | 'encryptKey' | 'signWith'>,
+  ): Promise<{ code: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Sends the callback Feishu sends for a click; applies the card in the answer, as Feishu does. */
   click(click: FeishuClick): Promise<{ status: number; answer: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Edits taken (PATCH answered 200), in order; each message's `content` is its latest card. */
@@ -125,7 +131,18 @@ const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 const SEND_PATH = '/open-apis/im/v1/messages';
 const WS_ENDPOINT_PATH = '/callback/ws/endpoint';
 const WS_PATH = '/ws';
-const MSG_TYPES = new Set(['text', 'post', 'interactive', 'image', 'share_chat', 'share_user', 'audio', 'media', 'file', 'sticker']);
+const MSG_TYPES = new Set([
+  'text',
+  'post',
+  'interactive',
+  'image',
+  'share_chat',
+  'share_user',
+  'audio',
+  'media',
+  'file',
+  'sticker',
+]);
 
 export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<FakeFeishu> {
   // Shaped like a real app id (cli_ + 16 hex digits): the SDK's long connection refuses others.
@@ -169,35 +186,62 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
         const token = `t-fake-${++seq}`;
         tokensIssued.push(token);
         validTokens.add(token);
-        return answer(200, { code: 0, msg: 'ok', tenant_access_token: token, expire: options.tokenExpireSeconds ?? 7200 });
+        return answer(200, {
+          code: 0,
+          msg: 'ok',
+          tenant_access_token: token,
+          expire: options.tokenExpireSeconds ?? 7200,
+        });
       }
       if (req.method === 'POST' && url.pathname === WS_ENDPOINT_PATH) {
         // Where the SDK's WSClient asks for its long connection's address.
         const b = record.body as { AppID?: unknown; AppSecret?: unknown } | null;
-        if (b?.AppID !== appId || b?.AppSecret !== appSecret) return answer(200, { code: 1000040345, msg: 'app id or secret is invalid' });
+        if (b?.AppID !== appId || b?.AppSecret !== appSecret)
+          return answer(200, { code: 1000040345, msg: 'app id or secret is invalid' });
         const port = (server.address() as AddressInfo).port;
         return answer(200, {
           code: 0,
           msg: 'ok',
-          data: { URL: `ws://127.0.0.1:${port}${WS_PATH}?device_id=fake-device&service_id=1`, ClientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 1 } },
+          data: {
+            URL: `ws://127.0.0.1:${port}${WS_PATH}?device_id=fake-device&service_id=1`,
+            ClientConfig: { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 1 },
+          },
         });
       }
       if (req.method === 'PATCH' && url.pathname.startsWith(`${SEND_PATH}/`)) {
         const fault = editFaults.shift();
-        if (fault?.kind === 'rate_limit') return answer(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': String(fault.resetSeconds) });
-        if (fault?.kind === 'http') return answer(fault.status, { code: fault.code ?? fault.status, msg: fault.msg ?? `injected HTTP ${fault.status}` });
-        if (fault?.kind === 'business') return answer(fault.status ?? 400, { code: fault.code, msg: fault.msg ?? `injected business error ${fault.code}` });
+        if (fault?.kind === 'rate_limit')
+          return answer(
+            429,
+            { code: 99991400, msg: 'request trigger frequency limit' },
+            { 'x-ogw-ratelimit-reset': String(fault.resetSeconds) },
+          );
+        if (fault?.kind === 'http')
+          return answer(fault.status, {
+            code: fault.code ?? fault.status,
+            msg: fault.msg ?? `injected HTTP ${fault.status}`,
+          });
+        if (fault?.kind === 'business')
+          return answer(fault.status ?? 400, {
+            code: fault.code,
+            msg: fault.msg ?? `injected business error ${fault.code}`,
+          });
         const auth = String(req.headers.authorization ?? '');
-        if (!validTokens.has(auth.slice('Bearer '.length))) return answer(400, { code: 99991663, msg: 'Invalid access token for authorization.' });
+        if (!validTokens.has(auth.slice('Bearer '.length)))
+          return answer(400, { code: 99991663, msg: 'Invalid access token for authorization.' });
         const message = byId.get(decodeURIComponent(url.pathname.slice(SEND_PATH.length + 1)));
         if (!message) return answer(400, { code: 230001, msg: 'message not found' });
         const b = record.body as { content?: unknown } | null;
         if (typeof b?.content !== 'string') return answer(400, { code: 230001, msg: 'content must be a JSON string' });
-        if (Buffer.byteLength(b.content) > 30 * 1024) return answer(400, { code: 230025, msg: 'card content exceeds 30 KB' });
+        if (Buffer.byteLength(b.content) > 30 * 1024)
+          return answer(400, { code: 230025, msg: 'card content exceeds 30 KB' });
         const card = parseJson(b.content) as { config?: { update_multi?: unknown } } | null;
         const sent = message.content as { config?: { update_multi?: unknown } } | null;
         if (card?.config?.update_multi !== true || sent?.config?.update_multi !== true) {
-          return answer(400, { code: 230099, msg: 'the card must declare config.update_multi: true when sent and when updated' });
+          return answer(400, {
+            code: 230099,
+            msg: 'the card must declare config.update_multi: true when sent and when updated',
+          });
         }
         const now = Date.now();
         if (edits.filter((e) => e.messageId === message.messageId && now - e.at < 1000).length >= 5) {
@@ -207,7 +251,8 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
         edits.push({ messageId: message.messageId, content: card, at: now });
         return answer(200, { code: 0, msg: 'success', data: {} });
       }
-      if (req.method !== 'POST' || url.pathname !== SEND_PATH) return answer(404, { code: 404, msg: `no route ${req.method} ${url.pathname}` });
+      if (req.method !== 'POST' || url.pathname !== SEND_PATH)
+        return answer(404, { code: 404, msg: `no route ${req.method} ${url.pathname}` });
 
       const fault = faults.shift();
       if (fault?.kind === 'hang_then_fail') {
@@ -215,20 +260,38 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
         if (!res.destroyed) answer(500, { code: 500, msg: 'injected failure after a hang' });
         return;
       }
-      if (fault?.kind === 'http') return answer(fault.status, { code: fault.code ?? fault.status, msg: fault.msg ?? `injected HTTP ${fault.status}` });
+      if (fault?.kind === 'http')
+        return answer(fault.status, {
+          code: fault.code ?? fault.status,
+          msg: fault.msg ?? `injected HTTP ${fault.status}`,
+        });
       if (fault?.kind === 'rate_limit') {
-        return answer(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': String(fault.resetSeconds) });
+        return answer(
+          429,
+          { code: 99991400, msg: 'request trigger frequency limit' },
+          { 'x-ogw-ratelimit-reset': String(fault.resetSeconds) },
+        );
       }
-      if (fault?.kind === 'business') return answer(fault.status ?? 400, { code: fault.code, msg: fault.msg ?? `injected business error ${fault.code}` });
+      if (fault?.kind === 'business')
+        return answer(fault.status ?? 400, {
+          code: fault.code,
+          msg: fault.msg ?? `injected business error ${fault.code}`,
+        });
       if (fault?.kind === 'token_invalid') {
         validTokens.clear();
-        return answer(400, { code: 99991663, msg: 'Invalid access token for authorization. Please make a request with token attached.' });
+        return answer(400, {
+          code: 99991663,
+          msg: 'Invalid access token for authorization. Please make a request with token attached.',
+        });
       }
 
       const auth = String(req.headers.authorization ?? '');
-      if (!auth.startsWith('Bearer ')) return answer(400, { code: 99991661, msg: 'Missing access token for authorization.' });
-      if (!validTokens.has(auth.slice('Bearer '.length))) return answer(400, { code: 99991663, msg: 'Invalid access token for authorization.' });
-      if (url.searchParams.get('receive_id_type') !== 'chat_id') return answer(400, { code: 230001, msg: 'invalid receive_id_type' });
+      if (!auth.startsWith('Bearer '))
+        return answer(400, { code: 99991661, msg: 'Missing access token for authorization.' });
+      if (!validTokens.has(auth.slice('Bearer '.length)))
+        return answer(400, { code: 99991663, msg: 'Invalid access token for authorization.' });
+      if (url.searchParams.get('receive_id_type') !== 'chat_id')
+        return answer(400, { code: 230001, msg: 'invalid receive_id_type' });
 
       const b = record.body as { receive_id?: unknown; msg_type?: unknown; content?: unknown; uuid?: unknown } | null;
       const invalid = validateSend(b);
@@ -239,7 +302,14 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
       const uuid = typeof b!.uuid === 'string' ? b!.uuid : null;
       let delivered = uuid ? byUuid.get(uuid) : undefined;
       if (!delivered) {
-        delivered = { messageId: `om_fake_${++seq}`, chatId, msgType: b!.msg_type as string, content: JSON.parse(b!.content as string), uuid, at: new Date().toISOString() };
+        delivered = {
+          messageId: `om_fake_${++seq}`,
+          chatId,
+          msgType: b!.msg_type as string,
+          content: JSON.parse(b!.content as string),
+          uuid,
+          at: new Date().toISOString(),
+        };
         messages.push(delivered);
         byId.set(delivered.messageId, delivered);
         if (uuid) byUuid.set(uuid, delivered);
@@ -247,7 +317,13 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
       const ok = {
         code: 0,
         msg: 'success',
-        data: { message_id: delivered.messageId, chat_id: chatId, msg_type: delivered.msgType, body: { content: b!.content }, create_time: String(Date.parse(delivered.at)) },
+        data: {
+          message_id: delivered.messageId,
+          chat_id: chatId,
+          msg_type: delivered.msgType,
+          body: { content: b!.content },
+          create_time: String(Date.parse(delivered.at)),
+        },
       };
       if (fault?.kind === 'drop') {
         req.socket.destroy();
@@ -290,8 +366,11 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
     edits,
     editsOf: (messageId) => edits.filter((e) => e.messageId === messageId),
     buttons(messageId) {
-      const card = byId.get(messageId)?.content as { elements?: { tag?: string; actions?: { value?: unknown }[] }[] } | undefined;
-      return (card?.elements ?? []).filter((e) => e.tag === 'action').flatMap((e) => (e.actions ?? []).map((a) => a.value).filter((v) => v !== undefined));
+      const card = byId.get(messageId)?.content as
+        { elements?: { tag?: string; actions?: { value?: unknown }[] }[] } | undefined;
+      return (card?.elements ?? [])
+        .filter((e) => e.tag === 'action')
+        .flatMap((e) => (e.actions ?? []).map((a) => a.value).filter((v) => v !== undefined));
     },
     longConnections: () => sockets.size,
     async clickOverLongConnection(c) {
@@ -321,13 +400,25 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
     },
     async verifyCallbackUrl(callbackUrl, encryptKey, verificationToken) {
       const challenge = `challenge-${++seq}`;
-      return postCallback(callbackUrl, encryptKey, encryptKey, { type: 'url_verification', challenge, token: verificationToken }, seq);
+      return postCallback(
+        callbackUrl,
+        encryptKey,
+        encryptKey,
+        { type: 'url_verification', challenge, token: verificationToken },
+        seq,
+      );
     },
     async click(c) {
       const message = byId.get(c.messageId);
       if (!message) throw new Error(`the fake Feishu has no message ${c.messageId}`);
       const payload = clickPayload({ appId, ...c }, message, ++seq);
-      const { status, answer } = await postCallback(c.callbackUrl, c.encryptKey, c.signWith ?? c.encryptKey, payload, seq);
+      const { status, answer } = await postCallback(
+        c.callbackUrl,
+        c.encryptKey,
+        c.signWith ?? c.encryptKey,
+        payload,
+        seq,
+      );
       if (status === 200 && answer?.card?.type === 'raw') {
         message.content = answer.card.data;
         edits.push({ messageId: message.messageId, content: answer.card.data, at: Date.now() });
@@ -366,10 +457,21 @@ export async function startFakeFeishu(options: FakeFeishuOptions = {}): Promise<
 }
 
 /** Feishu's `card.action.trigger` callback (schema 2.0) for a click on `message`. */
-function clickPayload(c: Omit<FeishuClick, 'callbackUrl' | 'encryptKey' | 'signWith'>, message: FeishuDelivered, seq: number): object {
+function clickPayload(
+  c: Omit<FeishuClick, 'callbackUrl' | 'encryptKey' | 'signWith'>,
+  message: FeishuDelivered,
+  seq: number,
+): object {
   return {
     schema: '2.0',
-    header: { event_id: `ev_${seq}`, token: c.verificationToken ?? '', create_time: String(Date.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk_fake', app_id: c.appId ?? '' },
+    header: {
+      event_id: `ev_${seq}`,
+      token: c.verificationToken ?? '',
+      create_time: String(Date.now() * 1000),
+      event_type: 'card.action.trigger',
+      tenant_key: 'tk_fake',
+      app_id: c.appId ?? '',
+    },
     event: {
       operator: { tenant_key: 'tk_fake', ...c.operator },
       token: `c-${seq}`,
@@ -381,14 +483,29 @@ function clickPayload(c: Omit<FeishuClick, 'callbackUrl' | 'encryptKey' | 'signW
 }
 
 /** One callback as Feishu sends it: the encrypted payload, signed with SHA-256(timestamp + nonce + key + body). */
-async function postCallback(url: string, encryptKey: string, signingKey: string, payload: unknown, seq: number): Promise<{ status: number; answer: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/* eslint-disable @typescript-eslint/no-explicit-any -- the answer is whatever the bridge's route sent back */
+async function postCallback(
+  url: string,
+  encryptKey: string,
+  signingKey: string,
+  payload: unknown,
+  seq: number,
+): Promise<{ status: number; answer: any }> {
+  /* eslint-enable @typescript-eslint/no-explicit-any */
   const body = JSON.stringify({ encrypt: encryptCallback(JSON.stringify(payload), encryptKey) });
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = `n${seq}`;
-  const signature = createHash('sha256').update(timestamp + nonce + signingKey + body).digest('hex');
+  const signature = createHash('sha256')
+    .update(timestamp + nonce + signingKey + body)
+    .digest('hex');
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature },
+    headers: {
+      'content-type': 'application/json',
+      'x-lark-request-timestamp': timestamp,
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': signature,
+    },
     body,
   });
   return { status: res.status, answer: await res.json().catch(() => null) };
@@ -401,16 +518,16 @@ function encryptCallback(plain: string, encryptKey: string): string {
   return Buffer.concat([iv, cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
 }
 
-function validateSend(b: { receive_id?: unknown; msg_type?: unknown; content?: unknown; uuid?: unknown } | null): string | null {
+function validateSend(
+  b: { receive_id?: unknown; msg_type?: unknown; content?: unknown; uuid?: unknown } | null,
+): string | null {
   if (!b || typeof b !== 'object') return 'body must be a JSON object';
   if (typeof b.receive_id !== 'string' || b.receive_id === '') return 'receive_id is required';
   if (typeof b.msg_type !== 'string' || !MSG_TYPES.has(b.msg_type)) return 'msg_type is invalid';
   if (typeof b.content !== 'string') return 'content must be a JSON string';
   const content = parseJson(b.content);
   if (!content || typeof content !== 'object') return 'content is not valid JSON';
-  if (b.uuid !== undefined && (typeof b.uuid !== 'string' || b.uuid.length > 50)) return 'uuid must be a string of at most 50 characters';
+  if (b.uuid !== undefined && (typeof b.uuid !== 'string' || b.uuid.length > 50))
+    return 'uuid must be a string of at most 50 characters';
   return null;
 }
-
-
-

@@ -126,7 +126,13 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
       if (req.method !== 'POST' || !route) return answer(404, { error: `Unknown route: ${routeName}` });
       if (route.enabled === false) return answer(403, { error: `Route disabled: ${routeName}` });
       if (Buffer.byteLength(rawBody) > maxBodyBytes) return answer(413, { error: 'Payload too large' });
-      record.signatureValid = validTimestampedSignature(req, rawBody, route.secret ?? secret, { signature: 'x-webhook-signature-v2', timestamp: 'x-webhook-timestamp' }, REPLAY_WINDOW_SECONDS);
+      record.signatureValid = validTimestampedSignature(
+        req,
+        rawBody,
+        route.secret ?? secret,
+        { signature: 'x-webhook-signature-v2', timestamp: 'x-webhook-timestamp' },
+        REPLAY_WINDOW_SECONDS,
+      );
       if (!record.signatureValid) return answer(401, { error: 'Invalid signature' });
 
       const fault = faults.shift();
@@ -144,10 +150,12 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
 
       const deliveryId = requestId ?? String(Date.now());
       const seenAt = seen.get(deliveryId);
-      if (seenAt !== undefined && Date.now() - seenAt < IDEMPOTENCY_TTL_MS) return answer(200, { status: 'duplicate', delivery_id: deliveryId });
+      if (seenAt !== undefined && Date.now() - seenAt < IDEMPOTENCY_TTL_MS)
+        return answer(200, { status: 'duplicate', delivery_id: deliveryId });
       seen.set(deliveryId, Date.now()); // recorded BEFORE delivery, as the real gateway does
 
-      if (fault?.kind === 'deliver_failed') return answer(502, { status: 'error', error: 'Delivery failed', delivery_id: deliveryId });
+      if (fault?.kind === 'deliver_failed')
+        return answer(502, { status: 'error', error: 'Delivery failed', delivery_id: deliveryId });
       if (fault?.kind === 'hang_then_fail') {
         await new Promise((r) => setTimeout(r, fault.delayMs));
         if (!res.destroyed) answer(502, { status: 'error', error: 'Delivery failed', delivery_id: deliveryId });
@@ -169,7 +177,8 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
         return;
       }
       if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs));
-      if (!res.destroyed) answer(200, { status: 'delivered', route: routeName, target: platform, delivery_id: deliveryId });
+      if (!res.destroyed)
+        answer(200, { status: 'delivered', route: routeName, target: platform, delivery_id: deliveryId });
     });
   });
 
@@ -187,7 +196,9 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
       return new Set(seen.keys());
     },
     deliveredTo: (platform, chatId, threadId) =>
-      deliveries.filter((d) => d.platform === platform && d.chatId === chatId && (threadId === undefined || d.threadId === threadId)),
+      deliveries.filter(
+        (d) => d.platform === platform && d.chatId === chatId && (threadId === undefined || d.threadId === threadId),
+      ),
     countByChat: () => countBy(deliveries, (d) => `${d.platform}:${d.chatId}${d.threadId ? `:${d.threadId}` : ''}`),
     failNext(n, fault) {
       for (let i = 0; i < n; i++) faults.push(fault);
@@ -202,7 +213,6 @@ export async function startFakeHermesGateway(options: FakeHermesOptions = {}): P
     stop: () => stopServer(server),
   };
 }
-
 
 function withinRate(hits: Map<string, number[]>, route: string, perMinute: number): boolean {
   const now = Date.now();
@@ -228,6 +238,3 @@ function render(template: string, payload: Record<string, unknown>): string {
     return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
   });
 }
-
-
-

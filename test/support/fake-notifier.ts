@@ -1,6 +1,11 @@
 // The design's fake notifier: records every delivery and can be told to fail, so workflow tests
 // check the notification lifecycle without any chat platform.
-import { NotifyError, type DeliveryReceipt, type NotificationMessage, type Notifier } from '../../activities/notify/notifier';
+import {
+  NotifyError,
+  type DeliveryReceipt,
+  type NotificationMessage,
+  type Notifier,
+} from '../../activities/notify/notifier';
 import { formatNotifyTarget, type NotifyTarget } from '../../src/contract/notify-target';
 
 export interface RecordedDelivery {
@@ -30,17 +35,28 @@ export class FakeNotifier {
     return this;
   }
 
-  readonly notifier: Notifier = async (target: NotifyTarget, message: NotificationMessage, idempotencyKey: string): Promise<DeliveryReceipt> => {
+  readonly notifier: Notifier = async (
+    target: NotifyTarget,
+    message: NotificationMessage,
+    idempotencyKey: string,
+  ): Promise<DeliveryReceipt> => {
     const call = { target: formatNotifyTarget(target), message, idempotencyKey, at: Date.now() };
     this.calls.push(call);
     const failure = this.failures.shift() ?? this.failAlways;
     if (failure) throw new NotifyError(failure.message, failure.retryable, failure.retryAfterMs ?? null);
     const duplicate = this.delivered.has(idempotencyKey);
     if (!duplicate) this.delivered.set(idempotencyKey, call);
-    return { channel: target.kind, deliveredAt: new Date().toISOString(), messageId: `m-${this.delivered.size}`, duplicate };
+    return {
+      channel: target.kind,
+      deliveredAt: new Date().toISOString(),
+      messageId: `m-${this.delivered.size}`,
+      duplicate,
+    };
   };
 
   completions(taskId?: string): RecordedDelivery[] {
-    return [...this.delivered.values()].filter((d) => d.message.kind === 'completion' && (!taskId || d.message.taskId === taskId));
+    return [...this.delivered.values()].filter(
+      (d) => d.message.kind === 'completion' && (!taskId || d.message.taskId === taskId),
+    );
   }
 }

@@ -31,7 +31,11 @@ export interface TelegramMessage {
   /** Every parameter as received. */
   params: Record<string, unknown>;
   /** What the fake answered: the message id, the error it was told to give, or not yet (slow). */
-  outcome: { ok: true; messageId: number } | { ok: false; status: number; description: string } | { ok: false; refused: true } | { ok: false; pending: true };
+  outcome:
+    | { ok: true; messageId: number }
+    | { ok: false; status: number; description: string }
+    | { ok: false; refused: true }
+    | { ok: false; pending: true };
 }
 
 export type TelegramBehaviour =
@@ -50,7 +54,11 @@ export interface TelegramFailure {
   description: string;
 }
 
-export const CHAT_NOT_FOUND: TelegramFailure = { kind: 'fail', status: 400, description: 'Bad Request: chat not found' };
+export const CHAT_NOT_FOUND: TelegramFailure = {
+  kind: 'fail',
+  status: 400,
+  description: 'Bad Request: chat not found',
+};
 
 export interface FakeTelegram {
   /** For `platforms.telegram.extra.base_url` (the bot token is appended by the client). */
@@ -76,11 +84,21 @@ export interface FakeTelegram {
 }
 
 const MESSAGE_METHODS = new Set(['sendMessage', 'sendRichMessage']);
-const BOT = { id: 4242, is_bot: true, first_name: 'codex-bridge test bot', username: 'codex_bridge_test_bot', can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+const BOT = {
+  id: 4242,
+  is_bot: true,
+  first_name: 'codex-bridge test bot',
+  username: 'codex_bridge_test_bot',
+  can_join_groups: true,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+};
 
 export async function startFakeTelegram(options: { token?: string } = {}): Promise<FakeTelegram> {
   // A token of its own per fake: the gateway refuses a token another gateway already holds.
-  const token = options.token ?? `${100000 + Math.floor(Math.random() * 900000)}:codex-bridge-test-${randomBytes(6).toString('hex')}`;
+  const token =
+    options.token ??
+    `${100000 + Math.floor(Math.random() * 900000)}:codex-bridge-test-${randomBytes(6).toString('hex')}`;
   const calls: string[] = [];
   const messages: TelegramMessage[] = [];
   const heldPolls = new Set<{ timer: NodeJS.Timeout; res: http.ServerResponse }>();
@@ -134,7 +152,11 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       });
       return;
     }
-    if (method === 'getWebhookInfo') return answer(res, 200, { ok: true, result: { url: '', has_custom_certificate: false, pending_update_count: 0 } });
+    if (method === 'getWebhookInfo')
+      return answer(res, 200, {
+        ok: true,
+        result: { url: '', has_custom_certificate: false, pending_update_count: 0 },
+      });
     if (method === 'getMyCommands') return answer(res, 200, { ok: true, result: [] });
     if (!MESSAGE_METHODS.has(method)) return answer(res, 200, { ok: true, result: true });
 
@@ -143,7 +165,10 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       receivedAt: Date.now(),
       method,
       chatId,
-      threadId: params.message_thread_id === undefined || params.message_thread_id === null ? '' : String(params.message_thread_id),
+      threadId:
+        params.message_thread_id === undefined || params.message_thread_id === null
+          ? ''
+          : String(params.message_thread_id),
       text: String(params.text ?? params.rich_message ?? params.content ?? ''),
       parseMode: typeof params.parse_mode === 'string' ? params.parse_mode : null,
       disableNotification: params.disable_notification === true || params.disable_notification === 'true',
@@ -164,11 +189,17 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
     }
     if (behaviour.kind === 'fail') {
       record.outcome = { ok: false, status: behaviour.status, description: behaviour.description };
-      return answer(res, behaviour.status, { ok: false, error_code: behaviour.status, description: behaviour.description });
+      return answer(res, behaviour.status, {
+        ok: false,
+        error_code: behaviour.status,
+        description: behaviour.description,
+      });
     }
     const messageId = nextMessageId++;
     record.outcome = { ok: true, messageId };
-    const chat = /^-/.test(chatId) ? { id: Number(chatId), type: 'supergroup', title: 'test group' } : { id: Number(chatId) || 1, type: 'private', first_name: 'tester' };
+    const chat = /^-/.test(chatId)
+      ? { id: Number(chatId), type: 'supergroup', title: 'test group' }
+      : { id: Number(chatId) || 1, type: 'private', first_name: 'tester' };
     answer(res, 200, {
       ok: true,
       result: {
@@ -187,11 +218,15 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
   });
   const { port } = server.address() as AddressInfo;
 
-  const delivered = (chatId?: string) => messages.filter((m) => m.outcome.ok && (chatId === undefined || m.chatId === chatId));
+  const delivered = (chatId?: string) =>
+    messages.filter((m) => m.outcome.ok && (chatId === undefined || m.chatId === chatId));
   const poll = async (done: () => boolean, what: string, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while (!done()) {
-      if (Date.now() > deadline) throw new Error(`fake Telegram: ${what} did not happen within ${timeoutMs} ms (calls: ${calls.join(', ') || 'none'})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `fake Telegram: ${what} did not happen within ${timeoutMs} ms (calls: ${calls.join(', ') || 'none'})`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -210,9 +245,14 @@ export async function startFakeTelegram(options: { token?: string } = {}): Promi
       pending.length = 0;
       pending.push({ behaviour, left: count });
     },
-    waitForCall: (method, count = 1, timeoutMs = 60_000) => poll(() => calls.filter((c) => c === method).length >= count, `${count} × ${method}`, timeoutMs),
+    waitForCall: (method, count = 1, timeoutMs = 60_000) =>
+      poll(() => calls.filter((c) => c === method).length >= count, `${count} × ${method}`, timeoutMs),
     async waitForDelivered(count, chatId, timeoutMs = 30_000) {
-      await poll(() => delivered(chatId).length >= count, `${count} delivered message(s)${chatId ? ` to ${chatId}` : ''}`, timeoutMs);
+      await poll(
+        () => delivered(chatId).length >= count,
+        `${count} delivered message(s)${chatId ? ` to ${chatId}` : ''}`,
+        timeoutMs,
+      );
       return delivered(chatId);
     },
     async stop() {
@@ -234,7 +274,8 @@ function parseParams(contentType: string, raw: string): Record<string, unknown> 
     return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   }
   const params: Record<string, unknown> = {};
-  for (const [key, value] of new URLSearchParams(raw)) params[key] = value === 'true' ? true : value === 'false' ? false : value;
+  for (const [key, value] of new URLSearchParams(raw))
+    params[key] = value === 'true' ? true : value === 'false' ? false : value;
   return params;
 }
 

@@ -75,7 +75,12 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
         rawBody,
         body: parseJson(rawBody),
         idempotencyKey,
-        signatureValid: options.secret ? validTimestampedSignature(req, rawBody, options.secret, { signature: 'x-codex-bridge-signature', timestamp: 'x-codex-bridge-timestamp' }) : null,
+        signatureValid: options.secret
+          ? validTimestampedSignature(req, rawBody, options.secret, {
+              signature: 'x-codex-bridge-signature',
+              timestamp: 'x-codex-bridge-timestamp',
+            })
+          : null,
         status: null,
       };
       requests.push(record);
@@ -88,7 +93,12 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
       if (req.method !== 'POST') return answer(405, { error: 'POST only' });
       if (record.signatureValid === false) return answer(401, { error: 'bad signature' });
       const fault = faults.shift();
-      if (fault?.kind === 'status') return answer(fault.status, { error: `injected HTTP ${fault.status}` }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+      if (fault?.kind === 'status')
+        return answer(
+          fault.status,
+          { error: `injected HTTP ${fault.status}` },
+          fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
+        );
       if (!idempotencyKey) return answer(400, { error: 'Idempotency-Key header required' });
       if (!record.body || typeof record.body !== 'object') return answer(400, { error: 'JSON object body required' });
 
@@ -101,7 +111,12 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
         if (!res.destroyed) answer(500, { error: 'injected failure after a hang' });
         return;
       }
-      const delivered: WebhookDelivered = { path, idempotencyKey, body: record.body as Record<string, unknown>, at: new Date().toISOString() };
+      const delivered: WebhookDelivered = {
+        path,
+        idempotencyKey,
+        body: record.body as Record<string, unknown>,
+        at: new Date().toISOString(),
+      };
       byKey.set(idempotencyKey, delivered);
       deliveries.push(delivered);
       if (fault?.kind === 'drop') {
@@ -137,7 +152,3 @@ export async function startFakeWebhook(options: FakeWebhookOptions = {}): Promis
     stop: () => stopServer(server),
   };
 }
-
-
-
-

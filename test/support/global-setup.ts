@@ -23,8 +23,16 @@ export default async function globalSetup(): Promise<void> {
   const started: Started = { scratch };
   globalThis.__codexBridgeTestServers = started;
   const [temporal, store] = await Promise.all([
-    process.env.TEMPORAL_ADDRESS ? undefined : startTemporalDevServer({ uiPort: null, dbFile: path.join(scratch, 'temporal.db'), logFile: path.join(scratch, 'temporal.log') }),
-    process.env.MONGODB_URI ? undefined : startFerretDb({ dataDir: path.join(scratch, 'store'), logFile: path.join(scratch, 'ferretdb.log') }),
+    process.env.TEMPORAL_ADDRESS
+      ? undefined
+      : startTemporalDevServer({
+          uiPort: null,
+          dbFile: path.join(scratch, 'temporal.db'),
+          logFile: path.join(scratch, 'temporal.log'),
+        }),
+    process.env.MONGODB_URI
+      ? undefined
+      : startFerretDb({ dataDir: path.join(scratch, 'store'), logFile: path.join(scratch, 'ferretdb.log') }),
   ]);
   started.temporal = temporal;
   started.store = store;

@@ -14,8 +14,14 @@ export interface LarkFrame {
 }
 
 export function encodeFrame(frame: LarkFrame): Buffer {
-  const parts: Buffer[] = [varintField(1, frame.SeqID), varintField(2, frame.LogID), varintField(3, frame.service), varintField(4, frame.method)];
-  for (const h of frame.headers) parts.push(bytesField(5, Buffer.concat([bytesField(1, Buffer.from(h.key)), bytesField(2, Buffer.from(h.value))])));
+  const parts: Buffer[] = [
+    varintField(1, frame.SeqID),
+    varintField(2, frame.LogID),
+    varintField(3, frame.service),
+    varintField(4, frame.method),
+  ];
+  for (const h of frame.headers)
+    parts.push(bytesField(5, Buffer.concat([bytesField(1, Buffer.from(h.key)), bytesField(2, Buffer.from(h.value))])));
   if (frame.payload) parts.push(bytesField(8, frame.payload));
   return Buffer.concat(parts);
 }

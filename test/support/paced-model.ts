@@ -57,23 +57,42 @@ export class PacedModel {
     req.resume();
     req.on('end', () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/responses')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
         return;
       }
       const index = this.requests++;
       const id = `resp_${index + 1}`;
-      const send = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+      const send = (type: string, data: object) =>
+        res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       send('response.created', { response: { id } });
       this.open.add(res);
-      const delay = typeof this.options.delayMs === 'function' ? this.options.delayMs(index) : (this.options.delayMs ?? 0);
+      const delay =
+        typeof this.options.delayMs === 'function' ? this.options.delayMs(index) : (this.options.delayMs ?? 0);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (res.destroyed) return;
-        const item = { type: 'message', role: 'assistant', id: `${id}_1`, content: [{ type: 'output_text', text: this.options.text ?? 'done' }], phase: 'final_answer' };
+        const item = {
+          type: 'message',
+          role: 'assistant',
+          id: `${id}_1`,
+          content: [{ type: 'output_text', text: this.options.text ?? 'done' }],
+          phase: 'final_answer',
+        };
         send('response.output_item.done', { item });
         send('response.completed', {
-          response: { id, usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15, input_tokens_details: null, output_tokens_details: null } },
+          response: {
+            id,
+            usage: {
+              input_tokens: 10,
+              output_tokens: 5,
+              total_tokens: 15,
+              input_tokens_details: null,
+              output_tokens_details: null,
+            },
+          },
         });
         res.end();
         this.open.delete(res);

@@ -61,17 +61,27 @@ export interface RealHermesGateway {
 export function readmeWebhookPlatform(port: number, secret: string): Record<string, unknown> {
   const readme = fs.readFileSync(HERMES_README, 'utf8');
   for (const [, block] of readme.matchAll(/```yaml\n([\s\S]*?)```/g)) {
-    const webhook = (parse(block!) as { platforms?: { webhook?: { enabled?: boolean; extra?: { routes?: Record<string, unknown> } } } } | null)?.platforms?.webhook;
+    const webhook = (
+      parse(block!) as {
+        platforms?: { webhook?: { enabled?: boolean; extra?: { routes?: Record<string, unknown> } } };
+      } | null
+    )?.platforms?.webhook;
     const route = webhook?.extra?.routes?.[TELEGRAM_ROUTE];
     if (!webhook || !route) continue;
     // Only the Telegram route: the example's other platforms are not connected in this gateway.
-    return { ...webhook, extra: { ...webhook.extra, host: '127.0.0.1', port, secret, routes: { [TELEGRAM_ROUTE]: route } } };
+    return {
+      ...webhook,
+      extra: { ...webhook.extra, host: '127.0.0.1', port, secret, routes: { [TELEGRAM_ROUTE]: route } },
+    };
   }
-  throw new Error(`${path.relative(PROJECT_ROOT, HERMES_README)} has no config.yaml example with the ${TELEGRAM_ROUTE} route`);
+  throw new Error(
+    `${path.relative(PROJECT_ROOT, HERMES_README)} has no config.yaml example with the ${TELEGRAM_ROUTE} route`,
+  );
 }
 
 export async function startRealHermesGateway(options: RealHermesGatewayOptions = {}): Promise<RealHermesGateway> {
-  if (!fs.existsSync(HERMES_CLI)) throw new Error('hermes-agent is not installed in .tools/py: run ./scripts/setup --test');
+  if (!fs.existsSync(HERMES_CLI))
+    throw new Error('hermes-agent is not installed in .tools/py: run ./scripts/setup --test');
   const secret = options.secret ?? 'real-hermes-test-secret';
   const telegram = await startFakeTelegram();
   const base = process.env.CODEX_BRIDGE_TEST_SCRATCH ?? os.tmpdir();
@@ -81,7 +91,9 @@ export async function startRealHermesGateway(options: RealHermesGatewayOptions =
   const log = () => {
     const parts = [readOr(logFile)];
     const logsDir = path.join(hermesHome, 'logs');
-    if (fs.existsSync(logsDir)) for (const f of fs.readdirSync(logsDir).sort()) if (f.endsWith('.log')) parts.push(`--- logs/${f}\n${readOr(path.join(logsDir, f))}`);
+    if (fs.existsSync(logsDir))
+      for (const f of fs.readdirSync(logsDir).sort())
+        if (f.endsWith('.log')) parts.push(`--- logs/${f}\n${readOr(path.join(logsDir, f))}`);
     return parts.join('\n');
   };
   const stop = async () => {
@@ -111,7 +123,12 @@ export async function startRealHermesGateway(options: RealHermesGatewayOptions =
     };
     fs.writeFileSync(path.join(hermesHome, 'config.yaml'), stringify(config));
     const dotenv = { HERMES_TELEGRAM_DISABLE_FALLBACK_IPS: '1', ...options.dotenv };
-    fs.writeFileSync(path.join(hermesHome, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    fs.writeFileSync(
+      path.join(hermesHome, '.env'),
+      Object.entries(dotenv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
 
     proc = new ManagedProcess({
       name: 'hermes-gateway',
@@ -140,7 +157,8 @@ export async function startRealHermesGateway(options: RealHermesGatewayOptions =
             .split('\n')
             .find((l) => pattern.test(l));
           if (line) return line;
-          if (Date.now() > deadline) throw new Error(`the Hermes gateway logged nothing matching ${pattern} within ${timeoutMs} ms`);
+          if (Date.now() > deadline)
+            throw new Error(`the Hermes gateway logged nothing matching ${pattern} within ${timeoutMs} ms`);
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       },
@@ -150,7 +168,10 @@ export async function startRealHermesGateway(options: RealHermesGatewayOptions =
   } catch (err) {
     const output = log();
     await stop();
-    throw new Error(`${(err as Error).message}\n--- Hermes gateway output (last 4000 characters):\n${output.slice(-4000)}`, { cause: err });
+    throw new Error(
+      `${(err as Error).message}\n--- Hermes gateway output (last 4000 characters):\n${output.slice(-4000)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -177,7 +198,13 @@ function gatewayEnv(hermesHome: string): NodeJS.ProcessEnv {
  * getUpdates come back: until then its send path counts as degraded and a route delivering to
  * it answers 502, so the webhook alone is not enough.
  */
-async function waitUntilReady(baseUrl: string, telegram: FakeTelegram, alive: () => boolean, timeoutMs: number, log: () => string): Promise<void> {
+async function waitUntilReady(
+  baseUrl: string,
+  telegram: FakeTelegram,
+  alive: () => boolean,
+  timeoutMs: number,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const healthy = await fetch(`${baseUrl}/health`)
@@ -186,7 +213,10 @@ async function waitUntilReady(baseUrl: string, telegram: FakeTelegram, alive: ()
     // Two answered polls: the adapter has certainly processed the first one.
     if (healthy && telegram.pollsAnswered >= 2 && /Connected to Telegram/.test(log())) return;
     if (!alive()) throw new Error('the Hermes gateway exited during startup');
-    if (Date.now() > deadline) throw new Error(`the Hermes gateway was not ready within ${timeoutMs} ms (webhook /health ${healthy ? 'ok' : 'not answering'}; Bot API calls: ${telegram.calls.join(', ') || 'none'})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the Hermes gateway was not ready within ${timeoutMs} ms (webhook /health ${healthy ? 'ok' : 'not answering'}; Bot API calls: ${telegram.calls.join(', ') || 'none'})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -75,7 +75,8 @@ export class ScriptedModel {
   async waitForRequests(count: number, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.requests.length < count) {
-      if (Date.now() > deadline) throw new Error(`the scripted model got ${this.requests.length} of ${count} requests within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`the scripted model got ${this.requests.length} of ${count} requests within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 100);
@@ -106,7 +107,9 @@ export class ScriptedModel {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/responses')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
         return;
       }
       let body: RecordedRequest['body'];
@@ -127,7 +130,12 @@ export class ScriptedModel {
   private stepFor(request: RecordedRequest, index: number): ScriptStep {
     if (typeof this.script === 'function') return this.script(request, index);
     // Running off the end of the script is a test bug: make it loud, and fail fast.
-    return this.script[index] ?? { httpError: 400, message: `the scripted model has no step #${index + 1} (script has ${this.script.length})` };
+    return (
+      this.script[index] ?? {
+        httpError: 400,
+        message: `the scripted model has no step #${index + 1} (script has ${this.script.length})`,
+      }
+    );
   }
 
   private respond(res: http.ServerResponse, step: ScriptStep, index: number): void {
@@ -137,18 +145,32 @@ export class ScriptedModel {
       res.writeHead(429, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
-          error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: planType ?? 'plus', resets_at: Math.floor(resetsAt.getTime() / 1000) },
+          error: {
+            type: 'usage_limit_reached',
+            message: 'The usage limit has been reached',
+            plan_type: planType ?? 'plus',
+            resets_at: Math.floor(resetsAt.getTime() / 1000),
+          },
         }),
       );
       return;
     }
     if ('httpError' in step) {
       res.writeHead(step.httpError, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: step.message ?? `scripted HTTP ${step.httpError}`, type: 'invalid_request_error', code: null } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            message: step.message ?? `scripted HTTP ${step.httpError}`,
+            type: 'invalid_request_error',
+            code: null,
+          },
+        }),
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const send = (type: string, data: object) => res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+    const send = (type: string, data: object) =>
+      res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
     send('response.created', { response: { id: responseId } });
     if ('stall' in step) {
       this.stalled.add(res);
@@ -156,19 +178,28 @@ export class ScriptedModel {
       return;
     }
     if ('failed' in step) {
-      send('response.failed', { response: { id: responseId, error: { code: step.failed.code ?? 'server_error', message: step.failed.message } } });
+      send('response.failed', {
+        response: { id: responseId, error: { code: step.failed.code ?? 'server_error', message: step.failed.message } },
+      });
       res.end();
       return;
     }
     const finish = () => {
       this.stalled.delete(res);
       if (res.destroyed) return;
-      step.items.forEach((item, i) => send('response.output_item.done', { item: outputItem(item, `${responseId}_${i + 1}`) }));
+      step.items.forEach((item, i) =>
+        send('response.output_item.done', { item: outputItem(item, `${responseId}_${i + 1}`) }),
+      );
       const usage = step.usage ?? { input_tokens: 10, output_tokens: 5 };
       send('response.completed', {
         response: {
           id: responseId,
-          usage: { ...usage, total_tokens: usage.input_tokens + usage.output_tokens, input_tokens_details: null, output_tokens_details: null },
+          usage: {
+            ...usage,
+            total_tokens: usage.input_tokens + usage.output_tokens,
+            input_tokens_details: null,
+            output_tokens_details: null,
+          },
         },
       });
       res.end();
@@ -183,11 +214,29 @@ export class ScriptedModel {
 function outputItem(item: ScriptedItem, id: string): object {
   switch (item.type) {
     case 'message':
-      return { type: 'message', role: 'assistant', id, content: [{ type: 'output_text', text: item.text }], ...(item.phase ? { phase: item.phase } : {}) };
+      return {
+        type: 'message',
+        role: 'assistant',
+        id,
+        content: [{ type: 'output_text', text: item.text }],
+        ...(item.phase ? { phase: item.phase } : {}),
+      };
     case 'exec_command':
-      return { type: 'function_call', id, call_id: item.callId ?? `call_${id}`, name: 'exec_command', arguments: JSON.stringify({ cmd: item.cmd, login: false }) };
+      return {
+        type: 'function_call',
+        id,
+        call_id: item.callId ?? `call_${id}`,
+        name: 'exec_command',
+        arguments: JSON.stringify({ cmd: item.cmd, login: false }),
+      };
     case 'apply_patch':
-      return { type: 'custom_tool_call', id, call_id: item.callId ?? `call_${id}`, name: 'apply_patch', input: item.patch };
+      return {
+        type: 'custom_tool_call',
+        id,
+        call_id: item.callId ?? `call_${id}`,
+        name: 'apply_patch',
+        input: item.patch,
+      };
   }
 }
 
@@ -200,7 +249,8 @@ export function requestInputText(request: RecordedRequest | undefined): string {
 export function requestToolOutputs(request: RecordedRequest | undefined): Record<string, string> {
   const outputs: Record<string, string> = {};
   for (const item of request?.body.input ?? []) {
-    if ((item.type === 'function_call_output' || item.type === 'custom_tool_call_output') && item.call_id) outputs[item.call_id] = itemText(item);
+    if ((item.type === 'function_call_output' || item.type === 'custom_tool_call_output') && item.call_id)
+      outputs[item.call_id] = itemText(item);
   }
   return outputs;
 }
@@ -208,8 +258,10 @@ export function requestToolOutputs(request: RecordedRequest | undefined): Record
 function itemText(item: ResponseInputItem): string {
   const parts: string[] = [];
   if (typeof item.content === 'string') parts.push(item.content);
-  else if (Array.isArray(item.content)) for (const c of item.content) if (typeof c.text === 'string') parts.push(c.text);
+  else if (Array.isArray(item.content))
+    for (const c of item.content) if (typeof c.text === 'string') parts.push(c.text);
   if (typeof item.output === 'string') parts.push(item.output);
-  else if (Array.isArray(item.output)) for (const o of item.output as { text?: unknown }[]) if (typeof o.text === 'string') parts.push(o.text);
+  else if (Array.isArray(item.output))
+    for (const o of item.output as { text?: unknown }[]) if (typeof o.text === 'string') parts.push(o.text);
   return parts.join('\n');
 }

@@ -33,7 +33,10 @@ export function makeTestEnv(overrides: NodeJS.ProcessEnv = {}): TestEnv {
 
 export function requireEnv(name: string): string {
   const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run the tests through ./scripts/test or npx jest (the global setup starts the servers).`);
+  if (!v)
+    throw new Error(
+      `${name} is not set: run the tests through ./scripts/test or npx jest (the global setup starts the servers).`,
+    );
   return v;
 }
 

@@ -24,7 +24,10 @@ export interface WorkflowHarness {
   service: TaskService;
   workdir: string;
   /** Runs `fn` while a worker with these activity dependencies polls the test's task queue. */
-  withWorker<T>(deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'runCodexTurn' | 'notifier'>, fn: () => Promise<T>): Promise<T>;
+  withWorker<T>(
+    deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'runCodexTurn' | 'notifier'>,
+    fn: () => Promise<T>,
+  ): Promise<T>;
   result(taskId: string): Promise<TaskDocument>;
   /** Polls the workflow's own state until `predicate` holds. */
   waitFor(taskId: string, predicate: (doc: TaskDocument) => boolean, timeoutMs?: number): Promise<TaskDocument>;
@@ -71,9 +74,13 @@ export async function createWorkflowHarness(overrides: NodeJS.ProcessEnv = {}): 
     async waitFor(taskId, predicate, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const doc = await env.client.workflow.getHandle(taskId).query(getTaskQuery).catch(() => null);
+        const doc = await env.client.workflow
+          .getHandle(taskId)
+          .query(getTaskQuery)
+          .catch(() => null);
         if (doc && predicate(doc)) return doc;
-        if (Date.now() > deadline) throw new Error(`task ${taskId} did not reach the expected state; last: ${JSON.stringify(doc)}`);
+        if (Date.now() > deadline)
+          throw new Error(`task ${taskId} did not reach the expected state; last: ${JSON.stringify(doc)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -85,7 +92,10 @@ export async function createWorkflowHarness(overrides: NodeJS.ProcessEnv = {}): 
 }
 
 async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const start = () => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: timeSkippingServerPath } } });
+  const start = () =>
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: timeSkippingServerPath } },
+    });
   try {
     return await start();
   } catch {

@@ -11,7 +11,10 @@ import { createBridgeWorker } from '../../src/worker';
 import { answerText, askPerson, fakeCodex, turnResult } from '../support/fake-codex';
 import { FakeNotifier } from '../support/fake-notifier';
 import { createWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
-import { codexServerRequestSignal as previousRequestSignal, getRequestAnswerQuery as previousAnswerQuery } from './previous-workflow/messages';
+import {
+  codexServerRequestSignal as previousRequestSignal,
+  getRequestAnswerQuery as previousAnswerQuery,
+} from './previous-workflow/messages';
 
 let h: WorkflowHarness;
 let previousBundle: WorkflowBundleWithSourceMap;
@@ -31,7 +34,12 @@ const question = { kind: 'command_approval' as const, summary: 'Run `npm test`',
 test('a task waiting for a person on the previous code finishes on the new code, asked once', async () => {
   const notifier = new FakeNotifier();
   // A short heartbeat timeout: the first attempt's worker is gone, its retry must come soon.
-  const service = new TaskService({ client: h.env.client, store: h.store, config: h.config, workflowInput: { heartbeat_timeout_ms: 3_000 } });
+  const service = new TaskService({
+    client: h.env.client,
+    store: h.store,
+    config: h.config,
+    workflowInput: { heartbeat_timeout_ms: 3_000 },
+  });
 
   // --- the previous worker: signal the request, then poll the query until answered or stopped
   const previousCodex = fakeCodex(async (input) => {
@@ -55,7 +63,13 @@ test('a task waiting for a person on the previous code finishes on the new code,
     workerOptions: { maxCachedWorkflows: 0 },
   });
   const previousRun = previous.worker.run();
-  const { task_id } = await service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted', task_id: 'upgrade-1' });
+  const { task_id } = await service.start({
+    prompt: 'p',
+    cwd: h.workdir,
+    notify_target: 'local',
+    approval_policy: 'untrusted',
+    task_id: 'upgrade-1',
+  });
   const waiting = await h.waitFor(task_id, (d) => d.status === 'waiting_for_input');
   expect(waiting.pending_requests.map((r) => r.request_id)).toEqual([`${task_id}-t1-r1`]);
   await waitUntil(() => notifier.calls.some((c) => c.message.kind === 'request'));
@@ -87,8 +101,12 @@ test('a task waiting for a person on the previous code finishes on the new code,
   expect(await h.store.get(task_id)).toEqual(final);
   // The history holds both hand-overs, and today's code replayed it without a failed workflow task.
   const { events } = await h.env.client.workflow.getHandle(task_id).fetchHistory();
-  expect(events?.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? [])).toContain('codexServerRequest');
-  expect(events?.flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? [])).toContain('askPerson');
+  expect(events?.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? [])).toContain(
+    'codexServerRequest',
+  );
+  expect(
+    events?.flatMap((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name ?? []),
+  ).toContain('askPerson');
   expect(events?.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
 });
 

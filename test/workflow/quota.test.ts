@@ -28,7 +28,10 @@ describe('reading the reset time Codex names', () => {
   test('no time: null, and the result says the reset is unknown', () => {
     expect(parseUsageLimitReset('Usage limit reached', now)).toBeNull();
     const input = { taskId: 't', turn: 1, prompt: 'p' } as CodexTurnInput;
-    const failed = turnResult(input, { status: 'failed', error: { type: 'rateLimitExceeded', message: 'Rate limit reached' } });
+    const failed = turnResult(input, {
+      status: 'failed',
+      error: { type: 'rateLimitExceeded', message: 'Rate limit reached' },
+    });
     expect(withQuotaReset(failed).quota_resets_at).toBeNull();
     expect(withQuotaReset(turnResult(input)).quota_resets_at).toBeUndefined();
   });
@@ -37,13 +40,21 @@ describe('reading the reset time Codex names', () => {
 describe('when to try again', () => {
   const failed = (quota_resets_at: string | null | undefined) => ({
     status: 'failed' as const,
-    result: { ...turnResult({ taskId: 't', turn: 1, prompt: 'p' } as CodexTurnInput), status: 'failed' as const, quota_resets_at },
+    result: {
+      ...turnResult({ taskId: 't', turn: 1, prompt: 'p' } as CodexTurnInput),
+      status: 'failed' as const,
+      quota_resets_at,
+    },
     error: { type: 'usageLimitExceeded', message: 'x' },
   });
   test('at the reset; after the back-off without one; soon when the reset is already past; never for other failures', () => {
-    expect(quotaResumeTime(failed('2026-11-30T14:05:00.000Z'), Date.parse('2026-11-30T10:00:00Z'))).toBe(Date.parse('2026-11-30T14:05:00Z'));
+    expect(quotaResumeTime(failed('2026-11-30T14:05:00.000Z'), Date.parse('2026-11-30T10:00:00Z'))).toBe(
+      Date.parse('2026-11-30T14:05:00Z'),
+    );
     expect(quotaResumeTime(failed(null), 1_000, 60_000)).toBe(61_000);
-    expect(quotaResumeTime(failed('2026-11-30T09:00:00.000Z'), Date.parse('2026-11-30T10:00:00Z'))).toBe(Date.parse('2026-11-30T10:00:00Z') + MIN_QUOTA_WAIT_MS);
+    expect(quotaResumeTime(failed('2026-11-30T09:00:00.000Z'), Date.parse('2026-11-30T10:00:00Z'))).toBe(
+      Date.parse('2026-11-30T10:00:00Z') + MIN_QUOTA_WAIT_MS,
+    );
     expect(quotaResumeTime(failed(undefined), 0)).toBeNull();
   });
 });
@@ -64,7 +75,12 @@ describe('in the time-skipping test server', () => {
       calls += 1;
       if (calls > times) return turnResult(input);
       const resetsAt = new Date((await h.env.currentTimeMs()) + resetInMs).toISOString();
-      return turnResult(input, { status: 'failed', finalMessage: null, error: { type: 'usageLimitExceeded', message: USAGE_MESSAGE('later') }, quota_resets_at: resetsAt });
+      return turnResult(input, {
+        status: 'failed',
+        finalMessage: null,
+        error: { type: 'usageLimitExceeded', message: USAGE_MESSAGE('later') },
+        quota_resets_at: resetsAt,
+      });
     });
   }
 
@@ -72,12 +88,21 @@ describe('in the time-skipping test server', () => {
     const notifier = new FakeNotifier();
     const codex = limitedCodex(2, 3 * 60 * 60_000);
     const wallStart = Date.now();
-    const { paused, final, attribute } = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
-      const { task_id } = await h.service.start({ prompt: 'Refactor the parser', cwd: h.workdir, notify_target: 'feishu:oc_quota' });
-      const paused = await h.waitFor(task_id, (t) => t.status === 'waiting_for_quota');
-      const attribute = (await h.env.client.workflow.getHandle(task_id).describe()).typedSearchAttributes.get(CodexTaskStatusKey);
-      return { paused, attribute, final: await h.result(task_id) };
-    });
+    const { paused, final, attribute } = await h.withWorker(
+      { runCodexTurn: codex, notifier: notifier.notifier },
+      async () => {
+        const { task_id } = await h.service.start({
+          prompt: 'Refactor the parser',
+          cwd: h.workdir,
+          notify_target: 'feishu:oc_quota',
+        });
+        const paused = await h.waitFor(task_id, (t) => t.status === 'waiting_for_quota');
+        const attribute = (await h.env.client.workflow.getHandle(task_id).describe()).typedSearchAttributes.get(
+          CodexTaskStatusKey,
+        );
+        return { paused, attribute, final: await h.result(task_id) };
+      },
+    );
     expect(paused.resumes_at).toEqual(expect.any(String));
     expect(Date.parse(paused.resumes_at!) - Date.parse(paused.updated_at)).toBeGreaterThan(2.9 * 60 * 60_000);
     expect(attribute).toBe('waiting_for_quota');
@@ -89,7 +114,9 @@ describe('in the time-skipping test server', () => {
     expect(notifier.calls.map((c) => c.message.kind)).toEqual(['quota_paused', 'completion']);
     const until = new Date(paused.resumes_at!);
     const hhmm = `${String(until.getHours()).padStart(2, '0')}:${String(until.getMinutes()).padStart(2, '0')}`;
-    expect(notifier.calls[0]!.message.title).toBe(`⏸ Codex task ${final.task_id} paused until ${hhmm} — Codex usage limit`);
+    expect(notifier.calls[0]!.message.title).toBe(
+      `⏸ Codex task ${final.task_id} paused until ${hhmm} — Codex usage limit`,
+    );
     expect(notifier.calls[0]!.idempotencyKey).toBe(`${final.task_id}:turn-1:quota-paused`);
     expect(Date.now() - wallStart).toBeLessThan(60_000);
     expect(await h.store.get(final.task_id)).toEqual(final);

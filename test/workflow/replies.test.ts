@@ -50,9 +50,14 @@ test('a reply Codex refuses to steer runs as the next turn, after one completion
     [2, 'Also check the docs.'],
   ]);
   expect(final.turns[0]!.replies).toBeUndefined();
-  expect(final.turns[1]!.replies).toEqual([{ reply_id: 'r-refused', prompt: 'Also check the docs.', delivered: 'turn_input' }]);
+  expect(final.turns[1]!.replies).toEqual([
+    { reply_id: 'r-refused', prompt: 'Also check the docs.', delivered: 'turn_input' },
+  ]);
   expect(final.queued_replies).toEqual([]);
-  expect(notifier.completions(final.task_id).map((c) => c.idempotencyKey)).toEqual([`${final.task_id}:turn-1:completion`, `${final.task_id}:turn-2:completion`]);
+  expect(notifier.completions(final.task_id).map((c) => c.idempotencyKey)).toEqual([
+    `${final.task_id}:turn-1:completion`,
+    `${final.task_id}:turn-2:completion`,
+  ]);
   expect(await h.store.get(final.task_id)).toEqual(final);
 });
 
@@ -84,7 +89,9 @@ test('replies queued while a turn runs without steering become one next turn, in
     await h.waitFor(task_id, (d) => d.status === 'running');
     for (const n of [1, 2, 3]) {
       const doc = await h.service.reply(task_id, `Reply ${n}`, `r-order-${n}`);
-      expect(doc.queued_replies?.map((r) => r.reply_id)).toEqual(Array.from({ length: n }, (_, i) => `r-order-${i + 1}`));
+      expect(doc.queued_replies?.map((r) => r.reply_id)).toEqual(
+        Array.from({ length: n }, (_, i) => `r-order-${i + 1}`),
+      );
     }
     release();
     return h.result(task_id);

@@ -16,7 +16,16 @@ import { startTurn } from '../../workflows/task-transitions';
 const T0 = '2026-01-01T00:00:00.000Z';
 
 function running(): TaskDocument {
-  const task = newTaskDocument({ task_id: 't1', prompt: 'p', cwd: '/repo', model: null, sandbox: 'workspace-write', approval_policy: 'never', notify_target: null, created_at: T0 });
+  const task = newTaskDocument({
+    task_id: 't1',
+    prompt: 'p',
+    cwd: '/repo',
+    model: null,
+    sandbox: 'workspace-write',
+    approval_policy: 'never',
+    notify_target: null,
+    created_at: T0,
+  });
   return startTurn(task, 'p', T0);
 }
 
@@ -33,7 +42,11 @@ test('replies queue in arrival order; the first still queued is the next one tak
 });
 
 test('a steered reply leaves the queue and joins the running turn; a refused one is queued again', () => {
-  let task = replyQueued(replyQueued(running(), { reply_id: 'a', prompt: 'A' }, T0), { reply_id: 'b', prompt: 'B' }, T0);
+  let task = replyQueued(
+    replyQueued(running(), { reply_id: 'a', prompt: 'A' }, T0),
+    { reply_id: 'b', prompt: 'B' },
+    T0,
+  );
   task = replySteered(replyTaken(task, 'a'), 'a');
   expect(task.turns[0]!.replies).toEqual([{ reply_id: 'a', prompt: 'A', delivered: 'steered' }]);
   expect(replyState(task, 'a')).toBe('in_turn');
@@ -43,7 +56,11 @@ test('a steered reply leaves the queue and joins the running turn; a refused one
 });
 
 test('the queue becomes the next turn: one prompt in order, each reply recorded once as its input', () => {
-  let task = replyQueued(replyQueued(running(), { reply_id: 'a', prompt: 'A' }, T0), { reply_id: 'b', prompt: 'B' }, T0);
+  let task = replyQueued(
+    replyQueued(running(), { reply_id: 'a', prompt: 'A' }, T0),
+    { reply_id: 'b', prompt: 'B' },
+    T0,
+  );
   const replies = task.queued_replies!.map(({ reply_id, prompt }) => ({ reply_id, prompt }));
   expect(repliesPrompt(replies)).toBe('A\n\nB');
   task = repliesStartedTurn(startTurn(task, repliesPrompt(replies), T0), replies);

@@ -56,17 +56,20 @@ test('the run stays open while its task runs (so overlap "skip" sees it busy), a
   const notifier = new FakeNotifier();
   const runId = 'nightly-2026-12-01T09:00:00Z';
   const taskId = 'nightly-2026-12-01T090000Z';
-  const final = await h.withWorker({ runCodexTurn: fakeCodex(runUntilCancelled), notifier: notifier.notifier }, async () => {
-    const handle = await h.env.client.workflow.start('scheduledTaskWorkflow', {
-      taskQueue: h.config.temporal.taskQueue,
-      workflowId: runId,
-      args: [runInput('Long job', 'local')],
-    });
-    await h.waitFor(taskId, (t) => t.status === 'running');
-    expect((await handle.describe()).status.name).toBe('RUNNING');
-    await h.service.cancel(taskId);
-    return handle.result();
-  });
+  const final = await h.withWorker(
+    { runCodexTurn: fakeCodex(runUntilCancelled), notifier: notifier.notifier },
+    async () => {
+      const handle = await h.env.client.workflow.start('scheduledTaskWorkflow', {
+        taskQueue: h.config.temporal.taskQueue,
+        workflowId: runId,
+        args: [runInput('Long job', 'local')],
+      });
+      await h.waitFor(taskId, (t) => t.status === 'running');
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await h.service.cancel(taskId);
+      return handle.result();
+    },
+  );
   expect(final.task_id).toBe(taskId);
   expect(final.status).toBe('cancelled');
   expect(notifier.completions(taskId)).toHaveLength(1);

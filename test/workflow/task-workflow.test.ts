@@ -28,7 +28,11 @@ test('a completed task is notified exactly once and the mirror matches the workf
   const notifier = new FakeNotifier();
   const codex = fakeCodex();
   const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
-    const started = await h.service.start({ prompt: 'Investigate the failing tests', cwd: h.workdir, notify_target: 'feishu:oc_chat1' });
+    const started = await h.service.start({
+      prompt: 'Investigate the failing tests',
+      cwd: h.workdir,
+      notify_target: 'feishu:oc_chat1',
+    });
     expect(started.status).toBe('queued');
     return h.result(started.task_id);
   });
@@ -59,7 +63,10 @@ test('transient notifier failures are retried until sent, and the attempts are c
 });
 
 test('a permanent failure marks the notification failed with the reason, after one attempt', async () => {
-  const notifier = new FakeNotifier().failForever({ retryable: false, message: 'The Feishu bot is not in chat oc_x: add the bot to the chat (code 230002).' });
+  const notifier = new FakeNotifier().failForever({
+    retryable: false,
+    message: 'The Feishu bot is not in chat oc_x: add the bot to the chat (code 230002).',
+  });
   const final = await h.withWorker({ runCodexTurn: fakeCodex(), notifier: notifier.notifier }, async () => {
     const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'feishu:oc_x' });
     return h.result(task_id);
@@ -73,7 +80,11 @@ test('a permanent failure marks the notification failed with the reason, after o
 });
 
 test('a rate limit asking for hours of backoff completes in test time', async () => {
-  const notifier = new FakeNotifier().failNext(3, { retryable: true, message: 'rate limited', retryAfterMs: 2 * 60 * 60_000 });
+  const notifier = new FakeNotifier().failNext(3, {
+    retryable: true,
+    message: 'rate limited',
+    retryAfterMs: 2 * 60 * 60_000,
+  });
   const wallStart = Date.now();
   const { final, run } = await h.withWorker({ runCodexTurn: fakeCodex(), notifier: notifier.notifier }, async () => {
     const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local' });
@@ -103,12 +114,19 @@ test('no target → no_target, and the notifier is never called', async () => {
 
 test('cancel interrupts the turn, and the cancellation is notified', async () => {
   const notifier = new FakeNotifier();
-  const final = await h.withWorker({ runCodexTurn: fakeCodex(runUntilCancelled), notifier: notifier.notifier }, async () => {
-    const { task_id } = await h.service.start({ prompt: 'long job', cwd: h.workdir, notify_target: 'hermes:telegram:-100123' });
-    await h.waitFor(task_id, (d) => d.status === 'running');
-    await h.service.cancel(task_id);
-    return h.result(task_id);
-  });
+  const final = await h.withWorker(
+    { runCodexTurn: fakeCodex(runUntilCancelled), notifier: notifier.notifier },
+    async () => {
+      const { task_id } = await h.service.start({
+        prompt: 'long job',
+        cwd: h.workdir,
+        notify_target: 'hermes:telegram:-100123',
+      });
+      await h.waitFor(task_id, (d) => d.status === 'running');
+      await h.service.cancel(task_id);
+      return h.result(task_id);
+    },
+  );
   expect(final.status).toBe('cancelled');
   expect(final.notification_status).toBe('sent');
   expect(notifier.completions(final.task_id)).toHaveLength(1);
@@ -119,7 +137,13 @@ test('cancel interrupts the turn, and the cancellation is notified', async () =>
 
 test('a failed Codex turn is failed and notified with its error', async () => {
   const notifier = new FakeNotifier();
-  const codex = fakeCodex((i) => turnResult(i, { status: 'failed', finalMessage: null, error: { type: 'ModelError', message: 'model said 400: bad request' } }));
+  const codex = fakeCodex((i) =>
+    turnResult(i, {
+      status: 'failed',
+      finalMessage: null,
+      error: { type: 'ModelError', message: 'model said 400: bad request' },
+    }),
+  );
   const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
     const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local' });
     return h.result(task_id);
@@ -148,16 +172,21 @@ test('a non-retryable Codex activity error fails the task at once and is notifie
 
 test('a target added while the task runs is the one notified', async () => {
   const notifier = new FakeNotifier();
-  const final = await h.withWorker({ runCodexTurn: fakeCodex(runUntilCancelled), notifier: notifier.notifier }, async () => {
-    const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir });
-    await h.waitFor(task_id, (d) => d.status === 'running');
-    const handle = h.env.client.workflow.getHandle(task_id);
-    await expect(handle.executeUpdate(setNotifyTargetUpdate, { args: [{ notify_target: 'telegram:oops' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    const updated = await handle.executeUpdate(setNotifyTargetUpdate, { args: [{ notify_target: 'local' }] });
-    expect(updated.notify_target).toBe('local');
-    await h.service.cancel(task_id);
-    return h.result(task_id);
-  });
+  const final = await h.withWorker(
+    { runCodexTurn: fakeCodex(runUntilCancelled), notifier: notifier.notifier },
+    async () => {
+      const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir });
+      await h.waitFor(task_id, (d) => d.status === 'running');
+      const handle = h.env.client.workflow.getHandle(task_id);
+      await expect(
+        handle.executeUpdate(setNotifyTargetUpdate, { args: [{ notify_target: 'telegram:oops' }] }),
+      ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      const updated = await handle.executeUpdate(setNotifyTargetUpdate, { args: [{ notify_target: 'local' }] });
+      expect(updated.notify_target).toBe('local');
+      await h.service.cancel(task_id);
+      return h.result(task_id);
+    },
+  );
   expect(final.notification_status).toBe('sent');
   expect(notifier.calls.map((c) => c.target)).toEqual(['local']);
 });
@@ -165,11 +194,21 @@ test('a target added while the task runs is the one notified', async () => {
 test('an approval is asked in the chat, answered by an update, and reaches the turn; a second answer is refused', async () => {
   const notifier = new FakeNotifier();
   const codex = fakeCodex(async (input) => {
-    const answer = await askPerson(input, { request_id: 'req-1', kind: 'command_approval', summary: 'Run `npm test`', details: '$ npm test (in /repo)' });
+    const answer = await askPerson(input, {
+      request_id: 'req-1',
+      kind: 'command_approval',
+      summary: 'Run `npm test`',
+      details: '$ npm test (in /repo)',
+    });
     return turnResult(input, { finalMessage: `decision was ${answerText(answer)}` });
   });
   const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
-    const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted' });
+    const { task_id } = await h.service.start({
+      prompt: 'p',
+      cwd: h.workdir,
+      notify_target: 'local',
+      approval_policy: 'untrusted',
+    });
     const waiting = await h.waitFor(task_id, (d) => d.status === 'waiting_for_input');
     expect(waiting.pending_requests.map((r) => r.request_id)).toEqual(['req-1']);
     await expect(h.service.approve(task_id, 'req-unknown', 'accept')).rejects.toBeInstanceOf(ConflictError);
@@ -187,13 +226,23 @@ test('an approval is asked in the chat, answered by an update, and reaches the t
 
 test('asking again under the same request id attaches to the same update: one message, one answer', async () => {
   const notifier = new FakeNotifier();
-  const request = { request_id: 'req-2', kind: 'user_input' as const, summary: 'Which branch?', details: '[q1] Which branch?' };
+  const request = {
+    request_id: 'req-2',
+    kind: 'user_input' as const,
+    summary: 'Which branch?',
+    details: '[q1] Which branch?',
+  };
   const codex = fakeCodex(async (input) => {
     const [first, second] = await Promise.all([askPerson(input, request), askPerson(input, request)]);
     return turnResult(input, { finalMessage: `${answerText(first)} / ${answerText(second)}` });
   });
   const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
-    const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local', approval_policy: 'untrusted' });
+    const { task_id } = await h.service.start({
+      prompt: 'p',
+      cwd: h.workdir,
+      notify_target: 'local',
+      approval_policy: 'untrusted',
+    });
     const waiting = await h.waitFor(task_id, (d) => d.status === 'waiting_for_input');
     expect(waiting.pending_requests.map((r) => r.request_id)).toEqual(['req-2']);
     await h.service.answer(task_id, 'req-2', { q1: ['main'] });
@@ -202,7 +251,11 @@ test('asking again under the same request id attaches to the same update: one me
   expect(final.result?.final_message).toBe('{"q1":["main"]} / {"q1":["main"]}');
   expect(notifier.calls.filter((c) => c.message.kind === 'request')).toHaveLength(1);
   const { events } = await h.env.client.workflow.getHandle(final.task_id).fetchHistory();
-  expect(events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'askPerson')).toHaveLength(1);
+  expect(
+    events?.filter(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'askPerson',
+    ),
+  ).toHaveLength(1);
 });
 
 test('a request nobody answers is declined at its deadline and the person is told', async () => {
@@ -210,15 +263,29 @@ test('a request nobody answers is declined at its deadline and the person is tol
   try {
     const notifier = new FakeNotifier();
     const codex = fakeCodex(async (input) => {
-      const answer = await askPerson(input, { request_id: 'req-9', kind: 'command_approval', summary: 'Run rm', details: '$ rm -rf build' });
+      const answer = await askPerson(input, {
+        request_id: 'req-9',
+        kind: 'command_approval',
+        summary: 'Run rm',
+        details: '$ rm -rf build',
+      });
       return turnResult(input, { finalMessage: `answered ${answerText(answer)} by ${answer.answered_by}` });
     });
     const final = await deadlineHarness.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
-      const { task_id } = await deadlineHarness.service.start({ prompt: 'p', cwd: deadlineHarness.workdir, notify_target: 'local', approval_policy: 'untrusted' });
+      const { task_id } = await deadlineHarness.service.start({
+        prompt: 'p',
+        cwd: deadlineHarness.workdir,
+        notify_target: 'local',
+        approval_policy: 'untrusted',
+      });
       return deadlineHarness.result(task_id);
     });
     expect(final.result?.final_message).toBe('answered decline by deadline');
-    expect([...notifier.delivered.values()].map((d) => d.message.kind)).toEqual(['request', 'request_expired', 'completion']);
+    expect([...notifier.delivered.values()].map((d) => d.message.kind)).toEqual([
+      'request',
+      'request_expired',
+      'completion',
+    ]);
   } finally {
     await deadlineHarness.close();
   }
@@ -235,7 +302,9 @@ test('reply runs a follow-up turn in the same thread with its own notification',
     const handle = h.env.client.workflow.getHandle(task_id);
     return handle.result();
   });
-  expect(second.turns.map((t: TaskDocument['turns'][number]) => [t.turn, t.prompt, t.status, t.notification_status])).toEqual([
+  expect(
+    second.turns.map((t: TaskDocument['turns'][number]) => [t.turn, t.prompt, t.status, t.notification_status]),
+  ).toEqual([
     [1, 'first', 'completed', 'sent'],
     [2, 'now also fix X', 'completed', 'sent'],
   ]);
@@ -252,13 +321,21 @@ test('a duplicate task id is a conflict and runs nothing twice; bad input create
   const codex = fakeCodex();
   await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
     await h.service.start({ prompt: 'p', cwd: h.workdir, task_id: 'dup-task-1' });
-    await expect(h.service.start({ prompt: 'p', cwd: h.workdir, task_id: 'dup-task-1' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(h.service.start({ prompt: 'p', cwd: h.workdir, task_id: 'dup-task-1' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     await h.result('dup-task-1');
   });
   expect(codex.inputs.filter((i) => i.taskId === 'dup-task-1')).toHaveLength(1);
-  await expect(h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'slack:#general', task_id: 'bad-target-1' })).rejects.toBeInstanceOf(ValidationError);
-  await expect(h.service.start({ prompt: ' ', cwd: h.workdir, task_id: 'bad-prompt-1' })).rejects.toBeInstanceOf(ValidationError);
-  await expect(h.service.start({ prompt: 'p', cwd: '/definitely/not/here', task_id: 'bad-cwd-1' })).rejects.toBeInstanceOf(ValidationError);
+  await expect(
+    h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'slack:#general', task_id: 'bad-target-1' }),
+  ).rejects.toBeInstanceOf(ValidationError);
+  await expect(h.service.start({ prompt: ' ', cwd: h.workdir, task_id: 'bad-prompt-1' })).rejects.toBeInstanceOf(
+    ValidationError,
+  );
+  await expect(
+    h.service.start({ prompt: 'p', cwd: '/definitely/not/here', task_id: 'bad-cwd-1' }),
+  ).rejects.toBeInstanceOf(ValidationError);
   for (const id of ['bad-target-1', 'bad-prompt-1', 'bad-cwd-1']) expect(await h.store.get(id)).toBeNull();
 });
 
@@ -275,4 +352,3 @@ test('a stale or repeated mirror write never moves a document backwards', async 
   const newer = { ...final, version: final.version + 1, notification_error: 'x' };
   expect(await h.store.applyMirror(newer)).toBe('applied');
 });
-

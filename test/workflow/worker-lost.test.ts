@@ -24,7 +24,12 @@ test('a turn whose worker stops heartbeating on every attempt fails as CodexWork
     await new Promise((resolve) => setTimeout(resolve, 3000));
     return turnResult(input);
   });
-  const service = new TaskService({ client: h.env.client, store: h.store, config: h.config, workflowInput: { heartbeat_timeout_ms: 1000 } });
+  const service = new TaskService({
+    client: h.env.client,
+    store: h.store,
+    config: h.config,
+    workflowInput: { heartbeat_timeout_ms: 1000 },
+  });
   const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
     const { task_id } = await service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local' });
     return h.result(task_id);

@@ -19,7 +19,10 @@ export function scriptedCodexFixture(): ScriptedCodexFixture {
     async setUp(script, config) {
       const model = await ScriptedModel.start(script);
       const env = await makeCodexEnv({ modelUrl: model.url, config });
-      cleanups.push(() => model.close(), () => env.cleanup());
+      cleanups.push(
+        () => model.close(),
+        () => env.cleanup(),
+      );
       return { model, env };
     },
     onCleanup(...more) {

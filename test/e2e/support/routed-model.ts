@@ -2,7 +2,13 @@
 // task's prompt carries a tag (`[e2e:<name>]`), and the requests whose input shows that tag are
 // answered from that route's own script. Retried attempts and follow-up turns of a task show the
 // same tag, so a route's script simply continues (request 1 stalls, request 2 answers…).
-import { ScriptedModel, requestInputText, requestToolOutputs, type RecordedRequest, type ScriptStep } from '../../support/scripted-model';
+import {
+  ScriptedModel,
+  requestInputText,
+  requestToolOutputs,
+  type RecordedRequest,
+  type ScriptStep,
+} from '../../support/scripted-model';
 
 export interface Route {
   tag: string;
@@ -45,7 +51,8 @@ export class RoutedModel {
       waitForRequests: async (count, timeoutMs = 60_000) => {
         const deadline = Date.now() + timeoutMs;
         while (requests.length < count) {
-          if (Date.now() > deadline) throw new Error(`route ${name} got ${requests.length} of ${count} model requests within ${timeoutMs} ms`);
+          if (Date.now() > deadline)
+            throw new Error(`route ${name} got ${requests.length} of ${count} model requests within ${timeoutMs} ms`);
           await new Promise((r) => setTimeout(r, 100));
         }
       },
@@ -62,11 +69,19 @@ export class RoutedModel {
     const text = requestInputText(request);
     const matches = [...this.routes.entries()].filter(([tag]) => text.includes(tag));
     if (matches.length !== 1) {
-      return { httpError: 400, message: `the routed model found ${matches.length} route tags in the request (known: ${[...this.routes.keys()].join(', ')})` };
+      return {
+        httpError: 400,
+        message: `the routed model found ${matches.length} route tags in the request (known: ${[...this.routes.keys()].join(', ')})`,
+      };
     }
     const { route, steps } = matches[0]![1];
     const index = route.requests.length;
     route.requests.push(request);
-    return steps[index] ?? { httpError: 400, message: `route ${route.tag} has no step #${index + 1} (it has ${steps.length})` };
+    return (
+      steps[index] ?? {
+        httpError: 400,
+        message: `route ${route.tag} has no step #${index + 1} (it has ${steps.length})`,
+      }
+    );
   }
 }

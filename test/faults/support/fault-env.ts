@@ -146,7 +146,10 @@ export class FaultEnv {
       ...this.options.env,
     };
     this.config = loadConfig(this.workerEnv);
-    this.connection = await Connection.connect({ ...temporalConnectionOptions(this.config.temporal), connectTimeout: 30_000 });
+    this.connection = await Connection.connect({
+      ...temporalConnectionOptions(this.config.temporal),
+      connectTimeout: 30_000,
+    });
     this.client = new Client({ connection: this.connection, namespace: this.config.temporal.namespace });
     this.taskStore = await TaskStore.connect(this.config.mongo.uri, this.config.mongo.db);
     this.service = new TaskService({
@@ -391,7 +394,13 @@ export class FaultEnv {
    * Tasks keep arriving while the workers run (one every `gapMs`), so workers have turns finishing
    * and starting; `ids` fills as they are started. Await the promise before checking the outcome.
    */
-  startArrivals(prefix: string, count: number, gapMs: number, ids: string[], channelOf: (i: number) => Channel = () => 'feishu'): Promise<void> {
+  startArrivals(
+    prefix: string,
+    count: number,
+    gapMs: number,
+    ids: string[],
+    channelOf: (i: number) => Channel = () => 'feishu',
+  ): Promise<void> {
     const arrivals = (async () => {
       for (let i = 0; i < count; i++) {
         ids.push(await this.startTask(prefix, i, 5, channelOf(i)));
@@ -408,7 +417,10 @@ export class FaultEnv {
     for (;;) {
       const byWorker = await this.codexTurnsBy(ids);
       if ((byWorker.get(identity) ?? 0) >= 1 && this.appServersOf(identity) >= 1) return;
-      if (Date.now() > deadline) throw new Error(`${identity} never had finished and running turns at once: ${JSON.stringify([...byWorker])}\n${this.workerLogTails()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${identity} never had finished and running turns at once: ${JSON.stringify([...byWorker])}\n${this.workerLogTails()}`,
+        );
       await sleep(250);
     }
   }

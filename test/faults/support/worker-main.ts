@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const codePath = process.env.FAULT_WORKFLOW_BUNDLE;
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-  process.stderr.write(`fault worker ${process.env.FAULT_WORKER_IDENTITY ?? process.pid} starting on ${config.temporal.taskQueue}\n`);
+  process.stderr.write(
+    `fault worker ${process.env.FAULT_WORKER_IDENTITY ?? process.pid} starting on ${config.temporal.taskQueue}\n`,
+  );
   await runWorker(config, {
     signal: stop.signal,
     ...(codePath ? { workflowBundle: { codePath } } : {}),

@@ -2,7 +2,13 @@
 // HTTP API) can be tested for what they send and how they translate answers and errors.
 import type { TaskListFilter, TaskListPage } from '../../../src/store/task-store';
 import type { TaskEvent } from '../../../src/contract/task-events';
-import type { CreateScheduleRequest, StartTaskRequest, TaskServiceApi, UserInputAnswers, WatcherReport } from '../../../src/client/task-service-types';
+import type {
+  CreateScheduleRequest,
+  StartTaskRequest,
+  TaskServiceApi,
+  UserInputAnswers,
+  WatcherReport,
+} from '../../../src/client/task-service-types';
 import type { ApprovalDecision, TaskDocument } from '../../../src/contract/task';
 import { newTaskDocument } from '../../../src/contract/task';
 import { ConflictError, NotFoundError } from '../../../src/errors';

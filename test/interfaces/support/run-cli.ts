@@ -31,14 +31,20 @@ export async function cli(
   };
   const code = await runCli(
     argv,
-    { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: options.env ?? {}, cwd: options.cwd },
+    {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      env: options.env ?? {},
+      cwd: options.cwd,
+    },
     deps,
   );
   return { code, stdout, stderr, servicesCreated };
 }
 
 /** stdout must be exactly one JSON document. */
-export function onlyJson(run: CliRun): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each caller checks the shape it expects
+export function onlyJson(run: CliRun): any {
   const text = run.stdout.trim();
   expect(text).not.toBe('');
   return JSON.parse(text); // throws on two documents or trailing text

@@ -2,7 +2,11 @@
 import type { TaskNotificationView } from '../../../src/contract/notification';
 import type { CommandRecord, FileChangeRecord, TaskResult } from '../../../src/contract/task';
 
-export function command(cmd: string, exit_code: number | null, status = exit_code === 0 ? 'completed' : 'failed'): CommandRecord {
+export function command(
+  cmd: string,
+  exit_code: number | null,
+  status = exit_code === 0 ? 'completed' : 'failed',
+): CommandRecord {
   return { command: cmd, exit_code, status, output: '', duration_ms: 10 };
 }
 
