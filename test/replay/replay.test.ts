@@ -8,8 +8,9 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { WORKFLOWS_PATH } from '../../src/worker';
 
 // histories/ holds today's recordings; each subfolder keeps the recordings of an earlier release
-// (before-ask-person: the Codex activity signalled requests and polled for the answer), which tasks
-// started then still need to replay.
+// (before-ask-person: the Codex activity signalled requests and polled for the answer;
+// before-lean-round-trips: mirror writes as activities of their own and a search attribute upsert
+// on every change), which tasks started then still need to replay.
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const histories = (fs.readdirSync(HISTORIES_DIR, { recursive: true }) as string[])
   .filter((f) => f.endsWith('.json'))
@@ -40,8 +41,13 @@ beforeAll(async () => {
 test('the committed histories cover the scenarios the workflow must keep replaying', () => {
   const scenarios = ['approval', 'cancel', 'no-target', 'notify-retries', 'reply-turn', 'success'];
   const added = ['quota-pause', 'scheduled-run', 'worktree', 'reply-next-turn', 'reply-steered'];
+  const now = [...scenarios, ...added];
   expect(histories.map((h) => h.name).sort()).toEqual(
-    [...scenarios.map((s) => `before-ask-person/${s}`), ...scenarios, ...added].sort(),
+    [
+      ...scenarios.map((s) => `before-ask-person/${s}`),
+      ...now.map((s) => `before-lean-round-trips/${s}`),
+      ...now,
+    ].sort(),
   );
 });
 
