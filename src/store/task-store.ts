@@ -91,7 +91,26 @@ export class TaskStore {
   }
 
   /** Writes `doc` if its version is newer than the stored one; a stale or repeated write changes nothing. */
+  /** Each task's mirror write in flight in this process, so the next one waits for it. */
+  private readonly writing = new Map<string, Promise<unknown>>();
+
+  /**
+   * Writes `doc` unless the stored version is as new. Writes of one task are made one at a time,
+   * in order: a version-guarded update is a read and a write on some MongoDB-wire stores (FerretDB),
+   * so two at once could leave the older version stored.
+   */
   async applyMirror(doc: TaskDocument): Promise<MirrorOutcome> {
+    const previous = this.writing.get(doc.task_id);
+    const write = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() => this.writeMirror(doc));
+    this.writing.set(doc.task_id, write);
+    try {
+      return await write;
+    } finally {
+      if (this.writing.get(doc.task_id) === write) this.writing.delete(doc.task_id);
+    }
+  }
+
+  private async writeMirror(doc: TaskDocument): Promise<MirrorOutcome> {
     if (this.indexesPending) {
       await this.ensureIndexes();
       this.indexesPending = false;
