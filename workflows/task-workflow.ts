@@ -165,7 +165,7 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     const delivery = await deliverCompletion();
     if (delivery.ok && delivery.mirroredVersion !== undefined) {
       // The activity mirrored the sent task from the version it was handed, which is still this one.
-      const mirrored = delivery.mirroredVersion === state.task.version + 1;
+      const mirrored = delivery.mirroredVersion === state.task.version + Math.max(1, delivery.attempts);
       state.notificationSent(delivery.at, delivery.attempts);
       if (mirrored) mirror.written(state.task.version);
     } else {

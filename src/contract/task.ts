@@ -237,12 +237,21 @@ export function newTaskDocument(task: NewTask): TaskDocument {
 }
 
 /**
- * The task once its completion message was delivered at `at` (the channel's confirmation time),
- * one version on. The workflow records it and the delivery activity mirrors it in the same step,
- * so both compute it here.
+ * The task once its completion message was delivered at `at` (the channel's confirmation time) by
+ * delivery attempt `attempts`. The workflow records it and the delivery activity mirrors it in the
+ * same step, so both compute it here. The version moves on by the attempt number: an attempt whose
+ * result never reached the workflow (its worker or Temporal went down) may have mirrored its own
+ * sent document, and the attempt that completes must supersede it.
  */
 export function withNotificationSent(task: TaskDocument, at: string, attempts: number): TaskDocument {
   const sent = { notification_status: 'sent', notified_at: at, notification_error: null } as const;
   const turns = task.turns.map((turn, i) => (i === task.turns.length - 1 ? { ...turn, ...sent } : turn));
-  return { ...task, ...sent, turns, notification_attempts: attempts, version: task.version + 1, updated_at: at };
+  return {
+    ...task,
+    ...sent,
+    turns,
+    notification_attempts: attempts,
+    version: task.version + Math.max(1, attempts),
+    updated_at: at,
+  };
 }
