@@ -10,6 +10,7 @@ import {
   type DeliverNotificationResult,
 } from './notify/deliver-notification';
 import type { Notifier } from './notify/notifier';
+import { requestSlot } from './admission';
 import { createWorktreeActivities, type WorktreeSettings } from './workspace/git-worktree';
 
 /** What mirrorTask needs of the store. */
@@ -61,6 +62,7 @@ export function createActivities(deps: ActivityDeps) {
         await withTimeout(writing, MIRROR_SETTLE_MS).catch(() => undefined);
       }
     },
+    requestSlot,
     ...createWorktreeActivities(deps.worktrees ?? { root: defaultWorktreeRoot(), retentionMs: 0 }),
 
     /** Delivers one message; a retry uses the same idempotency key, so it never posts twice. */

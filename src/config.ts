@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ISOLATION_MODES, type IsolationMode } from './contract/task';
+import type { AdmissionLimits } from './contract/admission';
 import { DEFAULT_HERMES_MAX_SENDS, DEFAULT_HERMES_TIMEOUT_MS } from '../activities/notify/hermes-notifier';
 import { DEFAULT_MAX_CACHED_WORKFLOWS } from './worker-memory';
 
@@ -188,6 +189,10 @@ export const configSchema = z.object({
   CODEX_BRIDGE_QUOTA_BACKOFF: duration(15 * 60_000).refine((ms) => ms >= 10_000, 'must be at least 10s'),
   CODEX_BRIDGE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CODEX_BRIDGE_ISOLATION: z.enum(ISOLATION_MODES).default('none'),
+  CODEX_BRIDGE_ADMISSION: z.enum(['on', 'off']).default('on'),
+  CODEX_BRIDGE_MAX_RUNNING: z.coerce.number().int().min(0).max(1000).default(4),
+  CODEX_BRIDGE_MAX_PER_REPOSITORY: z.coerce.number().int().min(0).max(1000).default(1),
+  CODEX_BRIDGE_MAX_PER_TARGET: z.coerce.number().int().min(0).max(1000).default(2),
   CODEX_BRIDGE_WORKTREE_ROOT: z
     .string()
     .trim()
@@ -279,6 +284,8 @@ export interface Config {
     /** How long a turn that hit the usage or rate limit waits when Codex names no reset time. */
     quotaBackoffMs: number;
   };
+  /** Limits on turns running at once (0: no limit); null when admission is off. */
+  admission: AdmissionLimits | null;
   isolation: {
     /** A task's isolation when its request names none. */
     defaultMode: IsolationMode;
@@ -363,6 +370,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: c.CODEX_BRIDGE_REQUEST_TIMEOUT,
       quotaBackoffMs: c.CODEX_BRIDGE_QUOTA_BACKOFF,
     },
+    admission:
+      c.CODEX_BRIDGE_ADMISSION === 'off'
+        ? null
+        : {
+            max_running: c.CODEX_BRIDGE_MAX_RUNNING,
+            per_repository: c.CODEX_BRIDGE_MAX_PER_REPOSITORY,
+            per_notify_target: c.CODEX_BRIDGE_MAX_PER_TARGET,
+          },
     isolation: {
       defaultMode: c.CODEX_BRIDGE_ISOLATION,
       worktreeRoot: c.CODEX_BRIDGE_WORKTREE_ROOT,

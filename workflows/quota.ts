@@ -4,6 +4,7 @@
 import { condition } from '@temporalio/workflow';
 import { quotaPausedKey } from '../src/contract/idempotency';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
+import { pauseAdmissions } from './admission';
 import { deliver, notificationView } from './task-activities';
 import type { TaskState } from './task-state';
 import type { TurnOutcome } from './task-transitions';
@@ -40,6 +41,8 @@ export async function waitForQuota(
   cancelled: () => boolean,
 ): Promise<void> {
   const firstPause = state.waitForQuota(new Date(resumeAt).toISOString(), reason);
+  // Tasks queued behind this one would only hit the same limit: admission holds them until then.
+  await pauseAdmissions(input, new Date(resumeAt).toISOString());
   if (firstPause && state.task.notify_target) {
     const view = {
       ...notificationView(input, state, 'quota_paused'),

@@ -110,7 +110,9 @@ export function notificationView(
   kind: NotificationKind,
   request?: TaskNotificationView['request'],
 ): TaskNotificationView {
-  const { task, turn } = state;
+  const { task } = state;
+  // This run's turn; none yet while the run waits for a slot.
+  const turn = task.turns[state.turnNumber - 1];
   return {
     task_id: task.task_id,
     turn: state.turnNumber,
@@ -120,8 +122,8 @@ export function notificationView(
     cwd: task.cwd,
     result: task.result,
     error: task.error,
-    started_at: turn.started_at,
-    finished_at: turn.finished_at,
+    started_at: turn?.started_at ?? null,
+    finished_at: turn?.finished_at ?? null,
     notify_target: task.notify_target,
     request,
     ...(task.branch ? { branch: task.branch, worktree: task.worktree ?? null } : {}),

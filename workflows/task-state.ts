@@ -60,7 +60,9 @@ export class TaskState {
   // --- the turn
 
   startTurn(prompt: string): void {
-    this.apply(startTurn(this.task, prompt, now()));
+    // Only a task that was queued carries queue_position: documents of runs before admission keep their shape.
+    const task = this.task.queue_position === undefined ? this.task : { ...this.task, queue_position: null };
+    this.apply(startTurn(task, prompt, now()));
   }
 
   finishTurn(outcome: TurnOutcome): void {
@@ -72,6 +74,14 @@ export class TaskState {
   get workingDirectory(): string {
     const worktree = this.task.worktree;
     return worktree && !worktree.removed ? worktree.path : this.task.cwd;
+  }
+
+  // --- admission
+
+  /** Waiting for a slot, `ahead` queued tasks before it. */
+  queuedBehind(ahead: number): void {
+    if (this.task.status === 'queued' && this.task.queue_position === ahead) return;
+    this.apply({ ...this.task, status: 'queued', queue_position: ahead });
   }
 
   // --- the usage limit
@@ -266,6 +276,8 @@ export class TaskState {
       `**Notification:** ${task.notification_status ?? 'not yet'}${target}`,
     ];
     const p = this.progress;
+    if (task.status === 'queued' && typeof task.queue_position === 'number')
+      lines.push(`**Queued:** ${task.queue_position} ahead, waiting for a slot`);
     if (task.status === 'waiting_for_quota') lines.push(`**Paused until:** ${task.resumes_at} — ${this.quotaReason}`);
     if (task.branch)
       lines.push(

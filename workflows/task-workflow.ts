@@ -31,6 +31,7 @@ import {
 } from '../src/contract/messages';
 import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../src/contract/search-attributes';
 import { deliver, notificationView, runCodexTurn, startMirror } from './task-activities';
+import { admit } from './admission';
 import { closeWorkspace, openWorkspace } from './isolation';
 import { quotaReason, quotaResumeTime, waitForQuota } from './quota';
 import { handleReplies } from './replies';
@@ -151,10 +152,12 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   );
   const replies = handleReplies(state);
 
-  // --- run Codex (in the task's own worktree when it has one)
+  // --- wait for a slot, then run Codex (in the task's own worktree when it has one)
+  const slot = await admit(input, state, () => cancelRequested);
   state.startTurn(input.prompt);
   state.repliesStartedTurn(input.replies ?? []);
   state.finishTurn((await openWorkspace(state)) ?? (await runTurnWithinQuota()));
+  await slot.release();
   replies.turnEnded();
   await closeWorkspace(state);
 

@@ -71,7 +71,9 @@ export function buildNotificationMessage(
         ? request(view)
         : view.kind === 'quota_paused'
           ? quotaPaused(view)
-          : requestExpired(view);
+          : view.kind === 'queued'
+            ? queued(view)
+            : requestExpired(view);
   const turnSuffix = view.turn > 1 ? ` (turn ${view.turn})` : '';
   return {
     kind: view.kind,
@@ -201,6 +203,22 @@ function quotaPaused(view: TaskNotificationView): Built {
     fields: [
       { label: 'Task', value: view.task_id },
       { label: 'Paused until', value: until ? until.toISOString() : 'unknown' },
+      { label: 'Directory', value: view.cwd },
+    ],
+    excerpt: said,
+  };
+}
+
+/** "queued: 2 ahead": sent once, when the turn first has to wait for a slot. */
+function queued(view: TaskNotificationView): Built {
+  const ahead = view.queue_position ?? 0;
+  const said = `Codex task ${view.task_id} is queued: ${ahead} ahead. It starts by itself when a slot frees; you hear from it again when it ends.`;
+  return {
+    title: `⏳ Codex task ${view.task_id} queued: ${ahead} ahead`,
+    text: [said, `Prompt: ${promptHead(view.prompt)}\nDirectory: ${view.cwd}`].join('\n\n'),
+    fields: [
+      { label: 'Task', value: view.task_id },
+      { label: 'Queued', value: `${ahead} ahead` },
       { label: 'Directory', value: view.cwd },
     ],
     excerpt: said,

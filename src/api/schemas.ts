@@ -307,6 +307,11 @@ export const taskDocumentSchema = z
       .nullable()
       .optional(),
     status: taskStatusSchema,
+    queue_position: z
+      .number()
+      .nullable()
+      .optional()
+      .describe('While queued for a slot: how many queued tasks are ahead.'),
     resumes_at: z.string().nullable().optional().describe('While waiting_for_quota: when the turn is tried again.'),
     notify_target: z.string().nullable(),
     notification_status: notificationStatusSchema.nullable(),

@@ -23,12 +23,19 @@ export function formatTaskTable(tasks: TaskDocument[], now: number = Date.now())
   if (tasks.length === 0) return ['No tasks.'];
   const rows = tasks.map((t) => [
     t.task_id,
-    t.status,
+    statusWithPosition(t),
     t.notify_target ? describeNotifyTarget(t.notify_target) : '-',
     t.notification_status ?? '-',
     formatAge(t.created_at, now),
   ]);
   return formatColumns([[...TABLE_HEADERS], ...rows]);
+}
+
+/** "queued (2 ahead)" while a task waits for a slot; the bare status otherwise. */
+function statusWithPosition(task: TaskDocument): string {
+  return task.status === 'queued' && typeof task.queue_position === 'number'
+    ? `queued (${task.queue_position} ahead)`
+    : task.status;
 }
 
 export function formatColumns(rows: string[][]): string[] {
@@ -47,7 +54,7 @@ export function formatTaskBlock(task: TaskDocument, now: number = Date.now()): s
     ['task', task.task_id],
     [
       'status',
-      `${task.status}${task.status === 'waiting_for_quota' && task.resumes_at ? ` (resumes at ${task.resumes_at})` : ''}${task.finished_at ? ` (finished ${formatAge(task.finished_at, now)} ago)` : ''}`,
+      `${statusWithPosition(task)}${task.status === 'waiting_for_quota' && task.resumes_at ? ` (resumes at ${task.resumes_at})` : ''}${task.finished_at ? ` (finished ${formatAge(task.finished_at, now)} ago)` : ''}`,
     ],
     ['created', `${task.created_at} (${formatAge(task.created_at, now)} ago)`],
     ['cwd', task.cwd],

@@ -398,6 +398,7 @@ export class TaskService implements TaskServiceApi {
       turn_timeout_ms: this.config.codex.turnTimeoutMs,
       request_timeout_ms: this.config.codex.requestTimeoutMs,
       quota_backoff_ms: this.config.codex.quotaBackoffMs,
+      ...(this.config.admission ? { admission: this.config.admission } : {}),
       server_request_policy: task.approval_policy === 'never' ? 'decline' : 'ask',
       ...this.deps.workflowInput,
     };

@@ -16,6 +16,11 @@ export function requestExpiredKey(taskId: string, requestId: string): string {
   return `${taskId}:request-expired:${requestId}`;
 }
 
+/** The one message saying a turn waits in the admission queue (later position changes are not told). */
+export function queuedKey(taskId: string, turn: number): string {
+  return `${taskId}:turn-${turn}:queued`;
+}
+
 /** The one message saying a turn paused at the usage limit (a turn is paused-and-told once). */
 export function quotaPausedKey(taskId: string, turn: number): string {
   return `${taskId}:turn-${turn}:quota-paused`;

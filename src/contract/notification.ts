@@ -2,8 +2,8 @@
 // The activity builds the message from it (activities/notify/message.ts).
 import type { PendingRequestKind, QuestionOption, TaskError, TaskResult, TaskStatus, WorktreeRecord } from './task';
 
-/** What is being told: a finished turn, a question waiting for a person, or an expired question. */
-export type NotificationKind = 'completion' | 'request' | 'request_expired' | 'quota_paused';
+/** What is being told: a finished turn, a question waiting for a person or expired, a pause, a queued turn. */
+export type NotificationKind = 'completion' | 'request' | 'request_expired' | 'quota_paused' | 'queued';
 
 /** Everything the message is built from: a snapshot of the task at the moment of the event. */
 export interface TaskNotificationView {
@@ -21,6 +21,8 @@ export interface TaskNotificationView {
   /** For `quota_paused`: when the turn is tried again, and why it waits. */
   resumes_at?: string;
   quota_reason?: string;
+  /** For `queued`: how many queued tasks are ahead. */
+  queue_position?: number;
   /** A worktree task's branch, and what its worktree left there. */
   branch?: string;
   worktree?: WorktreeRecord | null;

@@ -2,6 +2,7 @@
 // follow-up (`reply`) starts a new run of the same workflow id carrying the finished document.
 import type { TaskDocument } from './task';
 import type { ServerRequestPolicy } from './codex-turn';
+import type { AdmissionLimits } from './admission';
 
 export interface TaskWorkflowInput {
   /** The task as it stands when this run starts (status `queued`, or terminal for a follow-up). */
@@ -20,4 +21,6 @@ export interface TaskWorkflowInput {
   server_request_policy: ServerRequestPolicy;
   /** How long a turn that failed on the usage or rate limit waits when Codex gave no reset time. */
   quota_backoff_ms?: number;
+  /** Limits on turns running at once; absent: the task starts without asking for a slot. */
+  admission?: AdmissionLimits;
 }

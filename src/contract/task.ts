@@ -175,6 +175,8 @@ export interface TaskDocument {
   branch?: string | null;
   worktree?: WorktreeRecord | null;
   status: TaskStatus;
+  /** While `queued` for a slot: how many queued tasks are ahead. */
+  queue_position?: number | null;
   /** While `waiting_for_quota`: when the turn is tried again (ISO-8601). */
   resumes_at?: string | null;
   notify_target: string | null;

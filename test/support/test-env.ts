@@ -26,6 +26,9 @@ export function makeTestEnv(overrides: NodeJS.ProcessEnv = {}): TestEnv {
     MONGODB_URI: requireEnv('MONGODB_URI'),
     MONGODB_DB: `test_${id}`,
     CODEX_BRIDGE_LOCAL_INBOX: path.join(scratch, 'inbox.jsonl'),
+    // Suites that run tasks side by side in one directory expect them to run at once; the admission
+    // tests turn the queue on with the limits they check.
+    CODEX_BRIDGE_ADMISSION: 'off',
     ...overrides,
   };
   return { id, scratch, env, config: loadConfig(env) };

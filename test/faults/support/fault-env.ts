@@ -143,6 +143,8 @@ export class FaultEnv {
       HERMES_WEBHOOK_URL: this.hermes.routeUrl(),
       HERMES_WEBHOOK_SECRET: this.hermes.secret,
       FAULT_WORKFLOW_BUNDLE: await workflowBundle(this.scratch),
+      // The scenarios run many tasks in one directory at once; the admission scenario turns the queue on.
+      CODEX_BRIDGE_ADMISSION: 'off',
       ...this.options.env,
     };
     this.config = loadConfig(this.workerEnv);
