@@ -1,7 +1,8 @@
 // Records the workflow histories that the replay test replays: real runs in the Temporal test
 // server (success, notifier retries, cancel, no target, approval, follow-up turn; a usage-limit
 // pause, a worktree task and a schedule's run; a reply steered into a running turn, a refused reply
-// run as the next turn), written to histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
+// run as the next turn; a task that waited in the admission queue, one cancelled there, and the
+// admission workflow itself), written to histories/. Run ./scripts/record-histories after a workflow change that adds a scenario or
 // changes what a run records; first move the current recordings into a subfolder of histories/
 // named for the release they come from, so that tasks started on it are still checked.
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { createReplyRelay } from '../../activities/reply-relay';
 import { FakeNotifier } from '../support/fake-notifier';
 import { askPerson, fakeCodex, runUntilCancelled, turnResult } from '../support/fake-codex';
 import { createWorkflowHarness } from '../support/workflow-harness';
+import { admissionWorkflowId } from '../../src/contract/admission';
 
 export const HISTORIES_DIR = path.join(__dirname, 'histories');
 
@@ -213,6 +215,60 @@ test('record the usage-limit, worktree and scheduled-run histories', async () =>
         });
         await run.result();
         await save('scheduled-run', SCHEDULED_RUN_ID);
+      },
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+test('record the admission histories', async () => {
+  // Limits 2 per queue and 1 per repository: the second and third task on the repository queue.
+  const h = await createWorkflowHarness({
+    CODEX_BRIDGE_ADMISSION: 'on',
+    CODEX_BRIDGE_MAX_RUNNING: '2',
+    CODEX_BRIDGE_MAX_PER_REPOSITORY: '1',
+    CODEX_BRIDGE_MAX_PER_TARGET: '0',
+  });
+  const save = async (name: string, workflowId: string) => {
+    const history = await h.env.client.workflow.getHandle(workflowId).fetchHistory();
+    fs.writeFileSync(
+      path.join(HISTORIES_DIR, `${name}.json`),
+      JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+    );
+  };
+  let holderMayEnd = false;
+  try {
+    await h.withWorker(
+      {
+        notifier: new FakeNotifier().notifier,
+        runCodexTurn: fakeCodex(async (input) => {
+          const activity = Context.current();
+          while (input.taskId === 'history-admission-holder' && !holderMayEnd) {
+            activity.heartbeat();
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          return turnResult(input);
+        }),
+      },
+      async () => {
+        const start = (task_id: string) =>
+          h.service.start({ prompt: task_id, cwd: h.workdir, notify_target: 'local', task_id });
+        await start('history-admission-holder');
+        await h.waitFor('history-admission-holder', (d) => d.status === 'running');
+        await start('history-admission-queued');
+        await h.waitFor('history-admission-queued', (d) => d.status === 'queued' && d.queue_position === 0);
+        await start('history-admission-cancelled');
+        await h.waitFor('history-admission-cancelled', (d) => d.status === 'queued' && d.queue_position === 1);
+        await h.service.cancel('history-admission-cancelled');
+        await h.waitFor('history-admission-cancelled', (d) => d.notification_status === 'sent');
+        holderMayEnd = true;
+        await h.waitFor('history-admission-queued', (d) => d.notification_status === 'sent');
+        const admission = h.env.client.workflow.getHandle(admissionWorkflowId(h.config.temporal.taskQueue));
+        await admission.result();
+        await save('admission-queued', 'history-admission-queued');
+        await save('admission-cancelled', 'history-admission-cancelled');
+        await save('admission-workflow', admission.workflowId);
       },
     );
   } finally {

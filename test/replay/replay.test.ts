@@ -24,6 +24,8 @@ const workflowIdOf = (name: string) => {
   if (scenario === 'reply-turn') return 'history-success';
   // A schedule's run is named `<schedule id>-<time>` (see record-histories.ts).
   if (scenario === 'scheduled-run') return 'history-scheduled-run-2026-11-30T09:00:00Z';
+  // The admission workflow is named after the recorder's task queue; its code never reads the id.
+  if (scenario === 'admission-workflow') return 'codex-bridge-admission-history';
   return `history-${scenario}`;
 };
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
@@ -42,11 +44,13 @@ test('the committed histories cover the scenarios the workflow must keep replayi
   const scenarios = ['approval', 'cancel', 'no-target', 'notify-retries', 'reply-turn', 'success'];
   const added = ['quota-pause', 'scheduled-run', 'worktree', 'reply-next-turn', 'reply-steered'];
   const now = [...scenarios, ...added];
+  const admission = ['admission-queued', 'admission-cancelled', 'admission-workflow'];
   expect(histories.map((h) => h.name).sort()).toEqual(
     [
       ...scenarios.map((s) => `before-ask-person/${s}`),
       ...now.map((s) => `before-lean-round-trips/${s}`),
       ...now,
+      ...admission,
     ].sort(),
   );
 });
