@@ -62,17 +62,29 @@ export function handleReplies(state: TaskState): ReplyDesk {
     { validator: ({ reply_id, prompt }) => checkReply(reply_id, prompt) },
   );
 
-  setHandler(takeReplyUpdate, ({ turn }) =>
-    CancellationScope.nonCancellable(async () => {
-      if (turn !== state.turnNumber) return null;
-      turnStarted = true;
-      steerable = true;
-      await condition(() => nextQueuedReply(state.task) !== undefined || !running());
-      const reply = nextQueuedReply(state.task);
-      if (!running() || !reply) return null;
-      state.takeReply(reply.reply_id);
-      return { reply_id: reply.reply_id, prompt: reply.prompt };
-    }),
+  setHandler(
+    takeReplyUpdate,
+    ({ turn }) =>
+      CancellationScope.nonCancellable(async () => {
+        if (turn !== state.turnNumber) return null;
+        turnStarted = true;
+        steerable = true;
+        await condition(() => nextQueuedReply(state.task) !== undefined || !running());
+        const reply = nextQueuedReply(state.task);
+        if (!running() || !reply) return null;
+        state.takeReply(reply.reply_id);
+        return { reply_id: reply.reply_id, prompt: reply.prompt };
+      }),
+    {
+      // A take that reaches the workflow after the turn ended (a retried attempt's, held back while
+      // a workflow task waited for a dead worker) is refused rather than accepted: an accepted one
+      // would be recorded after the turn's end, which a replay delivers together with it, in the
+      // other order.
+      validator: ({ turn }) => {
+        if (turn === state.turnNumber && (turnOver || isTerminalStatus(state.task.status)))
+          throw new Error('The turn is over: replies wait for the next turn.');
+      },
+    },
   );
 
   setHandler(settleReplyUpdate, ({ reply_id, steered }) => {
