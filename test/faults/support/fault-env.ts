@@ -279,8 +279,13 @@ export class FaultEnv {
    * The invariants of every fault scenario: each workflow completed with a terminal task; each
    * chat got exactly one completion message per turn (by chat and by uuid), and nothing else; the
    * MongoDB mirror equals the workflow's final document. Returns what happened, for the log.
+   * `alsoSent` names the idempotency keys of a task's other messages each chat must get exactly
+   * once too (e.g. the admission queue's "queued" notice).
    */
-  async verifyNothingLost(ids: string[]): Promise<NothingLostReport> {
+  async verifyNothingLost(
+    ids: string[],
+    alsoSent: (doc: TaskDocument) => string[] = () => [],
+  ): Promise<NothingLostReport> {
     const outcomes = new Map<string, TaskOutcome>();
     const expectedByChat: Record<string, number> = {};
     const expectedKeys = new Map<string, string>(); // idempotency key of each turn's completion → task
@@ -298,8 +303,10 @@ export class FaultEnv {
       expect(await this.taskStore.get(id)).toEqual(doc);
       if (this.workers.size > 0) expect(await handle.query(getTaskQuery)).toEqual(doc);
       const chat = doc.notify_target!; // feishu:<chat> or hermes:<platform>:<chat>, as the fakes are counted below
-      expectedByChat[chat] = (expectedByChat[chat] ?? 0) + doc.turns.length;
+      const others = alsoSent(doc);
+      expectedByChat[chat] = (expectedByChat[chat] ?? 0) + doc.turns.length + others.length;
       for (const turn of doc.turns) expectedKeys.set(completionKey(id, turn.turn), id);
+      for (const key of others) expectedKeys.set(key, id);
       outcomes.set(id, { doc, ...(await codexAttempt(this.client, id)) });
     }
 
