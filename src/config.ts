@@ -133,6 +133,10 @@ const wholeNumber = (min: number, max: number, fallback: () => number, hint = ''
 const MAX_NOTIFY_REQUEST_MS = 100_000;
 const NOTIFY_REQUEST_LIMIT = 'must be at most 100s: one delivery attempt is given 2 minutes';
 
+/** A limit on turns running at once: a whole number, 0 meaning none. */
+const admissionLimit = (fallback: number) =>
+  z.coerce.number().int('must be a whole number').min(0, 'must be 0 (no limit) or more').max(1000).default(fallback);
+
 export const configSchema = z.object({
   TEMPORAL_ADDRESS: hostPort('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
@@ -189,10 +193,11 @@ export const configSchema = z.object({
   CODEX_BRIDGE_QUOTA_BACKOFF: duration(15 * 60_000).refine((ms) => ms >= 10_000, 'must be at least 10s'),
   CODEX_BRIDGE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   CODEX_BRIDGE_ISOLATION: z.enum(ISOLATION_MODES).default('none'),
+  // Limits on turns running at once (0: no limit); `off` starts every turn at once.
   CODEX_BRIDGE_ADMISSION: z.enum(['on', 'off']).default('on'),
-  CODEX_BRIDGE_MAX_RUNNING: z.coerce.number().int().min(0).max(1000).default(4),
-  CODEX_BRIDGE_MAX_PER_REPOSITORY: z.coerce.number().int().min(0).max(1000).default(1),
-  CODEX_BRIDGE_MAX_PER_TARGET: z.coerce.number().int().min(0).max(1000).default(2),
+  CODEX_BRIDGE_MAX_RUNNING: admissionLimit(4),
+  CODEX_BRIDGE_MAX_PER_REPOSITORY: admissionLimit(1),
+  CODEX_BRIDGE_MAX_PER_TARGET: admissionLimit(3),
   CODEX_BRIDGE_WORKTREE_ROOT: z
     .string()
     .trim()
