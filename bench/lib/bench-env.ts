@@ -74,6 +74,8 @@ export async function startBenchEnv(dir: string, log: (line: string) => void): P
         CODEX_BRIDGE_ALLOWED_ROOTS: dir,
         CODEX_BRIDGE_LOCAL_INBOX: path.join(dir, `inbox-${id}.jsonl`),
         CODEX_BRIDGE_LOG_LEVEL: 'warn',
+        // The rows measure tasks side by side in one directory, which admission would run one at a time.
+        CODEX_BRIDGE_ADMISSION: 'off',
         ...extra,
       };
       const config = loadConfig(vars);
