@@ -247,6 +247,32 @@ describe('in the time-skipping test server', () => {
     await admissionEnds();
   });
 
+  test('a follow-up turn asks for a slot like a new task: a reply to a finished task queues behind the task holding its repository', async () => {
+    const notifier = new FakeNotifier();
+    const g = gatedCodex();
+    const final = await h.withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
+      await start(0, { task_id: 'r-0' });
+      await h.waitFor('r-0', (t) => t.status === 'running');
+      g.open('r-0');
+      await h.waitFor('r-0', (t) => t.notification_status === 'sent');
+      await start(1, { task_id: 'r-1' });
+      await h.waitFor('r-1', (t) => t.status === 'running');
+      await h.service.reply('r-0', 'and now the docs');
+      await h.waitFor('r-0', (t) => t.status === 'queued' && t.queue_position === 0);
+      expect(g.order).toEqual(['r-0', 'r-1']); // the reply waits while r-1 holds the repository
+      g.open('r-1');
+      return (await finish(['r-1', 'r-0']))[1]!;
+    });
+    expect(g.order).toEqual(['r-0', 'r-1', 'r-0']);
+    expect(final.turns.map((t) => t.status)).toEqual(['completed', 'completed']);
+    expect(notifier.calls.filter((c) => c.message.taskId === 'r-0').map((c) => c.idempotencyKey)).toEqual([
+      'r-0:turn-1:completion',
+      'r-0:turn-2:queued',
+      'r-0:turn-2:completion',
+    ]);
+    await admissionEnds();
+  });
+
   test('a task paused at the usage limit holds queued tasks of other repositories until the reset', async () => {
     const notifier = new FakeNotifier();
     const turnsAt: { taskId: string; at: number }[] = [];

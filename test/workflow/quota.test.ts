@@ -62,7 +62,8 @@ describe('when to try again', () => {
 describe('in the time-skipping test server', () => {
   let h: WorkflowHarness;
   beforeAll(async () => {
-    h = await createWorkflowHarness();
+    // With admission on, the paused turn also pauses the admission queue until the reset.
+    h = await createWorkflowHarness({ CODEX_BRIDGE_ADMISSION: 'on' });
   });
   afterAll(async () => {
     await h?.close();
