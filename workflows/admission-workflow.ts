@@ -28,7 +28,7 @@ import { holderKey, nextAdmissions, queuePositions, withRequest } from './admiss
  * While runs wait, the holders are checked this often: a run that closed without giving its slot
  * back (terminated, timed out, reset) no longer takes a signal, and its slot is freed.
  */
-export const HOLDER_CHECK_MS = 60_000;
+export const HOLDER_CHECK_MS = 5 * 60_000;
 const MAX_HISTORY_EVENTS = 5_000;
 /** In `told`: the run has been told its slot is granted. */
 const GRANTED = -1;
@@ -62,7 +62,9 @@ export async function admissionWorkflow(start: AdmissionSnapshot = EMPTY): Promi
   });
   setHandler(releaseSlotSignal, (holder) => drop(holderKey(holder)));
   setHandler(pauseAdmissionSignal, ({ until }) => {
-    pausedUntil = Math.max(pausedUntil, Date.parse(until));
+    const at = Date.parse(until);
+    if (Number.isNaN(at)) return;
+    pausedUntil = Math.max(pausedUntil, at);
     changed = true;
   });
   setHandler(admissionStateQuery, snapshot);
