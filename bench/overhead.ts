@@ -5,7 +5,8 @@
 //   runnerPooled   CodexRunner.runTurn on the pool of warm app-servers (the default);
 //   bridge         TaskService.start → workflow → the real Codex activity on an in-process worker →
 //                  notifier called (MongoDB mirror writes included), an app-server per turn;
-//   bridgePooled   the same with the worker's pooled app-servers (the default).
+//   bridgePooled   the same with the worker's pooled app-servers (the default);
+//   bridgeAdmission  bridgePooled through the admission queue (a slot asked for and given back).
 import { randomUUID } from 'node:crypto';
 import { CodexRunner } from '../activities/codex/codex-runner';
 import { makeCodexEnv } from '../test/support/codex-env';
@@ -16,7 +17,7 @@ import type { BenchOptions } from './lib/options';
 import { rawTurn } from './lib/raw-turn';
 import { now, summarize, type Summary } from './lib/stats';
 
-export const OVERHEAD_PATHS = ['raw', 'runner', 'runnerPooled', 'bridge', 'bridgePooled'] as const;
+export const OVERHEAD_PATHS = ['raw', 'runner', 'runnerPooled', 'bridge', 'bridgePooled', 'bridgeAdmission'] as const;
 export type OverheadPath = (typeof OVERHEAD_PATHS)[number];
 export type OverheadResult = Record<OverheadPath, Summary>;
 
@@ -41,8 +42,10 @@ export async function benchOverhead(
     };
     const config = env.config('overhead', { ...codexVars, CODEX_BRIDGE_APP_SERVERS: '0' });
     const pooledConfig = env.config('overhead-pool', codexVars);
+    const admissionConfig = env.config('overhead-admission', { ...codexVars, CODEX_BRIDGE_ADMISSION: 'on' });
     const { service } = await env.service(config);
     const pooledService = (await env.service(pooledConfig)).service;
+    const admissionService = (await env.service(admissionConfig)).service;
     const recorder = new DeliveryRecorder();
 
     const timed = async (fn: () => Promise<void>): Promise<number> => {
@@ -75,23 +78,26 @@ export async function benchOverhead(
       runnerPooled: viaRunner(pooledRunner),
       bridge: viaBridge(service),
       bridgePooled: viaBridge(pooledService),
+      bridgeAdmission: viaBridge(admissionService),
     };
     const samples = Object.fromEntries(OVERHEAD_PATHS.map((p) => [p, [] as number[]])) as Record<
       OverheadPath,
       number[]
     >;
     const order = [...OVERHEAD_PATHS];
-    // Two workers, one per way of running app-servers, each with the real worker dependencies
+    // Three workers (an app-server per turn, pooled, pooled with admission), each with the real worker dependencies
     // (Codex runner, relay, progress reporter, MongoDB store) except the notifier, which records.
     try {
       await env.withWorker(config, { notifier: recorder.notifier }, () =>
-        env.withWorker(pooledConfig, { notifier: recorder.notifier }, async () => {
-          for (let i = 0; i < WARMUP; i++) for (const p of order) await paths[p]();
-          for (let i = 0; i < opts.overheadSamples; i++) {
-            const rotated = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
-            for (const p of rotated) samples[p].push(await paths[p]());
-          }
-        }),
+        env.withWorker(pooledConfig, { notifier: recorder.notifier }, () =>
+          env.withWorker(admissionConfig, { notifier: recorder.notifier }, async () => {
+            for (let i = 0; i < WARMUP; i++) for (const p of order) await paths[p]();
+            for (let i = 0; i < opts.overheadSamples; i++) {
+              const rotated = [...order.slice(i % order.length), ...order.slice(0, i % order.length)];
+              for (const p of rotated) samples[p].push(await paths[p]());
+            }
+          }),
+        ),
       );
     } finally {
       await pooledRunner.close();

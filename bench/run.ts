@@ -174,6 +174,10 @@ function render(
       '… with an app-server spawned per turn',
       `median ${ms(o.bridge.p50)} (${ratio(o.bridge.p50 / o.raw.p50)})`,
     ]);
+    summary.push([
+      '… through the admission queue (a free slot)',
+      `median ${ms(o.bridgeAdmission.p50)} (${ms(o.bridgeAdmission.p50 - o.bridgePooled.p50)} more than without)`,
+    ]);
   }
   if (r.throughput) {
     for (const mode of CODEX_MODES) {
@@ -288,7 +292,8 @@ function render(
         'app-server loop on a cold process (spawn, initialize, thread/start, turn/start, turn/completed, exit) — the protocol and nothing else. ' +
         '**runner**: `CodexRunner.runTurn` (what the activity runs), with an app-server spawned for the turn (`CODEX_BRIDGE_APP_SERVERS=0`) or on ' +
         'the pool of warm app-servers (**pooled**, the default). **bridge**: `TaskService.start` → Temporal workflow → the real Codex activity on an ' +
-        'in-process worker → notifier called, including the MongoDB mirror writes; one worker per way of running app-servers. Interleaved in ' +
+        'in-process worker → notifier called, including the MongoDB mirror writes; one worker per way of running app-servers, and one more ' +
+        'with admission on (the task asks the admission workflow for a slot, which is free, and gives it back). Interleaved in ' +
         'rotating order after two warm-up rounds. (`bench/codex-overhead.ts` measures raw vs runner alone.)',
       '',
     );
@@ -447,6 +452,7 @@ const OVERHEAD_LABELS: Record<OverheadPath, string> = {
   runnerPooled: 'runner, pooled',
   bridge: 'bridge, app-server per turn',
   bridgePooled: 'bridge, pooled',
+  bridgeAdmission: 'bridge, pooled, through the admission queue',
 };
 
 function version(bin: string, args: string[]): string {
