@@ -1,11 +1,12 @@
 // A task run's side of admission: before its turn it asks the task queue's admission workflow for a
 // slot and waits, `queued` with its position, until granted or cancelled; its person hears once
 // that it is queued; after the turn it gives the slot back. Every run asks, so a follow-up turn
-// queues like a new task. Runs whose input carries no limits (started before admission existed, or
-// with admission off) skip all of it.
+// queues like a new task. Runs whose input carries no limits (admission off, or started before
+// admission existed) skip all of it, and so do runs a worker without admission began (the patch).
 import {
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -39,10 +40,17 @@ export interface Slot {
 }
 
 const NO_SLOT: Slot = { release: async () => undefined };
+const ADMISSION = 'admission';
+
+/** The limits this run is admitted under, or null when it runs without admission. */
+function limitsOf(input: TaskWorkflowInput): AdmissionLimits | null {
+  return input.admission && patched(ADMISSION) ? input.admission : null;
+}
 
 /** Waits for a slot; a run cancelled while queued withdraws and gets no slot. */
 export async function admit(input: TaskWorkflowInput, state: TaskState, cancelled: () => boolean): Promise<Slot> {
-  if (!input.admission) return NO_SLOT;
+  const limits = limitsOf(input);
+  if (!limits) return NO_SLOT;
   const heard = { granted: false, ahead: null as number | null, waiting: true };
   setHandler(slotGrantedSignal, () => void (heard.granted = true));
   setHandler(queuePositionSignal, ({ ahead }) => {
@@ -51,7 +59,7 @@ export async function admit(input: TaskWorkflowInput, state: TaskState, cancelle
     heard.ahead = ahead;
     state.queuedBehind(ahead);
   });
-  const request = slotRequest(state.task, workflowInfo().runId, input.admission);
+  const request = slotRequest(state.task, workflowInfo().runId, limits);
   await requestSlot({ admissionWorkflowId: admissionWorkflowId(workflowInfo().taskQueue), request });
 
   // Told once, when the run first hears it has to wait; later position changes only update the task.
@@ -76,7 +84,7 @@ export async function admit(input: TaskWorkflowInput, state: TaskState, cancelle
 
 /** The account waits for its usage limit until `until`: no queued task starts a turn before then. */
 export async function pauseAdmissions(input: TaskWorkflowInput, until: string): Promise<void> {
-  if (input.admission) await tellAdmission(pauseAdmissionSignal, { until });
+  if (limitsOf(input)) await tellAdmission(pauseAdmissionSignal, { until });
 }
 
 export function slotRequest(task: TaskDocument, runId: string, limits: AdmissionLimits): SlotRequest {
