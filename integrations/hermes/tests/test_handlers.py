@@ -106,6 +106,12 @@ def test_status_of_a_completed_task_gives_its_result_and_clips_huge_fields(bridg
     assert len(result["result"]["diff"]) < 5000 and "more characters" in result["result"]["diff"]
 
 
+def test_status_of_a_queued_task_says_how_many_are_ahead(bridge: FakeBridge) -> None:
+    bridge.add_task("t1", status="queued", queue_position=2)
+    result = call("codex_task_status", {"task_id": "t1"})
+    assert result["summary"] == "Task t1 is queued with 2 ahead of it; it starts by itself when a slot frees."
+
+
 def test_status_mentions_a_failed_notification(bridge: FakeBridge) -> None:
     bridge.add_task("t1", status="failed", error={"type": "CodexError", "message": "codex exited 1"},
                     notification_status="failed", notification_error="bot not in chat")

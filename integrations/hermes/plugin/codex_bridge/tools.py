@@ -414,7 +414,7 @@ def _short(text: Any, limit: int = 300) -> str:
 
 def _compact_task(task: dict[str, Any]) -> dict[str, Any]:
     """A list entry: what tells tasks apart, without results' diffs and outputs."""
-    keys = ("task_id", "status", "cwd", "model", "notify_target", "notification_status",
+    keys = ("task_id", "status", "queue_position", "cwd", "model", "notify_target", "notification_status",
             "pending_requests", "created_at", "finished_at")
     entry: dict[str, Any] = {key: task[key] for key in keys if key in task}
     entry["prompt"] = _short(task.get("prompt"), 200)
@@ -444,6 +444,9 @@ def _describe_task(task: dict[str, Any], fallback_id: str) -> str:
         text = f"Task {task_id} {status.replace('_', ' ')}: {_short(error.get('message')) or 'no reason given'}"
     elif status == "cancelled":
         text = f"Task {task_id} was cancelled"
+    elif status == "queued" and isinstance(task.get("queue_position"), int):
+        text = (f"Task {task_id} is queued with {task['queue_position']} ahead of it; "
+                f"it starts by itself when a slot frees")
     elif status == "waiting_for_quota":
         text = (f"Task {task_id} is paused at the Codex usage limit until {task.get('resumes_at') or 'the reset'}; "
                 f"it resumes by itself")
