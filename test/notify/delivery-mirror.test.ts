@@ -4,6 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import type { DeliverNotificationResult } from '../../activities/notify/deliver-notification';
 import { NotifyError, type Notifier } from '../../activities/notify/notifier';
 import { newTaskDocument, type TaskDocument } from '../../src/contract/task';
 import { completionView } from './support/views';
@@ -54,7 +55,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a quick first attempt mirrors only the sent task', async () => {
   const { written, run } = setup(async () => receipt);
-  const result = await run(1);
+  const result = (await run(1)) as DeliverNotificationResult;
   expect(written).toEqual([{ notification_status: 'sent', version: 6 }]);
   expect(result.mirroredVersion).toBe(6);
 });
