@@ -1,5 +1,6 @@
 // The worker's activities, built from their dependencies. The worker is the one place that builds
 // the real ones (Codex runner, notifier registry, MongoDB store); tests inject fakes here.
+import { Context } from '@temporalio/activity';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { withNotificationSent, type TaskDocument } from '../src/contract/task';
@@ -65,23 +66,36 @@ export function createActivities(deps: ActivityDeps) {
     requestSlot,
     ...createWorktreeActivities(deps.worktrees ?? { root: defaultWorktreeRoot(), retentionMs: 0 }),
 
-    /** Delivers one message; a retry uses the same idempotency key, so it never posts twice. */
+    /**
+     * Delivers one message; a retry uses the same idempotency key, so it never posts twice. The
+     * pending state is mirrored only when it could be seen: a first attempt that delivers within
+     * PENDING_SHOWN_AFTER_MS goes straight to sent (one store write instead of two); a slow, failed
+     * or retried delivery shows pending. The delivery never waits for the store.
+     */
     async deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> {
-      // The pending state is shown while the delivery runs; the delivery never waits for the store.
-      const pending = input.mirror ? write(input.mirror).catch(() => undefined) : undefined;
+      const mirror = input.mirror;
+      let pending: Promise<void> | undefined;
+      const showPending = () => (pending ??= mirror ? write(mirror).catch(() => undefined) : undefined);
+      let timer: NodeJS.Timeout | undefined;
+      if (deliveryAttempt() > 1) void showPending();
+      else timer = setTimeout(() => void showPending(), PENDING_SHOWN_AFTER_MS);
       try {
         const result = await deliver(input);
+        clearTimeout(timer);
         deps.observer?.delivered?.(input, result);
-        if (!input.mirror) return result;
+        if (!mirror) return result;
         // One write at a time: the sent state goes after the pending one has settled.
-        await withTimeout(pending!, MIRROR_SETTLE_MS).catch(() => undefined);
-        const sent = withNotificationSent(input.mirror, result.deliveredAt, result.attempt);
+        if (pending) await withTimeout(pending, MIRROR_SETTLE_MS).catch(() => undefined);
+        const sent = withNotificationSent(mirror, result.deliveredAt, result.attempt);
         const mirrored = await withTimeout(write(sent), MIRROR_AFTER_DELIVERY_MS).then(
           () => true,
           () => false,
         );
         return { ...result, mirroredVersion: mirrored ? sent.version : null };
       } catch (err) {
+        clearTimeout(timer);
+        // The next attempt waits its backoff: show the pending state (and do not race the next write).
+        await withTimeout(showPending() ?? Promise.resolve(), MIRROR_SETTLE_MS).catch(() => undefined);
         deps.observer?.failed?.(input, err as Error);
         throw err;
       }
@@ -92,6 +106,8 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
+/** A first delivery attempt that takes longer than this mirrors the pending state while it runs. */
+const PENDING_SHOWN_AFTER_MS = 1_000;
 /** How long a delivered message waits for its mirror write before leaving it to the workflow. */
 const MIRROR_AFTER_DELIVERY_MS = 5_000;
 /** How long an activity waits for its earlier mirror write to settle before the next one. */
@@ -128,4 +144,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 function defaultWorktreeRoot(): string {
   return path.join(os.homedir(), '.codex-bridge', 'worktrees');
+}
+
+/** The delivery activity's attempt (1 when called outside an activity: the repair watcher, tests). */
+function deliveryAttempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
 }

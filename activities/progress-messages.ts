@@ -4,6 +4,8 @@
 // message. Throttled per turn: at most one request every `minIntervalMs` (well inside Feishu's 5
 // edits per second per message), one in flight, and a failed one is not retried: the next carries
 // newer progress. Best effort by design: the turn's result is the workflow's completion message.
+// Channels that cannot edit (Hermes, local) get none by default, or milestones when configured
+// (milestone-messages.ts).
 import { progressKey } from '../src/contract/idempotency';
 import { parseNotifyTarget, type NotifyTarget } from '../src/contract/notify-target';
 import type { TurnEventSink } from './turn-event-publisher';
@@ -11,6 +13,7 @@ import { buildProgressCard, emptyProgress, withEvent, type TurnProgress } from '
 import { feishuUuid } from './notify/feishu-message';
 import type { FeishuCall } from './notify/feishu-notifier';
 import { postRaw, signTimestamped } from './notify/http-post';
+import { milestoneSink, type MilestoneOptions } from './milestone-messages';
 
 /** The sink for a turn's progress message, or null when the target gets none. */
 export type ProgressMessenger = (taskId: string, turn: number, notifyTarget: string | null) => TurnEventSink | null;
@@ -25,6 +28,8 @@ export interface ProgressMessengerOptions {
   minIntervalMs?: number;
   /** Targets (as the task names them) that get no progress. */
   optOut?: readonly string[];
+  /** Separate milestone messages for these channels' targets, which cannot edit a message. */
+  milestones?: MilestoneOptions & { channels: readonly ('hermes' | 'local')[] };
 }
 
 export function createProgressMessenger(options: ProgressMessengerOptions): ProgressMessenger {
@@ -42,6 +47,9 @@ export function createProgressMessenger(options: ProgressMessengerOptions): Prog
       return throttled(taskId, turn, minIntervalMs, feishuCard(feishu, target.chatId, taskId, turn));
     if (target.kind === 'webhook' && options.webhook)
       return throttled(taskId, turn, minIntervalMs, webhookEvents(options.webhook, target.url, taskId, turn));
+    const milestones = options.milestones;
+    if ((target.kind === 'hermes' || target.kind === 'local') && milestones?.channels.includes(target.kind))
+      return milestoneSink(milestones, target, taskId, turn);
     return null;
   };
 }

@@ -131,7 +131,7 @@ function render(
         ],
         [
           'Store',
-          `FerretDB ${readOr(path.join(TOOLS_DIR, 'ferretdb.version')).split(' ')[0]} on SQLite (MongoDB wire protocol), built with scripts/ferretdb/index-pushdown.patch`,
+          `FerretDB ${readOr(path.join(TOOLS_DIR, 'ferretdb.version')).split(' ')[0]} on SQLite (MongoDB wire protocol), built with scripts/ferretdb/index-pushdown.patch and read-path.patch`,
         ],
         ['Codex', `${version(bundledCodexBinary(), ['--version'])} (app-server), scripted model on 127.0.0.1`],
       ],
@@ -407,7 +407,7 @@ function render(
       const growth = last.summary.p50 / first.summary.p50;
       out.push(
         `From ${first.docs.toLocaleString('en-US')} to ${last.docs.toLocaleString('en-US')} documents (${ratio(last.docs / first.docs)}) the unfiltered query's ` +
-          `p50 grew ${ratio(growth)}. The store is FerretDB built with \`scripts/ferretdb/index-pushdown.patch\`, which answers the newest-first ` +
+          `p50 grew ${ratio(growth)}. The store is FerretDB built with \`scripts/ferretdb/index-pushdown.patch\` (and \`read-path.patch\`), which answers the newest-first ` +
           'page from the `created_at_desc` / `status_created_at` indexes, as MongoDB does (stock FerretDB 1.24 reads and sorts every matching ' +
           'document in memory: see the embedded store section).',
         '',

@@ -120,7 +120,8 @@ export function renderStore(
   const out: string[] = ['## Embedded store: patched vs stock FerretDB', ''];
   out.push(
     '`TaskStore` as the bridge calls it on FerretDB 1.24.2/SQLite: **patched** is the build `scripts/setup` installs (with ' +
-      "`scripts/ferretdb/index-pushdown.patch`: equality, string ranges, the first sort key and the limit answered from SQLite's indexes), " +
+      "`scripts/ferretdb/index-pushdown.patch`: equality, string ranges, the first sort key and the limit answered from SQLite's indexes; " +
+      '`read-path.patch`: recently decoded documents kept, no stack trace per iterator), ' +
       '**stock** the same version unpatched, both started side by side in this run, seeded alike with full-size task documents (`insertMany`, ' +
       `1 000 per batch) into collections with the production indexes. Per metric and size: one warm-up, then up to ${r.samples} sequential operations; ` +
       `the stock build stops after ${r.stockBudgetS} s (at least one operation, see n). **list**: newest 50 of the filter; **status**: one task by id; ` +

@@ -27,6 +27,21 @@ const optionalString = z
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
+/** A comma-separated list of channel names, or `none`. */
+const channelList = <C extends string>(channels: readonly C[], fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '' && s !== 'none');
+      if (list.every((s): s is C => (channels as readonly string[]).includes(s))) return list;
+      ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of ${channels.join(', ')}, or none` });
+      return z.NEVER;
+    });
+
 const jsonStringArray = z
   .string()
   .optional()
@@ -222,22 +237,9 @@ export const configSchema = z.object({
   ),
   HERMES_WEBHOOK_MAX_SENDS: z.coerce.number().int().min(1).max(100).default(DEFAULT_HERMES_MAX_SENDS),
   CODEX_BRIDGE_NOTIFY_TIMEOUT: duration(10_000).refine((ms) => ms <= MAX_NOTIFY_REQUEST_MS, NOTIFY_REQUEST_LIMIT),
-  CODEX_BRIDGE_PROGRESS: z
-    .string()
-    .default('feishu,webhook')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '' && s !== 'none'),
-    )
-    .refine(
-      (list) => list.every((s) => s === 'feishu' || s === 'webhook'),
-      'must be a comma-separated list of feishu, webhook, or none',
-    )
-    .describe(
-      'Channels whose targets get a progress message per turn: feishu (a card edited in place), webhook (progress events); none: no progress.',
-    ),
+  CODEX_BRIDGE_PROGRESS: channelList(['feishu', 'webhook'], 'feishu,webhook').describe(
+    'Channels whose targets get a progress message per turn: feishu (a card edited in place), webhook (progress events); none: no progress.',
+  ),
   CODEX_BRIDGE_PROGRESS_OPT_OUT: z
     .string()
     .default('')
@@ -247,6 +249,11 @@ export const configSchema = z.object({
     (ms) => ms >= 1000,
     'must be at least 1s (Feishu takes 5 edits per second per message)',
   ),
+  CODEX_BRIDGE_MILESTONES: channelList(['hermes', 'local'], 'none').describe(
+    'Channels whose targets get a few separate milestone messages during a long turn: hermes, local; none.',
+  ),
+  CODEX_BRIDGE_MILESTONE_INTERVAL: duration(5 * 60_000).refine((ms) => ms >= 1000, 'must be at least 1s'),
+  CODEX_BRIDGE_MILESTONE_MAX: z.coerce.number().int().min(1).max(50).default(10),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -328,6 +335,8 @@ export interface Config {
     timeoutMs: number;
     /** Progress messages edited in place while a turn runs, and how often at most. */
     progress: { feishu: boolean; webhook: boolean; minIntervalMs: number; optOut: string[] };
+    /** Separate milestone messages during a long turn, for channels that cannot edit a message. */
+    milestones: { channels: ('hermes' | 'local')[]; intervalMs: number; maxPerTurn: number };
   };
 }
 
@@ -417,6 +426,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         webhook: c.CODEX_BRIDGE_PROGRESS.includes('webhook'),
         minIntervalMs: c.CODEX_BRIDGE_PROGRESS_INTERVAL,
         optOut: c.CODEX_BRIDGE_PROGRESS_OPT_OUT,
+      },
+      milestones: {
+        channels: c.CODEX_BRIDGE_MILESTONES,
+        intervalMs: c.CODEX_BRIDGE_MILESTONE_INTERVAL,
+        maxPerTurn: c.CODEX_BRIDGE_MILESTONE_MAX,
       },
     },
   };

@@ -54,6 +54,8 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
     store = lazy;
   }
 
+  // One notifier for completions and milestones, so both share a channel's state (Hermes request ids).
+  const notifier = options.deps?.notifier ?? createNotifier(config);
   let runCodexTurn: ActivityDeps['runCodexTurn'] | undefined = options.deps?.runCodexTurn;
   if (!runCodexTurn) {
     // The relay and the progress reporter reach the task's workflow through each activity's own
@@ -82,6 +84,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
       webhook: n.progress.webhook ? { secret: n.webhook.secret, timeoutMs: n.timeoutMs } : undefined,
       minIntervalMs: n.progress.minIntervalMs,
       optOut: n.progress.optOut,
+      milestones: { ...n.milestones, notifier },
     });
     runCodexTurn = createRunCodexTurnActivity(runner, {
       relay: createRequestRelay(),
@@ -94,7 +97,7 @@ export async function createBridgeWorker(config: Config, options: BridgeWorkerOp
 
   const activities = createActivities({
     runCodexTurn: runCodexTurn!,
-    notifier: options.deps?.notifier ?? createNotifier(config),
+    notifier,
     store,
     uiUrl: options.deps?.uiUrl ?? config.uiUrl,
     namespace: config.temporal.namespace,

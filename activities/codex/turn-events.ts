@@ -38,10 +38,7 @@ export function eventOf(
       const { plan } = notification.params;
       const done = plan.filter((s) => s.status === 'completed').length;
       const now = plan.find((s) => s.status === 'inProgress');
-      return {
-        kind: 'plan_updated',
-        text: `plan: ${done}/${plan.length} steps done${now ? `, now: ${oneLine(now.step, 100)}` : ''}`,
-      };
+      return { kind: 'plan_updated', text: planText(done, plan.length, now ? oneLine(now.step, 100) : null) };
     }
     case 'thread/tokenUsage/updated': {
       const { total } = notification.params.tokenUsage;
@@ -55,6 +52,30 @@ export function eventOf(
   }
 }
 
+/** How far a plan is, as a `plan_updated` event says it: "plan: 2/5 steps done, now: run the tests". */
+export interface PlanProgress {
+  done: number;
+  total: number;
+  now: string | null;
+}
+
+function planText(done: number, total: number, now: string | null): string {
+  return `plan: ${done}/${total} steps done${now !== null ? `, now: ${now}` : ''}`;
+}
+
+/** The plan progress a `plan_updated` event's text carries (the inverse of planText). */
+export function planProgressOf(text: string): PlanProgress | null {
+  const m = /^plan: (\d+)\/(\d+) steps done(?:, now: (.*))?$/s.exec(text);
+  return m ? { done: Number(m[1]), total: Number(m[2]), now: m[3] ?? null } : null;
+}
+
+const PATH_SEPARATOR = ', ';
+
+/** The paths a completed fileChange event's text names ("changed a.ts, b.ts"). */
+export function changedPathsOf(text: string): string[] {
+  return text.startsWith('changed ') ? text.slice('changed '.length).split(PATH_SEPARATOR) : [];
+}
+
 function itemText(item: ThreadItem, completed: boolean): string | null {
   switch (item.type) {
     case 'commandExecution':
@@ -62,7 +83,7 @@ function itemText(item: ThreadItem, completed: boolean): string | null {
         ? `$ ${oneLine(item.command, 160)} → exit ${item.exitCode ?? '?'}`
         : `$ ${oneLine(item.command, 160)}`;
     case 'fileChange':
-      return `${completed ? 'changed' : 'changing'} ${item.changes.map((c) => c.path).join(', ')}`;
+      return `${completed ? 'changed' : 'changing'} ${item.changes.map((c) => c.path).join(PATH_SEPARATOR)}`;
     case 'agentMessage':
       return completed ? `says: ${oneLine(item.text, 200)}` : null;
     case 'userMessage':

@@ -6,7 +6,8 @@ import type { TaskStatus } from '../../src/contract/task';
 
 /** The same concise summary goes to every channel; channels only change its presentation. */
 export interface NotificationMessage {
-  kind: NotificationKind;
+  /** `milestone`: a progress message sent while a turn runs (never through the workflow). */
+  kind: NotificationKind | 'milestone';
   taskId: string;
   turn: number;
   /** One line: outcome and task, e.g. "✅ Codex task fix-tests completed". */

@@ -30,3 +30,8 @@ export function quotaPausedKey(taskId: string, turn: number): string {
 export function progressKey(taskId: string, turn: number): string {
   return `${taskId}:turn-${turn}:progress`;
 }
+
+/** The n-th milestone message of a turn (1, 2, 3…), for channels that cannot edit one progress message. */
+export function milestoneKey(taskId: string, turn: number, n: number): string {
+  return `${taskId}:turn-${turn}:milestone-${n}`;
+}

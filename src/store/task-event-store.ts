@@ -9,7 +9,12 @@ import type { TaskEventLog } from '../contract/task-events';
 type StoredLog = Omit<TaskEventLog, 'task_id'> & { _id: string };
 
 export class TaskEventStore {
-  constructor(private readonly logs: Collection<StoredLog>) {}
+  /** `logs` names the collection on the store's current client (which may be replaced). */
+  constructor(private readonly collection: () => Collection<StoredLog>) {}
+
+  private get logs(): Collection<StoredLog> {
+    return this.collection();
+  }
 
   async put(log: TaskEventLog): Promise<void> {
     const { task_id, ...rest } = log;

@@ -2,12 +2,13 @@
 // truth; this collection serves status and list queries. Every mirror write carries the workflow's
 // per-task `version` and is applied only when it is newer than what is stored, so a late or repeated
 // write never moves a document backwards.
-import { MongoClient, MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
+import { MongoServerError, type Collection, type Filter } from 'mongodb';
 import type { NotificationStatus, TaskDocument, TaskStatus } from '../contract/task';
 import { TERMINAL_TASK_STATUSES } from '../contract/task';
 import { UnavailableError } from '../errors';
 import { hideUrlPassword } from '../logging';
 import { encodeListCursor, type ListCursor } from './list-cursor';
+import { MongoConnection } from './mongo-connection';
 import { TaskEventStore } from './task-event-store';
 
 type StoredTask = Omit<TaskDocument, 'task_id'> & { _id: string };
@@ -34,10 +35,11 @@ const NEWEST_FIRST = { created_at: -1, _id: -1 } as const;
 export type MirrorOutcome = 'applied' | 'stale';
 
 export class TaskStore {
-  private constructor(
-    private readonly client: MongoClient,
-    private readonly tasks: Collection<StoredTask>,
-  ) {}
+  private constructor(private readonly connection: MongoConnection) {}
+
+  private get tasks(): Collection<StoredTask> {
+    return this.connection.collection<StoredTask>('tasks');
+  }
 
   /** Connects (failing within `timeoutMs` when the store is unreachable) and ensures indexes. */
   static async connect(
@@ -46,15 +48,17 @@ export class TaskStore {
     options: { timeoutMs?: number; ensureIndexes?: boolean } = {},
   ): Promise<TaskStore> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+    const connection = new MongoConnection(uri, dbName, {
+      serverSelectionTimeoutMS: timeoutMs,
+      connectTimeoutMS: timeoutMs,
+    });
     try {
-      await client.connect();
-      const db: Db = client.db(dbName);
-      const store = new TaskStore(client, db.collection<StoredTask>('tasks'));
+      await connection.mongoClient.connect();
+      const store = new TaskStore(connection);
       if (options.ensureIndexes !== false) await store.ensureIndexes();
       return store;
     } catch (err) {
-      await client.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
       throw new UnavailableError(
         `The task store at ${hideUrlPassword(uri)} is unreachable: ${(err as Error).message}; start it or set MONGODB_URI.`,
       );
@@ -67,8 +71,9 @@ export class TaskStore {
    */
   static lazy(uri: string, dbName: string, options: { timeoutMs?: number } = {}): TaskStore {
     const timeoutMs = options.timeoutMs ?? 5000;
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
-    const store = new TaskStore(client, client.db(dbName).collection<StoredTask>('tasks'));
+    const store = new TaskStore(
+      new MongoConnection(uri, dbName, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs }),
+    );
     store.indexesPending = true;
     return store;
   }
@@ -101,7 +106,9 @@ export class TaskStore {
    */
   async applyMirror(doc: TaskDocument): Promise<MirrorOutcome> {
     const previous = this.writing.get(doc.task_id);
-    const write = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() => this.writeMirror(doc));
+    const write = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() =>
+      this.connection.run(() => this.writeMirror(doc)),
+    );
     this.writing.set(doc.task_id, write);
     try {
       return await write;
@@ -140,15 +147,14 @@ export class TaskStore {
     expectedVersion: number,
     set: Partial<Omit<TaskDocument, 'task_id' | 'version'>>,
   ): Promise<boolean> {
-    const res = await this.tasks.updateOne(
-      { _id: taskId, version: expectedVersion },
-      { $set: set, $inc: { version: 1 } },
+    const res = await this.connection.run(() =>
+      this.tasks.updateOne({ _id: taskId, version: expectedVersion }, { $set: set, $inc: { version: 1 } }),
     );
     return res.modifiedCount === 1;
   }
 
   async get(taskId: string): Promise<TaskDocument | null> {
-    const stored = await this.tasks.findOne({ _id: taskId });
+    const stored = await this.connection.run(() => this.tasks.findOne({ _id: taskId }));
     return stored ? toDocument(stored) : null;
   }
 
@@ -165,7 +171,7 @@ export class TaskStore {
     if (filter.notification_status) query.notification_status = filter.notification_status;
     if (filter.notify_target) query.notify_target = filter.notify_target;
     const read = (q: Filter<StoredTask>, n: number) =>
-      n > 0 ? this.tasks.find(q).sort(NEWEST_FIRST).limit(n).toArray() : Promise.resolve([]);
+      n > 0 ? this.connection.run(() => this.tasks.find(q).sort(NEWEST_FIRST).limit(n).toArray()) : Promise.resolve([]);
     let docs: StoredTask[];
     if (!filter.before) {
       docs = await read(query, limit + 1);
@@ -187,28 +193,30 @@ export class TaskStore {
     const notification: (NotificationStatus | null)[] = options.retryFailed
       ? ['pending', 'failed', null]
       : ['pending', null];
-    const docs = await this.tasks
-      .find({ status: { $in: [...TERMINAL_TASK_STATUSES] }, notification_status: { $in: notification } })
-      .sort({ created_at: 1 })
-      .limit(options.limit ?? 1000)
-      .toArray();
+    const docs = await this.connection.run(() =>
+      this.tasks
+        .find({ status: { $in: [...TERMINAL_TASK_STATUSES] }, notification_status: { $in: notification } })
+        .sort({ created_at: 1 })
+        .limit(options.limit ?? 1000)
+        .toArray(),
+    );
     return docs.map(toDocument);
   }
 
   /** The progress events of running turns, on the same connection. */
   events(): TaskEventStore {
-    this.eventStore ??= new TaskEventStore(this.client.db(this.tasks.dbName).collection('task_events'));
+    this.eventStore ??= new TaskEventStore(() => this.connection.collection('task_events'));
     return this.eventStore;
   }
 
   private eventStore: TaskEventStore | undefined;
 
   async ping(): Promise<void> {
-    await this.client.db('admin').command({ ping: 1 });
+    await this.connection.run(() => this.connection.mongoClient.db('admin').command({ ping: 1 }));
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await this.connection.close();
   }
 }
 

@@ -11,7 +11,13 @@ export type ScriptedItem =
   /** A shell call; the next request carries its `function_call_output`. */
   | { type: 'exec_command'; cmd: string; callId?: string }
   /** An apply_patch call (`*** Begin Patch` … `*** End Patch`); needs the mock model catalog. */
-  | { type: 'apply_patch'; patch: string; callId?: string };
+  | { type: 'apply_patch'; patch: string; callId?: string }
+  /** An update_plan call: Codex then sends `turn/plan/updated` with this plan. */
+  | {
+      type: 'update_plan';
+      plan: { step: string; status: 'pending' | 'in_progress' | 'completed' }[];
+      callId?: string;
+    };
 
 /** What the model does for one request. */
 export type ScriptStep =
@@ -222,13 +228,7 @@ function outputItem(item: ScriptedItem, id: string): object {
         ...(item.phase ? { phase: item.phase } : {}),
       };
     case 'exec_command':
-      return {
-        type: 'function_call',
-        id,
-        call_id: item.callId ?? `call_${id}`,
-        name: 'exec_command',
-        arguments: JSON.stringify({ cmd: item.cmd, login: false }),
-      };
+      return functionCall(id, item.callId, 'exec_command', { cmd: item.cmd, login: false });
     case 'apply_patch':
       return {
         type: 'custom_tool_call',
@@ -237,7 +237,13 @@ function outputItem(item: ScriptedItem, id: string): object {
         name: 'apply_patch',
         input: item.patch,
       };
+    case 'update_plan':
+      return functionCall(id, item.callId, 'update_plan', { plan: item.plan });
   }
+}
+
+function functionCall(id: string, callId: string | undefined, name: string, args: object): object {
+  return { type: 'function_call', id, call_id: callId ?? `call_${id}`, name, arguments: JSON.stringify(args) };
 }
 
 /** All text a request showed the model: messages and tool outputs. */
