@@ -216,6 +216,39 @@ describe('in the time-skipping test server', () => {
     await admissionEnds();
   });
 
+  test('10 tasks started at the same moment: one runs, the others are told distinct places 0-8 and run in that order', async () => {
+    const notifier = new FakeNotifier();
+    const g = gatedCodex();
+    const ids = Array.from({ length: 10 }, (_, i) => `once-${i}`);
+    const finals = await h.withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
+      await Promise.all(ids.map((id, i) => start(i, { task_id: id })));
+      // Whichever asked first runs; each of the others hears its place before anything moves.
+      const placed = await Promise.all(
+        ids.map((id) => h.waitFor(id, (t) => t.status === 'running' || typeof t.queue_position === 'number')),
+      );
+      expect(placed.filter((t) => t.status === 'running')).toHaveLength(1);
+      // Let each turn end once it has started; the next one starts by itself.
+      for (let n = 1; n <= ids.length; n++) {
+        const deadline = Date.now() + 30_000;
+        while (g.order.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        g.open(g.order[n - 1]!);
+      }
+      return finish(ids);
+    });
+    expect(finals.map((t) => t.status)).toEqual(ids.map(() => 'completed'));
+    expect(g.maxRunning()).toBe(1);
+    const told = new Map(
+      notifier.calls.filter((c) => c.message.kind === 'queued').map((c) => [c.message.taskId, c.message.title]),
+    );
+    expect(told.size).toBe(9);
+    // The one that ran first was never queued; the rest ran in the order of the places they were told.
+    const placeOf = (id: string) => Number(/queued: (\d+) ahead/.exec(told.get(id)!)![1]);
+    expect(told.has(g.order[0]!)).toBe(false);
+    expect(g.order.slice(1).map(placeOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(notifier.calls.filter((c) => c.message.kind === 'completion')).toHaveLength(10);
+    await admissionEnds();
+  });
+
   test('a queued task is cancelled through the bridge or through Temporal: it never runs, and the queue moves up', async () => {
     const notifier = new FakeNotifier();
     const g = gatedCodex();
