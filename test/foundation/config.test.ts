@@ -1,21 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, parseDuration } from '../../src/config';
+import { loadConfig, parseDuration } from '../../src/config';
 import { describeTemporalSecurity, temporalConnectionOptions } from '../../src/infra/temporal-connection';
-
-const expectConfigError = (env: NodeJS.ProcessEnv, pattern: RegExp) => {
-  let error: unknown;
-  try {
-    loadConfig(env);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(ConfigError);
-  const message = (error as Error).message;
-  expect(message).toMatch(pattern);
-  expect(message.split('\n')).toHaveLength(1); // one sentence
-};
+import { expectConfigError } from '../support/config-error';
 
 test('defaults are the documented ones', () => {
   const c = loadConfig({ HOME: '/home/u' });
