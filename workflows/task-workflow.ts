@@ -157,7 +157,8 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   state.startTurn(input.prompt);
   state.repliesStartedTurn(input.replies ?? []);
   state.finishTurn((await openWorkspace(state)) ?? (await runTurnWithinQuota()));
-  await slot.release();
+  // The slot goes back with the next commands (the delivery's): the result never waits for the queue.
+  const released = slot.release();
   replies.turnEnded();
   await closeWorkspace(state);
 
@@ -178,6 +179,7 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
 
   // --- mirror the final state once every request and handler is done
   await CancellationScope.nonCancellable(async () => {
+    await released;
     await Promise.all(askingPerson);
     await condition(allHandlersFinished);
     showSearchAttributes?.(); // for changes an activity mirrored itself
