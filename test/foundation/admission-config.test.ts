@@ -1,7 +1,7 @@
 // The admission settings: on by default with the limits the README states, `off` leaves them out
 // of every task's input, and a bad limit is refused with one sentence naming the variable.
 import { loadConfig } from '../../src/config';
-import { expectConfigError } from '../support/config-error';
+import { expectConfigError } from './support/config-error';
 
 test('admission is on by default: 4 turns per task queue, 1 per repository, 3 per notify target', () => {
   expect(loadConfig({ HOME: '/home/u' }).admission).toEqual({

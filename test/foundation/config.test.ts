@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, parseDuration } from '../../src/config';
 import { describeTemporalSecurity, temporalConnectionOptions } from '../../src/infra/temporal-connection';
-import { expectConfigError } from '../support/config-error';
+import { expectConfigError } from './support/config-error';
 
 test('defaults are the documented ones', () => {
   const c = loadConfig({ HOME: '/home/u' });

@@ -1,5 +1,5 @@
 // Checks that a configuration is refused with one sentence matching `pattern`.
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../../src/config';
 
 export function expectConfigError(env: NodeJS.ProcessEnv, pattern: RegExp): void {
   let error: unknown;
