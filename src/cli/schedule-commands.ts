@@ -6,6 +6,7 @@ import { SCHEDULE_OVERLAP_POLICIES, type ScheduleDocument } from '../contract/sc
 import { describeNotifyTarget } from '../contract/notify-target';
 import { oneLine } from '../contract/text';
 import { action, cliConfig, defined, validate, withJson, withService, type CommandContext } from './command-kit';
+import type { TaskServiceApi } from '../client/task-service-types';
 import { formatColumns } from './format';
 import { FLAG_LABELS, examples, taskFields, withTaskOptions } from './task-commands';
 
@@ -85,20 +86,26 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       }),
     );
 
-  withJson(
-    schedule
-      .command('describe')
-      .description('one schedule: its task, next runs and recent tasks')
-      .argument('<SCHEDULE_ID>', 'the schedule id'),
-  )
-    .addHelpText('after', examples('codex-bridge schedule describe nightly'))
-    .action(
-      action(ctx, async ({ args, out }) => {
-        const { schedule_id } = validate(scheduleParamsSchema, { schedule_id: args[0] }, LABELS);
-        const found = await withService(ctx, cliConfig(ctx.io), (s) => s.describeSchedule(schedule_id));
-        out.result(found, formatScheduleBlock(found));
-      }),
-    );
+  /** A sub-command that takes one schedule id and prints what `run` answers. */
+  const byId = (
+    verb: string,
+    description: string,
+    run: (service: TaskServiceApi, scheduleId: string) => Promise<[unknown, string | string[]]>,
+  ) =>
+    withJson(schedule.command(verb).description(description).argument('<SCHEDULE_ID>', 'the schedule id'))
+      .addHelpText('after', examples(`codex-bridge schedule ${verb} nightly`))
+      .action(
+        action(ctx, async ({ args, out }) => {
+          const { schedule_id } = validate(scheduleParamsSchema, { schedule_id: args[0] }, LABELS);
+          const [result, text] = await withService(ctx, cliConfig(ctx.io), (s) => run(s, schedule_id));
+          out.result(result, text);
+        }),
+      );
+
+  byId('describe', 'one schedule: its task, next runs and recent tasks', async (s, id) => {
+    const found = await s.describeSchedule(id);
+    return [found, formatScheduleBlock(found)];
+  });
 
   for (const [verb, paused] of [
     ['pause', true],
@@ -127,20 +134,10 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       );
   }
 
-  withJson(
-    schedule
-      .command('delete')
-      .description('delete a schedule (tasks it already started run to their end)')
-      .argument('<SCHEDULE_ID>', 'the schedule id'),
-  )
-    .addHelpText('after', examples('codex-bridge schedule delete nightly'))
-    .action(
-      action(ctx, async ({ args, out }) => {
-        const { schedule_id } = validate(scheduleParamsSchema, { schedule_id: args[0] }, LABELS);
-        await withService(ctx, cliConfig(ctx.io), (s) => s.deleteSchedule(schedule_id));
-        out.result({ schedule_id, deleted: true }, `Deleted schedule ${schedule_id}.`);
-      }),
-    );
+  byId('delete', 'delete a schedule (tasks it already started run to their end)', async (s, id) => {
+    await s.deleteSchedule(id);
+    return [{ schedule_id: id, deleted: true }, `Deleted schedule ${id}.`];
+  });
 }
 
 export function formatScheduleTable(schedules: ScheduleDocument[]): string[] {
