@@ -14,9 +14,7 @@ import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn
 import { createRequestRelay } from '../activities/request-relay';
 import { loadConfig } from '../src/config';
 import { newTaskDocument, type TaskDocument } from '../src/contract/task';
-import { freePort, waitForPort } from '../src/infra/free-port';
-import { ManagedProcess } from '../src/infra/managed-process';
-import { requireTool, SEARCH_ATTRIBUTES, TEMPORAL_CLI } from '../src/infra/tool-paths';
+import { startTemporalDevServer } from '../src/infra/temporal-dev-server';
 import { createBridgeWorker } from '../src/worker';
 import { approveUpdate, getTaskQuery } from '../src/contract/messages';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
@@ -73,31 +71,11 @@ async function requests(metricsPort: number): Promise<Map<string, number>> {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codex-bridge-request-wait-'));
-  const [port, metricsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  const args = [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--headless',
-    '--metrics-port',
-    String(metricsPort),
-    '--http-port',
-    String(httpPort),
-  ];
-  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
-  const temporal = new ManagedProcess({
-    name: 'temporal',
-    command: requireTool(TEMPORAL_CLI, 'The Temporal CLI'),
-    args,
-    logFile: path.join(dir, 'temporal.log'),
-  });
+  const temporal = await startTemporalDevServer({ uiPort: null, logFile: path.join(dir, 'temporal.log') });
+  const metricsPort = temporal.metricsPort;
   try {
-    await waitForPort('127.0.0.1', port, 60_000, () => temporal.alive);
-    const address = `127.0.0.1:${port}`;
-    const connection = await connectWhenReady(address);
+    const address = temporal.address;
+    const connection = await Connection.connect({ address });
     const client = new Client({ connection });
     const config = loadConfig({
       ...process.env,
@@ -171,17 +149,6 @@ async function main(): Promise<void> {
   } finally {
     await temporal.stop();
     fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function connectWhenReady(address: string): Promise<Connection> {
-  for (let i = 0; ; i++) {
-    try {
-      return await Connection.connect({ address, connectTimeout: 5000 });
-    } catch (err) {
-      if (i > 40) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 }
 

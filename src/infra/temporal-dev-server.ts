@@ -19,6 +19,8 @@ export interface TemporalDevServerOptions {
 export interface RunningTemporal {
   address: string;
   uiUrl: string | null;
+  /** Where the server serves its Prometheus metrics (`http://127.0.0.1:<port>/metrics`). */
+  metricsPort: number;
   process: ManagedProcess;
   stop(): Promise<void>;
 }
@@ -60,7 +62,8 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
   if (options.searchAttributes !== false)
     for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key}=Keyword`);
   // The dev server's own metrics port would be random-but-fixed; a free one avoids clashes.
-  args.push('--metrics-port', String(await freePort()));
+  const metricsPort = await freePort();
+  args.push('--metrics-port', String(metricsPort));
   // HTTP API port defaults to port+1000 and would clash between parallel servers.
   args.push('--http-port', String(await freePort()));
 
@@ -80,6 +83,7 @@ async function startOnce(options: TemporalDevServerOptions): Promise<RunningTemp
   return {
     address,
     uiUrl: uiPort === null ? null : `http://127.0.0.1:${uiPort}`,
+    metricsPort,
     process: proc,
     stop: () => proc.stop(),
   };
