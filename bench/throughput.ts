@@ -109,37 +109,41 @@ export async function benchThroughput(
 
   const config = env.config('ceiling');
   const { service } = await env.service(config);
-  const recorder = new DeliveryRecorder();
-  const row = await env.withWorker(
-    config,
-    { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier },
-    async () => {
-      await runBatch(service, recorder, 20, env.dir, 'warm');
-      return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling');
-    },
-  );
+  const row = await ceilingRun(env, opts, config, service, 'ceiling');
   rows.push({ label: BRIDGE_CEILING, concurrency: null, ...row });
   log(`throughput, bridge ceiling: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
 
   // Attribution: the same with the mirror writes going to a no-op store.
   const noMirror = env.config('ceiling-nomirror');
   const noMirrorService = (await env.service(noMirror)).service;
-  const noMirrorRecorder = new DeliveryRecorder();
   const noopStore = { applyMirror: async () => 'applied' as const };
-  const noMirrorRow = await env.withWorker(
-    noMirror,
-    { runCodexTurn: standInCodex(0, new Map()), notifier: noMirrorRecorder.notifier, store: noopStore },
-    async () => {
-      await runBatch(noMirrorService, noMirrorRecorder, 20, env.dir, 'warm');
-      return runBatch(noMirrorService, noMirrorRecorder, opts.ceilingTasks, env.dir, 'ceiling-nm');
-    },
-  );
+  const noMirrorRow = await ceilingRun(env, opts, noMirror, noMirrorService, 'ceiling-nm', noopStore);
   rows.push({ label: 'bridge only, mirror writes to a no-op store', concurrency: null, ...noMirrorRow });
   log(`throughput, bridge ceiling without the store: ${noMirrorRow.tasksPerSecond.toFixed(1)} tasks/s`);
 
   const clusterRow = await clusterCeiling(env, opts, log);
   if (clusterRow) rows.push(clusterRow);
   return rows;
+}
+
+/** The bridge-only ceiling on one worker: the stand-in Codex answering at once, 20 tasks to warm up, then the timed batch. */
+async function ceilingRun(
+  env: BenchEnv,
+  opts: BenchOptions,
+  config: Parameters<BenchEnv['withWorker']>[0],
+  service: Parameters<typeof runBatch>[0],
+  tag: string,
+  store?: { applyMirror: () => Promise<'applied'> },
+): Promise<Awaited<ReturnType<typeof runBatch>>> {
+  const recorder = new DeliveryRecorder();
+  return env.withWorker(
+    config,
+    { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier, ...(store ? { store } : {}) },
+    async () => {
+      await runBatch(service, recorder, 20, env.dir, 'warm');
+      return runBatch(service, recorder, opts.ceilingTasks, env.dir, tag);
+    },
+  );
 }
 
 export const CLUSTER_CEILING_LABEL = 'bridge only, temporal-server on PostgreSQL, mTLS';
@@ -173,15 +177,7 @@ async function clusterCeiling(
       store,
       config,
     });
-    const recorder = new DeliveryRecorder();
-    const row = await env.withWorker(
-      config,
-      { runCodexTurn: standInCodex(0, new Map()), notifier: recorder.notifier },
-      async () => {
-        await runBatch(service, recorder, 20, env.dir, 'warm');
-        return runBatch(service, recorder, opts.ceilingTasks, env.dir, 'ceiling-cluster');
-      },
-    );
+    const row = await ceilingRun(env, opts, config, service, 'ceiling-cluster');
     log(`throughput, bridge ceiling on temporal-server: ${row.tasksPerSecond.toFixed(1)} tasks/s`);
     return { label: CLUSTER_CEILING_LABEL, concurrency: null, ...row };
   } finally {
