@@ -20,9 +20,7 @@ export function taggedProcesses(tag: string): number[] {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       if (!fs.readFileSync(`/proc/${entry}/environ`).includes(needle)) continue;
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state !== 'Z' && state !== 'X') found.push(Number(entry));
+      if (!isZombie(Number(entry))) found.push(Number(entry));
     } catch {
       /* gone, or not ours to read */
     }
@@ -97,7 +95,8 @@ export function sweepOrphanedPools(): number {
     let alive = owners.get(owner);
     if (alive === undefined) {
       const pid = Number(owner.split('-')[0]);
-      alive = Number.isInteger(pid) && pid > 0 && poolOwnerId(pid) === owner;
+      // A killed worker its parent has not reaped yet is a zombie: gone, though its pid still reads.
+      alive = Number.isInteger(pid) && pid > 0 && poolOwnerId(pid) === owner && !isZombie(pid);
       owners.set(owner, alive);
     }
     if (alive) continue;
@@ -109,6 +108,17 @@ export function sweepOrphanedPools(): number {
     }
   }
   return ended;
+}
+
+/** A process that has exited (or is gone) but whose parent has not reaped it yet reads as a zombie. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true; // gone
+  }
 }
 
 function processStartTime(pid: number): string | null {
