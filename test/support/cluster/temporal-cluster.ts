@@ -162,7 +162,12 @@ function writeServerConfig(
       bindOnLocalHost: true${extra}`;
   const dynamicConfig = path.join(dir, 'dynamicconfig.yaml');
   // Search attributes added by `init` are visible to the next request instead of after a cache refresh.
-  fs.writeFileSync(dynamicConfig, 'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n');
+  // Eager activity execution, as every dev server of the project runs (src/infra/temporal-dev-server.ts).
+  fs.writeFileSync(
+    dynamicConfig,
+    'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n' +
+      'system.enableActivityEagerExecution:\n  - value: true\n',
+  );
   const yaml = `log:
   stdout: true
   level: warn
