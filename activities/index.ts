@@ -12,6 +12,7 @@ import {
 } from './notify/deliver-notification';
 import type { Notifier } from './notify/notifier';
 import { requestSlot } from './admission';
+import { notificationPendingSignal } from '../src/contract/messages';
 import { createWorktreeActivities, type WorktreeSettings } from './workspace/git-worktree';
 
 /** What mirrorTask needs of the store. */
@@ -50,11 +51,18 @@ export function createActivities(deps: ActivityDeps) {
     deps.onMirrored?.(doc, outcome);
   };
   return {
-    /** Mirrors the task as the turn starts (in the background, retried while the turn runs), then runs it. */
+    /**
+     * Runs the turn and mirrors it as running once it has run for RUNNING_SHOWN_AFTER_MS (in the
+     * background, retried while the turn runs): a shorter turn goes straight to its outcome, one
+     * store write fewer, as a delivery goes straight to sent.
+     */
     async runCodexTurn(input: CodexTurnInput): Promise<CodexTurnResult> {
-      if (!input.mirror) return deps.runCodexTurn(input);
+      const running = input.mirror;
+      if (!running) return deps.runCodexTurn(input);
       const turnDone = new AbortController();
-      const writing = writeUntil(write, input.mirror, turnDone.signal);
+      const writing = afterUnless(RUNNING_SHOWN_AFTER_MS, turnDone.signal, () =>
+        writeUntil(write, running, turnDone.signal),
+      );
       try {
         return await deps.runCodexTurn(input);
       } finally {
@@ -74,8 +82,16 @@ export function createActivities(deps: ActivityDeps) {
      */
     async deliverNotification(input: DeliverNotificationInput): Promise<DeliverNotificationResult> {
       const mirror = input.mirror;
+      let shown = false;
       let pending: Promise<void> | undefined;
-      const showPending = () => (pending ??= mirror ? write(mirror).catch(() => undefined) : undefined);
+      const showPending = () => {
+        if (shown) return pending;
+        shown = true;
+        // The first attempt tells the workflow when slow or failed, the second in case the first died silently.
+        if (input.signalPending && deliveryAttempt() <= 2) tellWorkflowPending(input.view.task_id);
+        pending = mirror ? write(mirror).catch(() => undefined) : undefined;
+        return pending;
+      };
       let timer: NodeJS.Timeout | undefined;
       if (deliveryAttempt() > 1) void showPending();
       else timer = setTimeout(() => void showPending(), PENDING_SHOWN_AFTER_MS);
@@ -106,12 +122,22 @@ export function createActivities(deps: ActivityDeps) {
   };
 }
 
+/** A turn that takes longer than this mirrors the running state while it runs. */
+const RUNNING_SHOWN_AFTER_MS = 1_000;
 /** A first delivery attempt that takes longer than this mirrors the pending state while it runs. */
 const PENDING_SHOWN_AFTER_MS = 1_000;
 /** How long a delivered message waits for its mirror write before leaving it to the workflow. */
 const MIRROR_AFTER_DELIVERY_MS = 5_000;
 /** How long an activity waits for its earlier mirror write to settle before the next one. */
 const MIRROR_SETTLE_MS = 2_000;
+
+/** Runs `fn` after `ms`, unless `stop` aborts first. */
+function afterUnless(ms: number, stop: AbortSignal, fn: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => resolve(fn()), ms);
+    stop.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
 
 /** Writes `doc` until it is stored or `stop` aborts; a write the store refuses is tried again with backoff. */
 async function writeUntil(
@@ -144,6 +170,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 function defaultWorktreeRoot(): string {
   return path.join(os.homedir(), '.codex-bridge', 'worktrees');
+}
+
+/** Best effort: the workflow shows the delivery pending (a lost signal leaves it shown as running a little longer). */
+function tellWorkflowPending(taskId: string): void {
+  try {
+    Context.current()
+      .client.workflow.getHandle(taskId)
+      .signal(notificationPendingSignal)
+      .catch(() => undefined);
+  } catch {
+    // Outside an activity (the repair watcher), or an activity without a client: no workflow to tell.
+  }
 }
 
 /** The delivery activity's attempt (1 when called outside an activity: the repair watcher, tests). */

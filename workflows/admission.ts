@@ -2,11 +2,10 @@
 // slot and waits, `queued` with its position, until granted or cancelled; its person hears once
 // that it is queued; after the turn it gives the slot back. Every run asks, so a follow-up turn
 // queues like a new task. Runs whose input carries no limits (admission off, or started before
-// admission existed) skip all of it, and so do runs a worker without admission began (the patch).
+// admission existed) skip all of it, and so do runs a worker without admission began (the shape).
 import {
   condition,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -27,6 +26,7 @@ import type { TaskDocument } from '../src/contract/task';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 import { deliver, notificationView } from './task-activities';
 import type { TaskState } from './task-state';
+import { ADMISSION, type TaskShape } from './task-shape';
 
 const { requestSlot } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '30s',
@@ -40,16 +40,20 @@ export interface Slot {
 }
 
 const NO_SLOT: Slot = { release: async () => undefined };
-const ADMISSION = 'admission';
 
 /** The limits this run is admitted under, or null when it runs without admission. */
-function limitsOf(input: TaskWorkflowInput): AdmissionLimits | null {
-  return input.admission && patched(ADMISSION) ? input.admission : null;
+function limitsOf(input: TaskWorkflowInput, shape: TaskShape): AdmissionLimits | null {
+  return input.admission && shape.has(ADMISSION) ? input.admission : null;
 }
 
 /** Waits for a slot; a run cancelled while queued withdraws and gets no slot. */
-export async function admit(input: TaskWorkflowInput, state: TaskState, cancelled: () => boolean): Promise<Slot> {
-  const limits = limitsOf(input);
+export async function admit(
+  input: TaskWorkflowInput,
+  shape: TaskShape,
+  state: TaskState,
+  cancelled: () => boolean,
+): Promise<Slot> {
+  const limits = limitsOf(input, shape);
   if (!limits) return NO_SLOT;
   const heard = { granted: false, ahead: null as number | null, waiting: true };
   setHandler(slotGrantedSignal, () => void (heard.granted = true));
@@ -83,8 +87,8 @@ export async function admit(input: TaskWorkflowInput, state: TaskState, cancelle
 }
 
 /** The account waits for its usage limit until `until`: no queued task starts a turn before then. */
-export async function pauseAdmissions(input: TaskWorkflowInput, until: string): Promise<void> {
-  if (limitsOf(input)) await tellAdmission(pauseAdmissionSignal, { until });
+export async function pauseAdmissions(input: TaskWorkflowInput, shape: TaskShape, until: string): Promise<void> {
+  if (limitsOf(input, shape)) await tellAdmission(pauseAdmissionSignal, { until });
 }
 
 export function slotRequest(task: TaskDocument, runId: string, limits: AdmissionLimits): SlotRequest {

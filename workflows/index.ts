@@ -1,4 +1,4 @@
 // The worker's workflow bundle entry: workflow functions only (deterministic code).
-export { codexTaskWorkflow } from './task-workflow';
+export { codexTask, codexTaskWorkflow } from './task-workflow';
 export { scheduledTaskWorkflow } from './scheduled-task-workflow';
 export { admissionWorkflow } from './admission-workflow';

@@ -5,6 +5,7 @@ import { condition } from '@temporalio/workflow';
 import { quotaPausedKey } from '../src/contract/idempotency';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 import { pauseAdmissions } from './admission';
+import type { TaskShape } from './task-shape';
 import { deliver, notificationView } from './task-activities';
 import type { TaskState } from './task-state';
 import type { TurnOutcome } from './task-transitions';
@@ -35,6 +36,7 @@ export function quotaReason(outcome: TurnOutcome): string {
  */
 export async function waitForQuota(
   input: TaskWorkflowInput,
+  shape: TaskShape,
   state: TaskState,
   resumeAt: number,
   reason: string,
@@ -42,7 +44,7 @@ export async function waitForQuota(
 ): Promise<void> {
   const firstPause = state.waitForQuota(new Date(resumeAt).toISOString(), reason);
   // Tasks queued behind this one would only hit the same limit: admission holds them until then.
-  await pauseAdmissions(input, new Date(resumeAt).toISOString());
+  await pauseAdmissions(input, shape, new Date(resumeAt).toISOString());
   if (firstPause && state.task.notify_target) {
     const view = {
       ...notificationView(input, state, 'quota_paused'),

@@ -5,6 +5,7 @@ import {
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   executeChild,
+  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -12,7 +13,7 @@ import type { createActivities } from '../activities';
 import { scheduledTaskId, type ScheduledRunInput } from '../src/contract/schedule';
 import { newTaskDocument, type TaskDocument } from '../src/contract/task';
 import { taskStartView } from '../src/contract/task-start';
-import { codexTaskWorkflow } from './task-workflow';
+import { codexTask, codexTaskWorkflow } from './task-workflow';
 
 const { mirrorTask } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '20s',
@@ -20,12 +21,15 @@ const { mirrorTask } = proxyActivities<ReturnType<typeof createActivities>>({
   summary: 'Mirror the new task to MongoDB',
 });
 
+const TASK_TYPE_CODEX_TASK = 'task-type-codex-task';
+
 export async function scheduledTaskWorkflow(input: ScheduledRunInput): Promise<TaskDocument> {
   const taskId = scheduledTaskId(workflowInfo().workflowId);
   const task = newTaskDocument({ ...input.task, task_id: taskId, created_at: new Date().toISOString() });
   // Visible to `list` at once, as a task started by hand is; the task's own mirror takes over.
   await mirrorTask(task);
-  return executeChild(codexTaskWorkflow, {
+  // Runs started before `codexTask` existed started their task as the type before it.
+  return executeChild(patched(TASK_TYPE_CODEX_TASK) ? codexTask : codexTaskWorkflow, {
     workflowId: taskId,
     args: [{ ...input.workflow, task, prompt: task.prompt }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -66,6 +66,7 @@ export async function deliver(
   idempotencyKey: string,
   view: TaskNotificationView,
   mirror?: TaskDocument,
+  options: { signalPending?: boolean } = {},
 ): Promise<Delivery> {
   if (!task.notify_target) return { ok: false, error: 'no notify target', attempts: 0 };
   const notify = proxyActivities<Activities>({
@@ -86,6 +87,7 @@ export async function deliver(
       idempotencyKey,
       view,
       ...(mirror ? { mirror } : {}),
+      ...(options.signalPending ? { signalPending: true } : {}),
     });
     // With a mirror, the time the channel confirmed, as the activity mirrored it (recorded in the
     // history with the result); otherwise workflow time, as runs before that recorded it.

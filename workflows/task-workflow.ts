@@ -1,6 +1,7 @@
 // One workflow per task, workflow id = task id: validate → handlers → run the Codex turn → notify
 // → mirror → return the task. The state and its changes live in TaskState (task-state.ts); the
-// activity calls with their retry policies in task-activities.ts.
+// activity calls with their retry policies in task-activities.ts; which changes a run has in
+// task-shape.ts (tasks start as `codexTask`; `codexTaskWorkflow` finishes the runs started before).
 import {
   ApplicationFailure,
   CancellationScope,
@@ -9,7 +10,6 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -27,6 +27,7 @@ import {
   codexProgressSignal,
   codexServerRequestSignal,
   getTaskQuery,
+  notificationPendingSignal,
   setNotifyTargetUpdate,
 } from '../src/contract/messages';
 import { CodexTaskStatusKey, NotificationStatusKey, NotifyTargetKey } from '../src/contract/search-attributes';
@@ -37,6 +38,15 @@ import { quotaReason, quotaResumeTime, waitForQuota } from './quota';
 import { handleReplies } from './replies';
 import { TaskState } from './task-state';
 import {
+  CANCEL_INTERRUPTS_DELIVERY,
+  CURRENT_SHAPE,
+  GATED_SHAPE,
+  LEAN_ROUND_TRIPS,
+  PENDING_SHOWN_LATE,
+  QUOTA_PAUSES_TURN,
+  type TaskShape,
+} from './task-shape';
+import {
   CANCELLED_BEFORE_START,
   classifyTurnFailure,
   expiredAnswer,
@@ -46,18 +56,17 @@ import {
 } from './task-transitions';
 import type { TaskWorkflowInput } from '../src/contract/task-workflow-input';
 
-const CANCEL_INTERRUPTS_DELIVERY = 'cancel-interrupts-delivery';
-/**
- * Fewer server round trips per task: the Codex activity mirrors the running task and the delivery
- * activity the pending and the sent one, so a task that goes well needs no mirror activity; and
- * search attributes are upserted once per batch of changes and only when a value changed, not on
- * every change and progress report. Runs started before this gate keep the shape their histories
- * recorded.
- */
-const LEAN_ROUND_TRIPS = 'lean-round-trips';
-const QUOTA_PAUSES_TURN = 'quota-pauses-turn';
+/** A task: its runs have every change of task-shape.ts, without version markers. */
+export async function codexTask(input: TaskWorkflowInput): Promise<TaskDocument> {
+  return taskWorkflow(input, CURRENT_SHAPE);
+}
 
+/** The type tasks started as before `codexTask`: their runs replay through the version gates. */
 export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskDocument> {
+  return taskWorkflow(input, GATED_SHAPE);
+}
+
+async function taskWorkflow(input: TaskWorkflowInput, shape: TaskShape): Promise<TaskDocument> {
   validateInput(input);
   // Temporal's own cancellation (the Web UI's "Request Cancellation", `temporal workflow cancel`)
   // and the bridge's cancel signal take one path: the body runs in a non-cancellable scope, so a
@@ -67,7 +76,7 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
   // Canceled, as the Web UI's button promises.
   let cancelledBy: 'bridge' | 'temporal' | null = null;
   const task = await CancellationScope.nonCancellable(() =>
-    runTask(input, (handler) => {
+    runTask(input, shape, (handler) => {
       CancellationScope.current().cancelRequested.catch(() => {
         cancelledBy ??= 'temporal';
         handler();
@@ -83,17 +92,21 @@ export async function codexTaskWorkflow(input: TaskWorkflowInput): Promise<TaskD
 }
 
 /** The task's story; `onCancel` wires both cancellation paths to the one handler it is given. */
-async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void) => void): Promise<TaskDocument> {
-  const lean = patched(LEAN_ROUND_TRIPS);
+async function runTask(
+  input: TaskWorkflowInput,
+  shape: TaskShape,
+  onCancel: (handler: () => void) => void,
+): Promise<TaskDocument> {
+  const lean = shape.has(LEAN_ROUND_TRIPS);
   const state = new TaskState({ ...input.task, run_id: workflowInfo().runId }, lean ? showDetails : publish);
   const showSearchAttributes = lean ? searchAttributesOnChange(state) : undefined;
   const mirror = startMirror(state, { beforeWrite: showSearchAttributes });
   /** The task as it stands, for an activity to mirror along with its work (and the pump to skip). */
-  const handOver = async (): Promise<TaskDocument | undefined> => {
+  const handOver = async ({ showNow = true } = {}): Promise<TaskDocument | undefined> => {
     if (!lean) return undefined;
     mirror.written(state.task.version); // claimed before waiting, so the pump does not write it too
     await mirror.idle();
-    showSearchAttributes?.();
+    if (showNow) showSearchAttributes?.();
     mirror.written(state.task.version);
     return JSON.parse(JSON.stringify(state.task)) as TaskDocument; // no structuredClone in the workflow sandbox
   };
@@ -110,12 +123,13 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
     cancelRequested = true;
     turnScope?.cancel();
     // Before this gate a cancellation left a delivery in flight alone; tasks started then replay so.
-    if (deliveryScope && patched(CANCEL_INTERRUPTS_DELIVERY)) deliveryScope.cancel();
+    if (deliveryScope && shape.has(CANCEL_INTERRUPTS_DELIVERY)) deliveryScope.cancel();
   });
   setHandler(setNotifyTargetUpdate, ({ notify_target }) => state.setNotifyTarget(notify_target), {
     validator: ({ notify_target }) => state.checkNotifyTarget(notify_target),
   });
   setHandler(codexProgressSignal, (progress) => state.showProgress(progress));
+  if (shape.has(PENDING_SHOWN_LATE)) setHandler(notificationPendingSignal, () => showSearchAttributes?.());
   const receive = (request: CodexRequest): string => {
     const { answerId, isNew } = state.receiveRequest(request);
     // Handlers run in the workflow's root scope: shield the wait from a Temporal cancellation, which
@@ -153,7 +167,7 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
   const replies = handleReplies(state);
 
   // --- wait for a slot, then run Codex (in the task's own worktree when it has one)
-  const slot = await admit(input, state, () => cancelRequested);
+  const slot = await admit(input, shape, state, () => cancelRequested);
   state.startTurn(input.prompt);
   state.repliesStartedTurn(input.replies ?? []);
   state.finishTurn((await openWorkspace(state)) ?? (await runTurnWithinQuota()));
@@ -196,8 +210,8 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
       const outcome = await runTurn();
       const resumeAt = cancelRequested ? null : quotaResumeTime(outcome, Date.now(), input.quota_backoff_ms);
       // Before this gate such a turn ended the task; tasks started then replay so.
-      if (resumeAt === null || !patched(QUOTA_PAUSES_TURN)) return outcome;
-      await waitForQuota(input, state, resumeAt, quotaReason(outcome), () => cancelRequested);
+      if (resumeAt === null || !shape.has(QUOTA_PAUSES_TURN)) return outcome;
+      await waitForQuota(input, shape, state, resumeAt, quotaReason(outcome), () => cancelRequested);
     }
   }
 
@@ -220,10 +234,19 @@ async function runTask(input: TaskWorkflowInput, onCancel: (handler: () => void)
    */
   async function deliverCompletion(): Promise<Delivery> {
     const key = completionKey(state.task.task_id, state.turnNumber);
+    // Shown as pending only once the activity reports the delivery slow (notificationPendingSignal).
+    const showLate = shape.has(PENDING_SHOWN_LATE);
     deliveryScope = new CancellationScope();
     try {
       return await deliveryScope.run(async () =>
-        deliver(input, state.task, key, notificationView(input, state, 'completion'), await handOver()),
+        deliver(
+          input,
+          state.task,
+          key,
+          notificationView(input, state, 'completion'),
+          await handOver({ showNow: !showLate }),
+          { signalPending: showLate },
+        ),
       );
     } catch (err) {
       if (!isCancellation(err)) throw err;

@@ -33,6 +33,8 @@ export interface DeliverNotificationInput {
    * mirror activity of its own for either step.
    */
   mirror?: TaskDocument;
+  /** Signal the workflow (notificationPending) when the delivery turns out slow. */
+  signalPending?: boolean;
 }
 
 export interface DeliverNotificationResult extends DeliveryReceipt {

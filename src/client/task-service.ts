@@ -51,7 +51,7 @@ import { REPLY_ID_PATTERN, knownReplyIds, replyUpdate } from '../contract/replie
 import type { TaskEvent } from '../contract/task-events';
 
 /** The task workflow's type name; the compiler checks that the worker's bundle exports it. */
-const WORKFLOW_TYPE = 'codexTaskWorkflow' satisfies keyof typeof workflows;
+const WORKFLOW_TYPE = 'codexTask' satisfies keyof typeof workflows;
 type TaskWorkflow = (typeof workflows)[typeof WORKFLOW_TYPE];
 
 /** gRPC codes meaning Temporal could not be reached in time (grpc-js `status`). */
@@ -66,7 +66,12 @@ export interface TaskServiceDeps {
   notifier?: Notifier;
   /** Per-run workflow settings with workflow-side defaults (fault tests shorten the heartbeat timeout). */
   workflowInput?: Pick<TaskWorkflowInput, 'heartbeat_timeout_ms' | 'notify_deadline_ms'>;
+  /** The workflow type runs start as; the upgrade test starts them as an earlier release did. */
+  workflowType?: TaskWorkflowType;
 }
+
+/** The task workflow's type names: today's, and the one tasks started as before it. */
+export type TaskWorkflowType = typeof WORKFLOW_TYPE | 'codexTaskWorkflow';
 
 export class TaskService implements TaskServiceApi {
   constructor(private readonly deps: TaskServiceDeps) {}
@@ -372,7 +377,7 @@ export class TaskService implements TaskServiceApi {
   ): Promise<WorkflowHandleWithFirstExecutionRunId> {
     const input: TaskWorkflowInput = { ...this.workflowSettings(task), task, prompt, ...(replies ? { replies } : {}) };
     try {
-      return await this.deps.client.workflow.start<TaskWorkflow>(WORKFLOW_TYPE, {
+      return await this.deps.client.workflow.start<TaskWorkflow>(this.deps.workflowType ?? WORKFLOW_TYPE, {
         taskQueue: this.config.temporal.taskQueue,
         workflowId: task.task_id,
         args: [input],

@@ -49,3 +49,10 @@ export interface CodexProgressPayload {
 
 /** Throttled progress from the activity, shown in the Web UI's current details. */
 export const codexProgressSignal = defineSignal<[CodexProgressPayload]>('codexProgress');
+
+/**
+ * From the completion's delivery activity once the delivery is slow (a first attempt over a
+ * second, a failed attempt, a retry): the search attributes then show the notification pending.
+ * A delivery that ends sooner sends nothing, and the upsert after it shows the outcome.
+ */
+export const notificationPendingSignal = defineSignal('notificationPending');

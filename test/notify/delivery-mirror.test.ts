@@ -6,24 +6,15 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { DeliverNotificationResult } from '../../activities/notify/deliver-notification';
 import { NotifyError, type Notifier } from '../../activities/notify/notifier';
-import { newTaskDocument, type TaskDocument } from '../../src/contract/task';
+import type { TaskDocument } from '../../src/contract/task';
+import { taskFixture } from '../support/task-fixture';
 import { completionView } from './support/views';
 
-const pendingTask: TaskDocument = {
-  ...newTaskDocument({
-    task_id: 'mirror-task',
-    prompt: 'Fix it',
-    cwd: '/repo',
-    model: null,
-    sandbox: 'workspace-write',
-    approval_policy: 'never',
-    notify_target: 'local',
-    created_at: '2026-01-01T00:00:00.000Z',
-  }),
+const pendingTask = taskFixture('mirror-task', {
   status: 'completed',
   notification_status: 'pending',
   version: 5,
-};
+});
 
 function setup(notifier: Notifier) {
   const written: Pick<TaskDocument, 'notification_status' | 'version'>[] = [];

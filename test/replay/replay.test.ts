@@ -10,7 +10,8 @@ import { WORKFLOWS_PATH } from '../../src/worker';
 // histories/ holds today's recordings; each subfolder keeps the recordings of an earlier release
 // (before-ask-person: the Codex activity signalled requests and polled for the answer;
 // before-lean-round-trips: mirror writes as activities of their own and a search attribute upsert
-// on every change), which tasks started then still need to replay.
+// on every change; before-codex-task: tasks ran as codexTaskWorkflow, through version gates),
+// which tasks started then still need to replay.
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const histories = (fs.readdirSync(HISTORIES_DIR, { recursive: true }) as string[])
   .filter((f) => f.endsWith('.json'))
@@ -49,6 +50,7 @@ test('the committed histories cover the scenarios the workflow must keep replayi
     [
       ...scenarios.map((s) => `before-ask-person/${s}`),
       ...now.map((s) => `before-lean-round-trips/${s}`),
+      ...[...now, ...admission.filter((s) => s !== 'admission-workflow')].map((s) => `before-codex-task/${s}`),
       ...now,
       ...admission,
     ].sort(),

@@ -39,6 +39,7 @@ test('a task waiting for a person on the previous code finishes on the new code,
     store: h.store,
     config: h.config,
     workflowInput: { heartbeat_timeout_ms: 3_000 },
+    workflowType: 'codexTaskWorkflow', // the type the previous code knew
   });
 
   // --- the previous worker: signal the request, then poll the query until answered or stopped

@@ -62,6 +62,33 @@ test('transient notifier failures are retried until sent, and the attempts are c
   await expectMirrorMatches(final);
 });
 
+/** The (task status, notification status) pairs the run upserted as search attributes, in order. */
+async function upsertedStatuses(taskId: string): Promise<string[]> {
+  const { events } = await h.env.client.workflow.getHandle(taskId).fetchHistory();
+  const text = (field: { data?: Uint8Array | null } | undefined) =>
+    field?.data ? (JSON.parse(Buffer.from(field.data).toString()) as string) : '?';
+  return (events ?? []).flatMap((e) => {
+    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    return fields ? [`${text(fields.CodexTaskStatus)}/${text(fields.NotificationStatus)}`] : [];
+  });
+}
+
+test('search attributes: a quick delivery goes from running straight to sent; a slow one shows pending first', async () => {
+  const quick = new FakeNotifier();
+  const slow = new FakeNotifier().failNext(1, { retryable: true, message: 'HTTP 503 from the chat API' });
+  const run = (notifier: FakeNotifier) =>
+    h.withWorker({ runCodexTurn: fakeCodex(), notifier: notifier.notifier }, async () => {
+      const { task_id } = await h.service.start({ prompt: 'p', cwd: h.workdir, notify_target: 'local' });
+      return h.result(task_id);
+    });
+  const quickTask = await run(quick);
+  const slowTask = await run(slow);
+  expect(await upsertedStatuses(quickTask.task_id)).toEqual(['running/none', 'completed/sent']);
+  // The failed first attempt told the workflow (notificationPending), which showed the delivery pending.
+  expect(await upsertedStatuses(slowTask.task_id)).toEqual(['running/none', 'completed/pending', 'completed/sent']);
+  await expectMirrorMatches(slowTask);
+});
+
 test('a permanent failure marks the notification failed with the reason, after one attempt', async () => {
   const notifier = new FakeNotifier().failForever({
     retryable: false,
