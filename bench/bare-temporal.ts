@@ -5,12 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { BenchEnv } from './lib/bench-env';
 import { now } from './lib/stats';
+import { meterCpu, type CpuPerTask } from './lib/cpu';
 import { bareWorkflow } from './workflows/bare-workflow';
 
 export interface BareResult {
   tasks: number;
   seconds: number;
   tasksPerSecond: number;
+  cpu?: CpuPerTask;
 }
 
 export async function benchBareTemporal(env: BenchEnv, count: number): Promise<BareResult> {
@@ -31,7 +33,9 @@ export async function benchBareTemporal(env: BenchEnv, count: number): Promise<B
   try {
     return await worker.runUntil(async () => {
       await runBare(env, taskQueue, 20); // warm-up: JIT, connections, sticky caches
-      return runBare(env, taskQueue, count);
+      const cpu = meterCpu({ server: env.temporal.process.pid });
+      const row = await runBare(env, taskQueue, count);
+      return { ...row, cpu: cpu(row.tasks) };
     });
   } finally {
     await connection.close();

@@ -9,8 +9,10 @@
 // completion, and `notifyCompleted` (the repair watcher in src/watcher) runs every N
 // seconds, delivering what it finds; the end is its notifier call. The simulation skips such a
 // workflow's own hop from "activity returned" to "mirror written", so the watcher figures are a
-// lower bound. Each round's first scan comes after a random part of the interval, so completions
-// land at a random phase of the poll.
+// lower bound. Where in the poll's period completions land (its phase) decides a round's latency,
+// so the rounds of a level are spread evenly over the period: round j of n first scans after
+// (j + ½)/n of the interval. Their median is that of a uniformly random phase, not the luck of a
+// few random draws.
 import { randomUUID } from 'node:crypto';
 import type { CodexTurnInput, CodexTurnResult } from '../src/contract/codex-turn';
 import type { TaskDocument } from '../src/contract/task';
@@ -71,10 +73,10 @@ export async function benchLatency(
     return ids.map((id, i) => delivered[i]! - completedAt.get(id)!);
   };
 
-  const watcherRound = async (c: number, intervalMs: number): Promise<number[]> => {
+  /** One watcher round whose first scan comes `phase` (0–1) of the interval after the round starts. */
+  const watcherRound = async (c: number, intervalMs: number, phase: number): Promise<number[]> => {
     const watcherRecorder = new DeliveryRecorder();
-    // The first scan comes after a random part of the interval: completions land at a random phase.
-    const poller = startPoller(watcherStore, watcherRecorder, intervalMs, Math.random() * intervalMs);
+    const poller = startPoller(watcherStore, watcherRecorder, intervalMs, phase * intervalMs);
     try {
       const ids = Array.from({ length: c }, () => `watch-${c}-${randomUUID().slice(0, 8)}`);
       const done = new Map<string, number>();
@@ -112,7 +114,7 @@ export async function benchLatency(
     async () => {
       // Warm-up: connections, caches, the worker's first workflow tasks.
       for (let i = 0; i < 3; i++) await bridgeRound(5);
-      for (const intervalMs of opts.watcherIntervalsMs) await watcherRound(5, intervalMs);
+      for (const intervalMs of opts.watcherIntervalsMs) await watcherRound(5, intervalMs, Math.random());
 
       const levels: [number, number][] = [
         [1, opts.latencySamples1],
@@ -123,13 +125,16 @@ export async function benchLatency(
         const started = Date.now();
         level = c;
         bridgeMirrorFailures[c] = 0;
-        for (let r = 0; r < rounds; r++) {
-          // Interleaved, so that machine noise hits both approaches alike. At concurrency 1 the
-          // watcher takes a sample for every ~3 bridge samples (each of its samples costs seconds).
+        // At concurrency 1 the watcher takes a sample for every ~3 bridge samples (each costs seconds).
+        const watcherRounds = c > 1 ? rounds : Math.ceil(rounds / 3);
+        for (let r = 0, j = 0; r < rounds; r++) {
+          // Interleaved, so that machine noise hits both approaches alike.
           add('bridge', c, await bridgeRound(c));
-          if (c > 1 || r % 3 === 0)
+          if (c > 1 || r % 3 === 0) {
+            const phase = (j++ + 0.5) / watcherRounds;
             for (const intervalMs of opts.watcherIntervalsMs)
-              add(`watcher ${intervalMs / 1000} s`, c, await watcherRound(c, intervalMs));
+              add(`watcher ${intervalMs / 1000} s`, c, await watcherRound(c, intervalMs, phase));
+          }
         }
         log(`latency at concurrency ${c}: ${rounds} rounds in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
           request_timeout_ms: 3_600_000,
           server_request_policy: 'ask',
         };
-        const handle = await client.workflow.start('codexTaskWorkflow', {
+        const handle = await client.workflow.start('codexTask', {
           taskQueue: 'request-wait',
           workflowId: task.task_id,
           args: [input],

@@ -241,7 +241,7 @@ function render(
         'and stamps its return) to the moment the notifier is called for that completion. **Bridge**: the real task workflow on an in-process worker ' +
         '(as shipped: default slots, MongoDB mirror writes on), a recording notifier. **Polling watcher**: the same kind of task, its mirror document turned ' +
         'terminal with notification `pending` at completion, delivered by `notifyCompleted` (the one-shot watcher, kept as the repair tool) polling every ' +
-        'N seconds with a random phase — a lower bound for a design that notifies by polling, which must also write the mirror from its workflow first. Concurrency *c*: *c* tasks ' +
+        'N seconds, the rounds of a level spread evenly over its period (round j of n first scans (j + ½)/n of the interval after the round starts: the median of a uniformly random phase) — a lower bound for a design that notifies by polling, which must also write the mirror from its workflow first. Concurrency *c*: *c* tasks ' +
         'started together per round; rounds of both approaches interleaved.',
       '',
     );
@@ -336,13 +336,32 @@ function render(
             : t.label.startsWith('CodexRunner')
               ? `— (${t.concurrency} at a time)`
               : String(t.concurrency),
-          String(t.tasks),
+          t.runs && t.runs > 1 ? `${t.tasks} (median of ${t.runs} runs)` : String(t.tasks),
           t.seconds.toFixed(1),
           t.tasksPerSecond.toFixed(2),
         ]),
       ),
       '',
     );
+    const metered = r.throughput.filter((t) => t.cpu);
+    if (metered.length) {
+      out.push(
+        'CPU per task in the same rows, by process (from /proc over the timed batch): the Temporal server, the store, and the ' +
+          'benchmark process, which hosts the worker and the client starting the tasks (the bare row uses no store).',
+        '',
+        table(
+          ['Row', 'Temporal server', 'store', 'worker + client', 'total'],
+          metered.map(({ label, cpu }) => [
+            label,
+            `${cpu!.serverMs.toFixed(1)} ms`,
+            cpu!.storeMs === null ? '—' : `${cpu!.storeMs.toFixed(1)} ms`,
+            `${cpu!.workerMs.toFixed(1)} ms`,
+            `${(cpu!.serverMs + (cpu!.storeMs ?? 0) + cpu!.workerMs).toFixed(1)} ms`,
+          ]),
+        ),
+        '',
+      );
+    }
   }
 
   if (r.rss?.length) {

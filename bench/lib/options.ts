@@ -3,7 +3,7 @@
 //   node dist/bench/run.js [--quick] [--only latency,overhead,throughput,rss,list] [--out FILE]
 //       [--latency-samples-1 N] [--latency-rounds-20 N] [--latency-rounds-100 N]
 //       [--watcher-intervals 1000,5000] [--stand-in-ms N] [--overhead-samples N]
-//       [--throughput-tasks N] [--throughput-concurrency 1,2,4,8] [--ceiling-tasks N]
+//       [--throughput-tasks N] [--throughput-concurrency 1,2,4,8] [--ceiling-tasks N] [--ceiling-repeats N]
 //       [--rss-rounds N] [--rss-tasks N] [--list-docs N] [--list-budget-s N] [--list-queries N]
 //       [--store-docs N] [--store-samples N] [--store-stock-budget-s N]
 
@@ -25,6 +25,8 @@ export interface BenchOptions {
   throughputTasks: number;
   throughputConcurrency: number[];
   ceilingTasks: number;
+  /** Alternating runs of bare Temporal and the bridge-only ceiling; each row reports the median. */
+  ceilingRepeats: number;
   rssRounds: number;
   rssTasks: number;
   listDocs: number;
@@ -80,14 +82,15 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     only,
     out: out === '-' ? null : (out ?? 'BENCHMARKS.md'),
     latencySamples1: int('latency-samples-1', 30, 8),
-    latencyRounds20: int('latency-rounds-20', 3, 1),
+    latencyRounds20: int('latency-rounds-20', 5, 1),
     latencyRounds100: int('latency-rounds-100', 2, 1),
     watcherIntervalsMs: list('watcher-intervals', [1000, 5000], [1000]),
     standInMs: int('stand-in-ms', 50, 50),
     overheadSamples: int('overhead-samples', 15, 4),
     throughputTasks: int('throughput-tasks', 32, 8),
     throughputConcurrency: list('throughput-concurrency', [1, 2, 4, 8], [1, 4]),
-    ceilingTasks: int('ceiling-tasks', 120, 40),
+    ceilingTasks: int('ceiling-tasks', 200, 40),
+    ceilingRepeats: int('ceiling-repeats', 3, 1),
     rssRounds: int('rss-rounds', 2, 1),
     rssTasks: int('rss-tasks', 20, 20),
     listDocs: int('list-docs', 100_000, 5_000),
@@ -104,14 +107,15 @@ const HELP = `codex-bridge benchmarks (npm run bench -- [flags]); every flag als
   --only a,b                       sections: ${SECTIONS.join(', ')}
   --out FILE                       where the report goes (default BENCHMARKS.md; "-" = nowhere)
   --latency-samples-1 N            sequential tasks at concurrency 1 (default 30; the watcher takes every 3rd)
-  --latency-rounds-20 N            rounds of 20 concurrent tasks (default 3)
+  --latency-rounds-20 N            rounds of 20 concurrent tasks (default 5)
   --latency-rounds-100 N           rounds of 100 concurrent tasks (default 2)
   --watcher-intervals 1000,5000    poll intervals of the polling watcher, ms
   --stand-in-ms N                  duration of the stand-in Codex turn (default 50)
   --overhead-samples N             one-message tasks per path (default 15)
   --throughput-tasks N             real-Codex tasks per concurrency setting (default 32)
   --throughput-concurrency 1,2,4,8 worker activity slots to try
-  --ceiling-tasks N                stand-in tasks for the bridge-only ceiling (default 120)
+  --ceiling-tasks N                stand-in tasks for the bridge-only ceiling and bare Temporal (default 200)
+  --ceiling-repeats N              alternating runs of both; each row is the median (default 3)
   --rss-rounds N --rss-tasks N     worker RSS rounds and concurrent tasks (default 2 × 20)
   --list-docs N                    task documents for the list benchmark (default 100000)
   --list-budget-s N                give up seeding after this long and measure what is there (default 600)
