@@ -323,6 +323,8 @@ function render(
         'Codex activity that returns at once, worker defaults — Temporal dev server, FerretDB and the workflow alone; then the same on ' +
         '`temporal-server` (the multi-service binary clusters run, PostgreSQL for persistence and visibility, mTLS on the frontend, started on loopback as in the cluster test scenario). **bare Temporal**: a ' +
         "workflow running one no-op activity on the dev server with the same worker options, started the same way: the machine's limit. " +
+        'Bare Temporal and the two dev-server bridge-only rows run alternately (bare, bridge, bridge with a no-op store, and again), ' +
+        'each row the run with the median rate. ' +
         '**CodexRunner alone**: the same one-message turns straight through `CodexRunner.runTurn`, 20 at a time, no Temporal — what the Codex side can carry.',
       '',
     );
