@@ -1,13 +1,15 @@
 // The admission workflow of a task queue (id codex-bridge-admission-<queue>): the durable queue of
 // task runs waiting for a slot and the runs holding one. Runs ask with requestSlot (through
 // signal-with-start, which starts this workflow when it is not running), are told their position
-// and then slotGranted, and give the slot back with releaseSlot. It ends once nobody holds or waits
-// for a slot, and continues as new with its queue before its history grows long.
+// and then slotGranted, and give the slot back with releaseSlot. It ends once nobody has held or
+// waited for a slot for IDLE_LINGER_MS, and continues as new with its queue before its history
+// grows long.
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   workflowInfo,
   type SignalDefinition,
@@ -29,6 +31,13 @@ import { holderKey, nextAdmissions, queuePositions, withRequest } from './admiss
  * back (terminated, timed out, reset) no longer takes a signal, and its slot is freed.
  */
 export const HOLDER_CHECK_MS = 5 * 60_000;
+/**
+ * An idle queue waits this long for the next request before it ends, so that tasks started one
+ * after another find it running: a request that has to start it takes about twice as long.
+ */
+export const IDLE_LINGER_MS = 30_000;
+/** Runs before this gate ended as soon as they were idle; their histories replay so. */
+const LINGERS_WHEN_IDLE = 'admission-lingers-when-idle';
 const MAX_HISTORY_EVENTS = 5_000;
 /** In `told`: the run has been told its slot is granted. */
 const GRANTED = -1;
@@ -87,6 +96,7 @@ export async function admissionWorkflow(start: AdmissionSnapshot = EMPTY): Promi
     await tellEveryone();
     if (changed) continue;
     if (queued.length === 0 && running.length === 0 && !paused()) {
+      if (patched(LINGERS_WHEN_IDLE) && (await condition(() => changed, IDLE_LINGER_MS))) continue;
       await condition(allHandlersFinished);
       return; // a request that arrives now makes the server refuse this completion and deliver it first
     }

@@ -81,7 +81,7 @@ test(`${TASKS} tasks on one repository, the worker SIGKILLed ${KILLS} times mid-
     });
   }
 
-  // With nobody holding or waiting for a slot, the admission workflow has ended.
+  // With nobody holding or waiting for a slot, the admission workflow ends (after lingering IDLE_LINGER_MS for a request).
   const admission = env.client.workflow.getHandle(admissionWorkflowId(env.config.temporal.taskQueue));
   await admission.result();
   await env.expectNoAppServersLeft();

@@ -50,7 +50,7 @@ test('the committed histories cover the scenarios the workflow must keep replayi
     [
       ...scenarios.map((s) => `before-ask-person/${s}`),
       ...now.map((s) => `before-lean-round-trips/${s}`),
-      ...[...now, ...admission.filter((s) => s !== 'admission-workflow')].map((s) => `before-codex-task/${s}`),
+      ...[...now, ...admission].map((s) => `before-codex-task/${s}`),
       ...now,
       ...admission,
     ].sort(),

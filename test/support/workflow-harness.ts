@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkerOptions } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TaskService } from '../../src/client/task-service';
 import type { Config } from '../../src/config';
@@ -27,6 +28,8 @@ export interface WorkflowHarness {
   withWorker<T>(
     deps: Partial<ActivityDeps> & Pick<ActivityDeps, 'runCodexTurn' | 'notifier'>,
     fn: () => Promise<T>,
+    /** E.g. `maxCachedWorkflows: 0`: the test server keeps a stopped worker's sticky queue, a later worker needs none. */
+    workerOptions?: Partial<WorkerOptions>,
   ): Promise<T>;
   result(taskId: string): Promise<TaskDocument>;
   /** Polls the workflow's own state until `predicate` holds. */
@@ -58,11 +61,12 @@ export async function createWorkflowHarness(overrides: NodeJS.ProcessEnv = {}): 
     store,
     service,
     workdir,
-    async withWorker(deps, fn) {
+    async withWorker(deps, fn, workerOptions) {
       const { worker, close } = await createBridgeWorker(config, {
         connection: env.nativeConnection,
         workflowBundle: bundle,
         deps: { store, ...deps },
+        ...(workerOptions ? { workerOptions } : {}),
       });
       try {
         return await worker.runUntil(fn());

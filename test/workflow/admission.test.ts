@@ -6,7 +6,13 @@
 import * as fs from 'node:fs';
 import { Context } from '@temporalio/activity';
 import type { CodexTurnInput, CodexTurnResult } from '../../src/contract/codex-turn';
-import { admissionWorkflowId, type AdmissionLimits, type SlotRequest } from '../../src/contract/admission';
+import {
+  admissionStateQuery,
+  admissionWorkflowId,
+  type AdmissionLimits,
+  type SlotRequest,
+} from '../../src/contract/admission';
+import { IDLE_LINGER_MS } from '../../workflows/admission-workflow';
 import { CodexTaskStatusKey } from '../../src/contract/search-attributes';
 import { isTerminalStatus, type TaskDocument } from '../../src/contract/task';
 import { holderKey, nextAdmissions, queuePositions, withRequest } from '../../workflows/admission-rules';
@@ -86,6 +92,8 @@ describe('in the time-skipping test server', () => {
   afterAll(async () => {
     await h?.close();
   });
+  /** Workers without a sticky cache: the admission workflow outlives a test's worker, and a later one takes it over. */
+  const withWorker: WorkflowHarness['withWorker'] = (deps, fn) => h.withWorker(deps, fn, { maxCachedWorkflows: 0 });
 
   /** A turn that heartbeats until `open()` is called for its task. */
   function gatedCodex(then: (input: CodexTurnInput) => Promise<CodexTurnResult> | CodexTurnResult = turnResult) {
@@ -134,10 +142,19 @@ describe('in the time-skipping test server', () => {
       notify_target: extra.notify_target ?? 'local',
     });
 
-  /** The admission workflow ends once nobody holds or waits for a slot. */
+  /**
+   * Once nobody holds or waits for a slot, the admission workflow lingers IDLE_LINGER_MS for a
+   * request, then ends (on a worker of its own: the test's worker has stopped).
+   */
   async function admissionEnds(): Promise<void> {
     const handle = h.env.client.workflow.getHandle(admissionWorkflowId(h.config.temporal.taskQueue));
-    await handle.result();
+    await withWorker({ runCodexTurn: fakeCodex(), notifier: new FakeNotifier().notifier }, async () => {
+      const { queued, running } = await handle.query(admissionStateQuery);
+      expect({ queued, running }).toEqual({ queued: [], running: [] });
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await h.env.sleep(IDLE_LINGER_MS + 1_000);
+      await handle.result();
+    });
     expect((await handle.describe()).status.name).toBe('COMPLETED');
   }
 
@@ -163,7 +180,7 @@ describe('in the time-skipping test server', () => {
     const notifier = new FakeNotifier();
     const g = gatedCodex();
     const ids = Array.from({ length: 10 }, (_, i) => `ten-${i}`);
-    const { finals, list, attribute, details } = await h.withWorker(
+    const { finals, list, attribute, details } = await withWorker(
       { runCodexTurn: g.codex, notifier: notifier.notifier },
       async () => {
         // Started back to back; each one's request reaches the queue before the next is started, so
@@ -220,7 +237,7 @@ describe('in the time-skipping test server', () => {
     const notifier = new FakeNotifier();
     const g = gatedCodex();
     const ids = Array.from({ length: 10 }, (_, i) => `once-${i}`);
-    const finals = await h.withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
+    const finals = await withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
       await Promise.all(ids.map((id, i) => start(i, { task_id: id })));
       // Whichever asked first runs; each of the others hears its place before anything moves.
       const placed = await Promise.all(
@@ -252,7 +269,7 @@ describe('in the time-skipping test server', () => {
   test('a queued task is cancelled through the bridge or through Temporal: it never runs, and the queue moves up', async () => {
     const notifier = new FakeNotifier();
     const g = gatedCodex();
-    const { finals, movedUp } = await h.withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
+    const { finals, movedUp } = await withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
       await start(0, { task_id: 'c-0' });
       await h.waitFor('c-0', (t) => t.status === 'running');
       for (const [i, id] of ['c-1', 'c-2', 'c-3'].entries()) {
@@ -283,7 +300,7 @@ describe('in the time-skipping test server', () => {
   test('a follow-up turn asks for a slot like a new task: a reply to a finished task queues behind the task holding its repository', async () => {
     const notifier = new FakeNotifier();
     const g = gatedCodex();
-    const final = await h.withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
+    const final = await withWorker({ runCodexTurn: g.codex, notifier: notifier.notifier }, async () => {
       await start(0, { task_id: 'r-0' });
       await h.waitFor('r-0', (t) => t.status === 'running');
       g.open('r-0');
@@ -328,7 +345,7 @@ describe('in the time-skipping test server', () => {
     });
     const other = `${h.workdir}-other`;
     fs.mkdirSync(other, { recursive: true });
-    const finals = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
+    const finals = await withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
       await start(0, { task_id: 'q-limit' });
       await h.waitFor('q-limit', (t) => t.status === 'waiting_for_quota');
       // Another repository, a free slot: without the pause it would start at once.
@@ -361,7 +378,7 @@ describe('in the time-skipping test server', () => {
           })
         : turnResult(input),
     );
-    const final = await h.withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
+    const final = await withWorker({ runCodexTurn: codex, notifier: notifier.notifier }, async () => {
       await start(0, { task_id: 'leak-0' });
       await h.waitFor('leak-0', (t) => t.status === 'waiting_for_quota');
       await start(1, { task_id: 'leak-1' });
