@@ -96,7 +96,7 @@ export function sweepOrphanedPools(): number {
     if (alive === undefined) {
       const pid = Number(owner.split('-')[0]);
       // A killed worker its parent has not reaped yet is a zombie: gone, though its pid still reads.
-      alive = Number.isInteger(pid) && pid > 0 && poolOwnerId(pid) === owner && !isZombie(pid);
+      alive = Number.isInteger(pid) && pid > 0 && liveOwnerId(pid) === owner;
       owners.set(owner, alive);
     }
     if (alive) continue;
@@ -112,19 +112,25 @@ export function sweepOrphanedPools(): number {
 
 /** A process that has exited (or is gone) but whose parent has not reaped it yet reads as a zombie. */
 function isZombie(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true; // gone
-  }
+  const state = statFields(pid)?.[0];
+  return state === undefined || state === 'Z' || state === 'X';
+}
+
+/** The process's owner id (see poolOwnerId) while it runs; null once it is gone or a zombie. */
+function liveOwnerId(pid: number): string | null {
+  const fields = statFields(pid);
+  return fields && fields[0] !== 'Z' && fields[0] !== 'X' ? `${pid}-${fields[19]}` : null;
 }
 
 function processStartTime(pid: number): string | null {
+  return statFields(pid)?.[19] ?? null;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (state first); null when it cannot be read. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
